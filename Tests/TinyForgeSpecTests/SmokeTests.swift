@@ -1,0 +1,3 @@
+import XCTest
+@testable import TinyForgeSpec
+final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(TinyForgeSpecInfo.formatVersion, 1) } }
