@@ -1,3 +1,0 @@
-import XCTest
-@testable import TinyForgeHardware
-final class HardwareSmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(TinyForgeHardwareInfo.specFormat, 1) } }

@@ -1,3 +1,0 @@
-import XCTest
-@testable import TinyForgeSpec
-final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(TinyForgeSpecInfo.formatVersion, 1) } }
