@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct TinyForgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tinyforge",
+        abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
+        subcommands: [ProfileCommand.self, SpaceCommand.self])
+}
+
+/// Prints a user error (what is wrong, where, how to fix) and exits with status 2.
+/// Used for every bad input so no path ends in a crash or a stack trace.
+func fail(_ error: Error) -> ExitCode {
+    var stderr = StandardError()
+    print("error: \(error)", to: &stderr)
+    return ExitCode(2)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+}
