@@ -11,24 +11,30 @@ extension ArchitectureSpec {
             if !st.usesExpansion { st.expansion = 1 }
             if st.block == .conv || st.block == .basic { st.seRatio = 0 }
             if st.postActivation == st.block.defaultPostActivation { st.postActivation = nil }
-            if st.repeats == 1 && st.stride == 2 && (st.skip == .residual || st.skip == .residualSame) { st.skip = .none }
-            if st.skip == .none || st.skip == .residualSame { st.shortcutBatchNorm = true }
             // A stride-1 stage that repeats the previous stage's settings is more layers of it.
+            // The previous stage's skip does not matter when it is one stride-2 layer without
+            // a shortcut-at-stride-2 rule: that layer has no shortcut either way.
             if var last = s.stages.last, st.stride == 1, last.outChannels == st.outChannels,
-               sameLayerSettings(last, st) {
+               sameLayerSettings(last, st, ignoringSkip: last.isSingleStridedLayerWithoutShortcut) {
+                last.skip = st.skip
+                last.shortcutBatchNorm = st.shortcutBatchNorm
                 last.repeats += st.repeats
                 s.stages[s.stages.count - 1] = last
                 continue
             }
             s.stages.append(st)
         }
+        for i in s.stages.indices {
+            if s.stages[i].hasNoShortcutAtAll { s.stages[i].skip = .none }
+            if s.stages[i].skip == .none || s.stages[i].skip == .residualSame { s.stages[i].shortcutBatchNorm = true }
+        }
         return s
     }
 
-    private func sameLayerSettings(_ a: StageSpec, _ b: StageSpec) -> Bool {
+    private func sameLayerSettings(_ a: StageSpec, _ b: StageSpec, ignoringSkip: Bool) -> Bool {
         a.block == b.block && a.kernel == b.kernel && a.expansion == b.expansion && a.seRatio == b.seRatio
-            && a.activation == b.activation && a.skip == b.skip && a.postActivation == b.postActivation
-            && a.shortcutBatchNorm == b.shortcutBatchNorm
+            && a.activation == b.activation && a.postActivation == b.postActivation
+            && (ignoringSkip || (a.skip == b.skip && a.shortcutBatchNorm == b.shortcutBatchNorm))
     }
 
     /// Hex SHA-256 of the canonical JSON (name excluded). Stable across versions of TinyForge
@@ -39,6 +45,13 @@ extension ArchitectureSpec {
 
     /// The first 12 hex digits of `canonicalHash`, for display and file names.
     public var shortHash: String { String(canonicalHash.prefix(12)) }
+}
+
+extension StageSpec {
+    /// One stride-2 layer under a rule that gives stride-2 layers no shortcut.
+    var isSingleStridedLayerWithoutShortcut: Bool { repeats == 1 && stride == 2 && skip != .residualFull }
+    /// No layer of the stage has a shortcut.
+    var hasNoShortcutAtAll: Bool { skip == .none || isSingleStridedLayerWithoutShortcut }
 }
 
 extension BlockType {
