@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `tinyforge` CLI: exit codes, error messages, the profile --json
+# contract. Usage: scripts/cli-e2e.sh [path/to/tinyforge]
+set -u
+TF=${1:-.build/release/tinyforge}
+pass=0; fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, expected exit code, expected substring of stdout+stderr, command...
+  local name=$1 code=$2 want=$3; shift 3
+  local out; out=$("$@" 2>&1); local got=$?
+  if [ "$got" -eq "$code" ] && [[ "$out" == *"$want"* ]]; then pass=$((pass+1)); else
+    fail=$((fail+1)); echo "FAIL: $name (exit $got, want $code; want text: $want)"; echo "$out" | head -5; fi
+}
+
+check "profile built-in" 0 "verdict         FITS" "$TF" profile lmanet-elite --sram 320KB --macs 100M
+check "profile paper file" 0 "MACs            82 M (81963264)" "$TF" profile examples/paper/LMaNet-Elite.json
+check "over budget exits 1" 1 "DOES NOT FIT" "$TF" profile mobilenetv2 --target stm32f746 --macs 100M
+check "space size" 0 "1.54e+21 as the paper counts" "$TF" space paper
+check "unknown target" 2 "--target: \"esp32\" is not a known target" "$TF" profile resnet8 --target esp32
+check "bad unit" 2 "--sram: \"lots\" is not a size" "$TF" profile resnet8 --sram lots
+check "missing file" 2 "no such file or built-in network" "$TF" profile "$tmp/none.json"
+echo '{"input": {"height": 32}, "num_classes": 10, "stages": [{"block": "mbconv", "out_channels": 16, "expansion": 4, "kernal": 3}]}' > "$tmp/typo.json"
+check "unknown key" 2 "stages[0].kernal: unknown key; did you mean \"kernel\"?" "$TF" profile "$tmp/typo.json"
+echo '{"input": {"height": 32}, "num_classes": 10, "stages": [' > "$tmp/broken.json"
+check "malformed json" 2 "is not valid JSON" "$TF" profile "$tmp/broken.json"
+check "outside space" 0 "outside space paper: input.height: 32 is not one of 160" "$TF" profile resnet8 --space paper
+check "bad resolution" 2 "--resolution: 0 is out of range" "$TF" profile lmanet-elite --resolution 0
+
+# The JSON contract (docs/ARCHITECTURE.md): required keys and exact counts.
+if "$TF" profile lmanet-elite --json --sram 320KB --macs 100M > "$tmp/p.json" && python3 - "$tmp/p.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ["macs", "params", "params_deployed", "flash_bytes", "peak_sram_bytes", "latency_ms", "target", "budget", "layers"]:
+    assert k in r, k
+assert r["macs"] == 81963264 and r["params"] == 497997, (r["macs"], r["params"])
+b = r["budget"]
+assert b["sram_bytes"] == 327680 and b["macs"] == 100000000 and b["fits"] is True and b["violations"] == []
+for l in r["layers"]:
+    for k in ["index", "op", "in", "out", "macs", "params", "live_bytes"]:
+        assert k in l, k
+assert sum(l["macs"] for l in r["layers"]) == r["macs"]
+assert sum(l["params"] for l in r["layers"]) == r["params"]
+assert max(l["live_bytes"] for l in r["layers"]) <= r["peak_sram_bytes"]
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: profile --json contract"; fi
+
+echo "cli-e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
