@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fixed set of worker threads that run one job at a time on every thread.
+///
+/// Why not Dispatch: training issues a few hundred short parallel regions per batch, and the
+/// kernels need a *stable thread index* to pick their per-thread gradient buffer, with a
+/// *static* split of the work so that float reductions happen in the same order every run
+/// (same seed ⇒ bit-identical weights). The calling thread takes part as thread 0.
+/// There is no global pool: create one and pass it to the layers.
+public final class ThreadPool: @unchecked Sendable {
+    public let threadCount: Int
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private let done: UnsafeMutablePointer<pthread_cond_t>
+    private var generation = 0
+    private var pending = 0
+    private var stopping = false
+    private var job: ((Int) -> Void)?
+    private var workers: [pthread_t] = []
+    /// One scratch arena per thread, reused by every kernel that runs on that thread.
+    public let workspaces: [Workspace]
+
+    /// - Parameter threads: total threads including the caller (≥ 1). Default 2.
+    public init(threads: Int = 2) {
+        threadCount = max(1, threads)
+        workspaces = (0..<max(1, threads)).map { _ in Workspace() }
+        mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
+        wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
+        done = .allocate(capacity: 1); pthread_cond_init(done, nil)
+        for t in 1..<max(threadCount, 1) {
+            let ctx = Unmanaged.passRetained(WorkerContext(pool: self, index: t)).toOpaque()
+            #if canImport(Glibc)
+            var tid = pthread_t()
+            pthread_create(&tid, nil, { raw in
+                let ctx = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                ctx.pool.workerLoop(ctx.index)
+                return nil
+            }, ctx)
+            workers.append(tid)
+            #else
+            var tid: pthread_t?
+            pthread_create(&tid, nil, { raw in
+                let ctx = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
+                ctx.pool.workerLoop(ctx.index)
+                return nil
+            }, ctx)
+            workers.append(tid!)
+            #endif
+        }
+    }
+
+    /// Stops the workers. The workers only hold an unowned reference, so a pool is released
+    /// as soon as its users drop it.
+    deinit {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        for t in workers { pthread_join(t, nil) }
+        pthread_mutex_destroy(mutex); pthread_cond_destroy(wake); pthread_cond_destroy(done)
+        mutex.deallocate(); wake.deallocate(); done.deallocate()
+    }
+
+    private final class WorkerContext {
+        unowned let pool: ThreadPool
+        let index: Int
+        init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+    }
+
+    private func workerLoop(_ index: Int) {
+        var seen = 0
+        while true {
+            pthread_mutex_lock(mutex)
+            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
+            if stopping { pthread_mutex_unlock(mutex); return }
+            seen = generation
+            let body = job!
+            pthread_mutex_unlock(mutex)
+            body(index)
+            pthread_mutex_lock(mutex)
+            pending -= 1
+            if pending == 0 { pthread_cond_signal(done) }
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Runs `body(thread)` once on every thread (`thread` in `0..<threadCount`) and returns when
+    /// all have finished. Not reentrant: do not call `run` from inside `body`.
+    public func run(_ body: (Int) -> Void) {
+        if threadCount == 1 { body(0); return }
+        withoutActuallyEscaping(body) { escaping in
+            pthread_mutex_lock(mutex)
+            job = escaping
+            pending = threadCount - 1
+            generation &+= 1
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+            escaping(0)
+            pthread_mutex_lock(mutex)
+            while pending > 0 { pthread_cond_wait(done, mutex) }
+            job = nil
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Calls `body(range, thread)` with a contiguous, static share of `0..<count` per thread
+    /// (thread t gets `[t·count/T, (t+1)·count/T)`); empty shares are skipped. The split depends
+    /// only on `count` and `threadCount`, which keeps per-thread reductions deterministic.
+    public func parallelFor(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
+        let t = threadCount
+        if t == 1 || count <= 1 { if count > 0 { body(0..<count, 0) }; return }
+        run { thread in
+            let lo = thread * count / t, hi = (thread + 1) * count / t
+            if lo < hi { body(lo..<hi, thread) }
+        }
+    }
+
+    /// The share of `0..<count` that `parallelFor` gives to `thread`.
+    public func share(of count: Int, thread: Int) -> Range<Int> {
+        (thread * count / threadCount)..<((thread + 1) * count / threadCount)
+    }
+}
+
+/// Growable, 64-byte aligned scratch buffers of one thread, addressed by slot number so that
+/// kernels nested inside one another (im2col buffer, GEMM packing, gradient chunk) do not
+/// clobber each other. Slots: see `Workspace.Slot`.
+public final class Workspace: @unchecked Sendable {
+    public enum Slot: Int, CaseIterable { case pack = 0, columns, chunk, chunk2, reduce, reduce2 }
+    private var buffers: [UnsafeMutablePointer<Float>?] = Array(repeating: nil, count: Slot.allCases.count)
+    private var sizes: [Int] = Array(repeating: 0, count: Slot.allCases.count)
+
+    public init() {}
+    deinit { for b in buffers { b.map { UnsafeMutableRawPointer($0).deallocate() } } }
+
+    /// At least `count` floats for `slot`; contents are unspecified (not zeroed).
+    public func floats(_ slot: Slot, _ count: Int) -> UnsafeMutablePointer<Float> {
+        let i = slot.rawValue
+        if sizes[i] < count {
+            buffers[i].map { UnsafeMutableRawPointer($0).deallocate() }
+            let n = max(count, 1024)
+            buffers[i] = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: n)
+            sizes[i] = n
+        }
+        return buffers[i]!
+    }
+}
