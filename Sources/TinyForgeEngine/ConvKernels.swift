@@ -126,7 +126,8 @@ public enum Depthwise {
             for kx in 0..<s.k {
                 // ox with 0 ≤ ox·st − pad + kx < w
                 let lo = max(0, (s.pad - kx + st - 1) / st)
-                let hi = min(s.ow, (s.w - 1 + s.pad - kx) / st + 1)
+                let top = s.w - 1 + s.pad - kx   // floor division: top may be negative
+                let hi = top < 0 ? 0 : min(s.ow, top / st + 1)
                 if lo >= hi { continue }
                 let dwp = dw + (ky * s.k + kx) * c
                 for oy in 0..<s.oh {

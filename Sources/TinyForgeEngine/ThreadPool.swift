@@ -78,9 +78,11 @@ public final class ThreadPool: @unchecked Sendable {
             while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
             if stopping { pthread_mutex_unlock(mutex); return }
             seen = generation
-            let body = job!
+            var body = job
             pthread_mutex_unlock(mutex)
-            body(index)
+            body!(index)
+            body = nil   // drop our reference before signalling: `run` checks the job did not escape
+            _ = body
             pthread_mutex_lock(mutex)
             pending -= 1
             if pending == 0 { pthread_cond_signal(done) }
