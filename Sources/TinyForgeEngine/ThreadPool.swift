@@ -13,31 +13,25 @@ import Darwin
 /// There is no global pool: create one and pass it to the layers.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let wake: UnsafeMutablePointer<pthread_cond_t>
-    private let done: UnsafeMutablePointer<pthread_cond_t>
-    private var generation = 0
-    private var pending = 0
-    private var stopping = false
-    private var job: ((Int) -> Void)?
-    private var workers: [pthread_t] = []
     /// One scratch arena per thread, reused by every kernel that runs on that thread.
     public let workspaces: [Workspace]
+    private let shared: Shared
+    private var workers: [pthread_t] = []
 
     /// - Parameter threads: total threads including the caller (≥ 1). Default 2.
     public init(threads: Int = 2) {
         threadCount = max(1, threads)
-        workspaces = (0..<max(1, threads)).map { _ in Workspace() }
-        mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
-        wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
-        done = .allocate(capacity: 1); pthread_cond_init(done, nil)
-        for t in 1..<max(threadCount, 1) {
-            let ctx = Unmanaged.passRetained(WorkerContext(pool: self, index: t)).toOpaque()
+        workspaces = (0..<threadCount).map { _ in Workspace() }
+        shared = Shared()
+        for t in 1..<threadCount {
+            // The worker owns a strong reference to the shared state only, never to the pool,
+            // so dropping the pool runs deinit, which stops and joins the workers.
+            let ctx = Unmanaged.passRetained(WorkerContext(shared: shared, index: t)).toOpaque()
             #if canImport(Glibc)
             var tid = pthread_t()
             pthread_create(&tid, nil, { raw in
                 let ctx = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                ctx.pool.workerLoop(ctx.index)
+                ctx.shared.workerLoop(ctx.index)
                 return nil
             }, ctx)
             workers.append(tid)
@@ -45,7 +39,7 @@ public final class ThreadPool: @unchecked Sendable {
             var tid: pthread_t?
             pthread_create(&tid, nil, { raw in
                 let ctx = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
-                ctx.pool.workerLoop(ctx.index)
+                ctx.shared.workerLoop(ctx.index)
                 return nil
             }, ctx)
             workers.append(tid!)
@@ -53,40 +47,77 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Stops the workers. The workers only hold an unowned reference, so a pool is released
-    /// as soon as its users drop it.
     deinit {
-        pthread_mutex_lock(mutex)
-        stopping = true
-        pthread_cond_broadcast(wake)
-        pthread_mutex_unlock(mutex)
+        shared.stop()
         for t in workers { pthread_join(t, nil) }
-        pthread_mutex_destroy(mutex); pthread_cond_destroy(wake); pthread_cond_destroy(done)
-        mutex.deallocate(); wake.deallocate(); done.deallocate()
     }
 
     private final class WorkerContext {
-        unowned let pool: ThreadPool
+        let shared: Shared
         let index: Int
-        init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+        init(shared: Shared, index: Int) { self.shared = shared; self.index = index }
     }
 
-    private func workerLoop(_ index: Int) {
-        var seen = 0
-        while true {
+    /// Mutex/condition state shared by the caller and the workers.
+    private final class Shared: @unchecked Sendable {
+        let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        let wake: UnsafeMutablePointer<pthread_cond_t>
+        let done: UnsafeMutablePointer<pthread_cond_t>
+        var generation = 0
+        var pending = 0
+        var stopping = false
+        var job: ((Int) -> Void)?
+
+        init() {
+            mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
+            wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
+            done = .allocate(capacity: 1); pthread_cond_init(done, nil)
+        }
+        deinit {
+            pthread_mutex_destroy(mutex); pthread_cond_destroy(wake); pthread_cond_destroy(done)
+            mutex.deallocate(); wake.deallocate(); done.deallocate()
+        }
+
+        func stop() {
             pthread_mutex_lock(mutex)
-            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
-            if stopping { pthread_mutex_unlock(mutex); return }
-            seen = generation
-            var body = job
+            stopping = true
+            pthread_cond_broadcast(wake)
             pthread_mutex_unlock(mutex)
-            body!(index)
-            body = nil   // drop our reference before signalling: `run` checks the job did not escape
-            _ = body
-            pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(done) }
-            pthread_mutex_unlock(mutex)
+        }
+
+        func workerLoop(_ index: Int) {
+            var seen = 0
+            while true {
+                pthread_mutex_lock(mutex)
+                while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
+                if stopping { pthread_mutex_unlock(mutex); return }
+                seen = generation
+                var body = job
+                pthread_mutex_unlock(mutex)
+                body!(index)
+                body = nil   // drop our reference before signalling: `run` checks the job did not escape
+                _ = body
+                pthread_mutex_lock(mutex)
+                pending -= 1
+                if pending == 0 { pthread_cond_signal(done) }
+                pthread_mutex_unlock(mutex)
+            }
+        }
+
+        func run(_ body: (Int) -> Void, threads: Int) {
+            withoutActuallyEscaping(body) { escaping in
+                pthread_mutex_lock(mutex)
+                job = escaping
+                pending = threads - 1
+                generation &+= 1
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
+                escaping(0)
+                pthread_mutex_lock(mutex)
+                while pending > 0 { pthread_cond_wait(done, mutex) }
+                job = nil
+                pthread_mutex_unlock(mutex)
+            }
         }
     }
 
@@ -94,19 +125,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// all have finished. Not reentrant: do not call `run` from inside `body`.
     public func run(_ body: (Int) -> Void) {
         if threadCount == 1 { body(0); return }
-        withoutActuallyEscaping(body) { escaping in
-            pthread_mutex_lock(mutex)
-            job = escaping
-            pending = threadCount - 1
-            generation &+= 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
-            escaping(0)
-            pthread_mutex_lock(mutex)
-            while pending > 0 { pthread_cond_wait(done, mutex) }
-            job = nil
-            pthread_mutex_unlock(mutex)
-        }
+        shared.run(body, threads: threadCount)
     }
 
     /// Calls `body(range, thread)` with a contiguous, static share of `0..<count` per thread
@@ -119,11 +138,6 @@ public final class ThreadPool: @unchecked Sendable {
             let lo = thread * count / t, hi = (thread + 1) * count / t
             if lo < hi { body(lo..<hi, thread) }
         }
-    }
-
-    /// The share of `0..<count` that `parallelFor` gives to `thread`.
-    public func share(of count: Int, thread: Int) -> Range<Int> {
-        (thread * count / threadCount)..<((thread + 1) * count / threadCount)
     }
 }
 
