@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tinyforge", targets: ["tinyforge"]),
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
+        .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,10 @@ let package = Package(
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .executableTarget(
+            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
+            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -30,6 +35,7 @@ let package = Package(
             name: "tinyforge-profile-bench", dependencies: ["TinyForgeSpec", "TinyForgeHardware"],
             path: "bench/profile", swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
     ],
     swiftLanguageModes: [.v5]
