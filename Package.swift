@@ -34,7 +34,9 @@ let package = Package(
             ]),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
-        .testTarget(name: "TinyForgeDataTests", dependencies: ["TinyForgeData", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeDataTests",
+            dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
     ],
     swiftLanguageModes: [.v5]
 )
