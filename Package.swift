@@ -14,29 +14,46 @@ let package = Package(
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
+        .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
+        .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
-        .executableTarget(
-            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
-            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
+        .target(
+            name: "TinyForgeData",
+            dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
+            swiftSettings: fast),
+        .target(
+            name: "TinyForgeTraining",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
+            swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
-                "TinyForgeSpec", "TinyForgeHardware",
+                "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "tinyforge-profile-bench", dependencies: ["TinyForgeSpec", "TinyForgeHardware"],
             path: "bench/profile", swiftSettings: fast),
+        .executableTarget(
+            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
+            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
-        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeDataTests",
+            dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
+        .testTarget(
+            name: "TinyForgeTrainingTests",
+            dependencies: ["TinyForgeTraining", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"]),
     ],
     swiftLanguageModes: [.v5]
 )
