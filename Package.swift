@@ -13,13 +13,19 @@ let package = Package(
         .executable(name: "tinyforge", targets: ["tinyforge"]),
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
+        .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(
+            name: "TinyForgeData",
+            dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
+            swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -31,6 +37,9 @@ let package = Package(
             path: "bench/profile", swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeDataTests",
+            dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Everything that can go wrong while reading or preparing a dataset.
+///
+/// Every case names the file (or the option) it is about and, where it makes sense, what was
+/// expected and what was found, so a user can tell a truncated download from a wrong path or a
+/// wrong format without a debugger. Loaders never trap on bad input: they throw one of these.
+public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The file does not exist or cannot be read.
+    case fileNotFound(path: String, hint: String)
+    /// The file (after gunzip, for `.gz`) holds fewer or more bytes than its header promises.
+    case sizeMismatch(file: String, expectedBytes: Int, foundBytes: Int, what: String)
+    /// The first bytes are not the magic number of the expected format.
+    case badMagic(file: String, expected: String, found: String)
+    /// A gzip stream is corrupt or ends before its end-of-stream marker.
+    case gzip(file: String, reason: String)
+    /// The header parsed but describes something this loader does not support.
+    case unsupported(file: String, reason: String)
+    /// Images and labels disagree (count, shape) or a label is out of range.
+    case inconsistent(file: String, reason: String)
+    /// An `.npy` header that cannot be parsed.
+    case badNPYHeader(file: String, reason: String)
+    /// A dataset option (CLI string, fraction, size) is invalid.
+    case invalidOption(option: String, reason: String)
+    /// The split has no test set (e.g. a single `.npy` pair was given).
+    case noTestSet(source: String, hint: String)
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path, hint):
+            return "\(path): file not found or unreadable. \(hint)"
+        case let .sizeMismatch(file, expected, found, what):
+            return "\(file): \(what): expected \(expected) bytes, found \(found) bytes "
+                + (found < expected ? "(file is truncated; download it again)" : "(trailing data; wrong or corrupt file)")
+        case let .badMagic(file, expected, found):
+            return "\(file): bad magic number: expected \(expected), found \(found) (not the expected file format)"
+        case let .gzip(file, reason):
+            return "\(file): gzip: \(reason)"
+        case let .unsupported(file, reason):
+            return "\(file): unsupported: \(reason)"
+        case let .inconsistent(file, reason):
+            return "\(file): \(reason)"
+        case let .badNPYHeader(file, reason):
+            return "\(file): bad .npy header: \(reason)"
+        case let .invalidOption(option, reason):
+            return "dataset option '\(option)': \(reason)"
+        case let .noTestSet(source, hint):
+            return "\(source): no test set was loaded. \(hint)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// Formats a byte sequence as hex for error messages (`0x00000803`).
+func hexString(_ bytes: ArraySlice<UInt8>) -> String {
+    "0x" + bytes.map { String(format: "%02X", $0) }.joined()
+}
