@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tinyforge", targets: ["tinyforge"]),
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
+        .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,7 @@ let package = Package(
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -28,6 +30,7 @@ let package = Package(
             ]),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )
