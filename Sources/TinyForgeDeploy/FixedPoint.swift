@@ -35,7 +35,7 @@ public struct QuantizedMultiplier: Equatable, Hashable, Sendable, Codable {
             self.init(multiplier: 0, shift: 0)
             return
         }
-        let parts = frexp(realMultiplier)
+        let parts = signedFrexp(realMultiplier)
         var shift = parts.1
         var qFixed = Int64((parts.0 * 2_147_483_648.0).rounded(.toNearestOrAwayFromZero))
         precondition(qFixed <= (1 << 31))
@@ -50,6 +50,14 @@ public struct QuantizedMultiplier: Equatable, Hashable, Sendable, Codable {
         }
         self.init(multiplier: Int32(qFixed), shift: shift)
     }
+}
+
+/// C `frexp`: x = q · 2^e with |q| in [0.5, 1) and q carrying the sign of x.
+/// (Swift's generic `frexp` overlay returns |q| for negative x, which would drop the sign of a
+/// negative LEAKY_RELU alpha multiplier.)
+func signedFrexp(_ x: Double) -> (Double, Int) {
+    let parts = frexp(abs(x))
+    return (x < 0 ? -parts.0 : parts.0, parts.1)
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` (int32): `round(a·b / 2^31)`, rounding half

@@ -17,7 +17,7 @@ public struct LogisticParams: Equatable, Sendable {
     public init(input: QuantParams) {
         let inputIntegerBits = 4
         let real = Double(input.scale) * Double(1 << (31 - inputIntegerBits))
-        let parts = frexp(real)
+        let parts = signedFrexp(real)
         inputZeroPoint = input.zeroPoint
         inputLeftShift = parts.1
         inputMultiplier = Int32(truncatingIfNeeded: Int64((parts.0 * 2_147_483_648.0).rounded(.toNearestOrAwayFromZero)))

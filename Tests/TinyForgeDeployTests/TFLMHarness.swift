@@ -48,7 +48,9 @@ enum TFLMHarness {
     static func run(_ model: QuantizedModel, inputs: [[Int8]], tag: String) throws -> Result {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-tflm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        // TINYFORGE_TFLM_KEEP=1 keeps the .tflite and I/O files for debugging.
+        let keep = ProcessInfo.processInfo.environment["TINYFORGE_TFLM_KEEP"] == "1"
+        defer { if keep { print("TFLM-INTEROP kept \(dir.path)") } else { try? FileManager.default.removeItem(at: dir) } }
         let modelURL = dir.appendingPathComponent("\(tag).tflite")
         try Data(TFLiteWriter.serialize(model)).write(to: modelURL)
         let inURL = dir.appendingPathComponent("in.bin")
