@@ -88,7 +88,8 @@ public enum Quantizer {
     }
 
     /// int32 biases: scale[c] = inputScale · weightScale[c] (computed in float, as TFLite's
-    /// converter does), zero point 0, values round(b / scale) clamped to int32.
+    /// converter does), zero point 0, values round(b / scale) clamped to int32. One weight
+    /// scale (per-tensor weights) gives one bias scale.
     public static func bias(_ bias: [Float], inputScale: Float, weightScales: [Float]) throws
         -> (values: [Int32], params: QuantParams)
     {
@@ -104,6 +105,9 @@ public enum Quantizer {
             let r = (Double(b) / Double(s)).rounded(.toNearestOrAwayFromZero)
             values.append(Int32(Swift.max(Double(Int32.min), Swift.min(Double(Int32.max), r))))
         }
+        // Per-tensor weights get a per-tensor bias: LiteRT reads a multi-scale tensor's legacy
+        // `params.scale` as 0 and then fails its bias-scale check.
+        if weightScales.count == 1 { scales = Array(scales.prefix(1)) }
         return (values, QuantParams(scales: scales, zeroPoints: Array(repeating: 0, count: scales.count)))
     }
 
