@@ -7,9 +7,12 @@
 /// is the planner's job, not the interpreter's.
 public struct Int8Interpreter: Sendable {
     public let model: QuantizedModel
-    let prepared: [PreparedOp]
+    /// One entry per `model.ops[i]`: the validated op with the fixed-point parameters TFLM's
+    /// Prepare would compute (multipliers, shifts, offsets, clamp bounds, padding). The C code
+    /// generator emits exactly these numbers.
+    public let prepared: [PreparedOp]
 
-    enum PreparedOp: Sendable {
+    public enum PreparedOp: Sendable {
         case conv(Conv2DOp, ConvGeometry, ConvQuantParams, depthwise: Bool)
         case fullyConnected(FullyConnectedOp, batches: Int, inputDepth: Int, outputDepth: Int, ConvQuantParams)
         case add(BinaryOp, AddQuantParams)

@@ -209,4 +209,39 @@ final class TFLMInteropTests: XCTestCase {
         let y = try b.mul(x, g, output: try src.range(magnitude: 4), name: "se/scale")
         try assertBitExact(try b.build(outputs: [y]), seed: 220, tag: "SE mean->fc->fc->logistic->mul")
     }
+
+    /// A realistic MBConv block (40×40×24, expansion 6, SE 0.25, residual) in two activation
+    /// variants; besides bit-exactness this reports the TFLM arena each needs: a separate
+    /// LEAKY_RELU op keeps two copies of the expanded tensor alive where a fused ReLU6 does not.
+    func testMBConvBlockArena() throws {
+        for leaky in [false, true] {
+            var src = RandomModelSource(seed: 300)
+            var b = QuantizedModelBuilder(name: "mbconv")
+            let c = 24, e = 144, s = 36, hw = 40
+            let x = b.addInput(name: "x", shape: [1, hw, hw, c], quant: try src.range(magnitude: 3))
+            func act(_ t: TensorID, _ name: String) throws -> TensorID {
+                leaky ? b.leakyRelu(t, alpha: 0.01, output: try src.range(magnitude: 6), name: name) : t
+            }
+            let fused: FusedActivation = leaky ? .none : .relu6
+            var t = try b.conv2d(x, weights: src.weights(count: e * c, fanIn: c, channels: e, channelStride: c), weightShape: [e, 1, 1, c],
+                                 bias: src.bias(e), activation: fused, output: try src.range(magnitude: 6), name: "expand")
+            t = try act(t, "expand/act")
+            t = try b.depthwiseConv2d(t, weights: src.weights(count: 9 * e, fanIn: 9, channels: e, channelStride: 1), kernelH: 3, kernelW: 3,
+                                      bias: src.bias(e), activation: fused, output: try src.range(magnitude: 6), name: "dw")
+            t = try act(t, "dw/act")
+            let m = try b.mean(t, axes: [1, 2], keepDims: true, output: try src.range(magnitude: 3), name: "se/squeeze")
+            let r = try b.fullyConnected(m, weights: src.weights(count: s * e, fanIn: e, channels: s, channelStride: e), outputs: s,
+                                         bias: src.bias(s), activation: .relu, keepNumDims: true,
+                                         output: try Quantizer.activationParams(min: 0, max: 3), name: "se/reduce")
+            let g = b.logistic(try b.fullyConnected(r, weights: src.weights(count: e * s, fanIn: s, channels: e, channelStride: s), outputs: e,
+                                                    bias: src.bias(e), keepNumDims: true, output: try src.range(magnitude: 4), name: "se/expand"),
+                               name: "se/gate")
+            t = try b.mul(t, g, output: try src.range(magnitude: 6), name: "se/scale")
+            t = try b.conv2d(t, weights: src.weights(count: c * e, fanIn: e, channels: c, channelStride: e), weightShape: [c, 1, 1, e],
+                             bias: src.bias(c), output: try src.range(magnitude: 4), name: "project")
+            let y = try b.add(t, x, output: try src.range(magnitude: 5), name: "residual")
+            try assertBitExact(try b.build(outputs: [y]), seed: 300, tag: "MBConv 40x40x24 e6 SE residual (\(leaky ? "separate LEAKY_RELU" : "fused RELU6"))",
+                               minDistinct: 16)
+        }
+    }
 }
