@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
-        .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
