@@ -101,9 +101,9 @@ final class TFLMInteropTests: XCTestCase {
             for act in [FusedActivation.none, .relu] {
                 var src = RandomModelSource(seed: UInt64(60 + i * 2 + (act == .none ? 0 : 1)))
                 var b = QuantizedModelBuilder(name: "fc")
-                let x = b.addInput(name: "x", shape: [2, 24], quant: try src.range(magnitude: 3))
-                let w = src.weights(count: 10 * 24, fanIn: 24, channels: 10, channelStride: 24)
-                let y = try b.fullyConnected(x, weights: w, outputs: 10, bias: src.bias(10), activation: act, perChannel: perChannel,
+                let x = b.addInput(name: "x", shape: [4, 144], quant: try src.range(magnitude: 3))
+                let w = src.weights(count: 64 * 144, fanIn: 144, channels: 64, channelStride: 144)
+                let y = try b.fullyConnected(x, weights: w, outputs: 64, bias: src.bias(64), activation: act, perChannel: perChannel,
                                              output: try src.range(magnitude: 5), name: "fc")
                 try assertBitExact(try b.build(outputs: [y]), seed: UInt64(i), tag: "fully_connected per_channel=\(perChannel) \(act)")
             }
