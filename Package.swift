@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
         .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
+        .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +27,7 @@ let package = Package(
             name: "TinyForgeData",
             dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
+        .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
+        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )
