@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
         .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
+        .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +29,10 @@ let package = Package(
             dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
         .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
+        .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .executableTarget(
+            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
+            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -38,6 +43,7 @@ let package = Package(
             name: "tinyforge-profile-bench", dependencies: ["TinyForgeSpec", "TinyForgeHardware"],
             path: "bench/profile", swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
         .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
         .testTarget(
             name: "TinyForgeDataTests",

@@ -1,0 +1,194 @@
+/// Batch norm folded into a per-channel affine map, fused with the activation.
+///
+/// Every conv output `z` (rows × C, NHWC flattened) leaves the layer as
+/// `y = act(z · scale[c] + shift[c])`, where
+/// - training BN: `scale = γ/√(var_B+ε)`, `shift = β − mean_B·scale` (batch statistics),
+/// - eval BN: the same with running statistics,
+/// - no BN: `scale = 1`, `shift = bias` (or 0).
+/// Backward recomputes `u = z·scale + shift` instead of storing it, and in training mode
+/// folds BN's backward into the same per-channel affine form: with `g = dy·act'(u)`,
+/// `dz = scale·g + k1[c] + k2[c]·z`, where k1, k2 come from the two per-channel reductions
+/// Σg and Σg·(z−mean) (`BNAct.backwardCoefficients`). So one reduction pass and one
+/// elementwise pass done chunk by chunk right before the GEMMs consume `dz`; neither `g`
+/// nor `x̂` is ever materialised as a full tensor.
+public enum BNAct {
+    public static let eps: Float = 1e-5
+    public static let momentum: Float = 0.1
+
+    /// Adds per-channel Σz and Σz² of a block (rows × C) into Double accumulators.
+    /// Float partials per block keep the loop vectorised; Double totals keep E[z²]−E[z]² sane.
+    public static func accumulateStats(_ z: UnsafePointer<Float>, rows: Int, c: Int,
+                                       sum: UnsafeMutablePointer<Double>, sumSq: UnsafeMutablePointer<Double>) {
+        let c8 = c & ~7
+        var cb = 0
+        while cb < c8 {
+            var s = F8(), q = F8()
+            var p = UnsafeRawPointer(z + cb)
+            for _ in 0..<rows {
+                let v = p.loadUnaligned(as: F8.self)
+                s += v; q = q.addingProduct(v, v)
+                p += c * 4
+            }
+            for l in 0..<8 { sum[cb + l] += Double(s[l]); sumSq[cb + l] += Double(q[l]) }
+            cb += 8
+        }
+        for ch in c8..<c {
+            var s: Float = 0, q: Float = 0
+            for r in 0..<rows { let v = z[r * c + ch]; s += v; q += v * v }
+            sum[ch] += Double(s); sumSq[ch] += Double(q)
+        }
+    }
+
+    /// `y = act(z·scale + shift)` for a block (rows × C); `y` may alias `z`.
+    public static func apply(_ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int,
+                             scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
+        switch act {
+        case nil: applyT(IdentityK.self, z, y, rows, c, scale, shift)
+        case .relu: applyT(ReLUK.self, z, y, rows, c, scale, shift)
+        case .relu6: applyT(ReLU6K.self, z, y, rows, c, scale, shift)
+        case .leakyRelu: applyT(LeakyK.self, z, y, rows, c, scale, shift)
+        case .swish: applyT(SwishK.self, z, y, rows, c, scale, shift)
+        case .hswish: applyT(HSwishK.self, z, y, rows, c, scale, shift)
+        case .sigmoid: applyT(SigmoidK.self, z, y, rows, c, scale, shift)
+        }
+    }
+
+    @inline(__always)
+    static func applyT<K: ActKernel>(_: K.Type, _ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                     _ rows: Int, _ c: Int, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>) {
+        let c8 = c & ~7
+        let sc = UnsafeRawPointer(scale), sh = UnsafeRawPointer(shift)
+        for r in 0..<rows {
+            let zr = UnsafeRawPointer(z + r * c), yr = UnsafeMutableRawPointer(y + r * c)
+            var o = 0
+            while o < c8 * 4 {
+                let u = zr.loadUnaligned(fromByteOffset: o, as: F8.self)
+                    * sc.loadUnaligned(fromByteOffset: o, as: F8.self)
+                    + sh.loadUnaligned(fromByteOffset: o, as: F8.self)
+                yr.storeBytes(of: K.f(u), toByteOffset: o, as: F8.self)
+                o += 32
+            }
+            for ch in c8..<c { y[r * c + ch] = K.f1(z[r * c + ch] * scale[ch] + shift[ch]) }
+        }
+    }
+
+    // MARK: backward pieces
+
+    /// Adds per-channel Σg and Σg·(z−mean) of a block, `g = dy·act'(z·scale+shift)`.
+    public static func accumulateGrad(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, rows: Int, c: Int,
+                                      scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                                      act: Activation?, sumG: UnsafeMutablePointer<Double>, sumGZ: UnsafeMutablePointer<Double>) {
+        switch act {
+        case nil: gradT(IdentityK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .relu: gradT(ReLUK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .relu6: gradT(ReLU6K.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .leakyRelu: gradT(LeakyK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .swish: gradT(SwishK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .hswish: gradT(HSwishK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        case .sigmoid: gradT(SigmoidK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
+        }
+    }
+
+    @inline(__always)
+    static func gradT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ rows: Int, _ c: Int,
+                                    _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                    _ sumG: UnsafeMutablePointer<Double>, _ sumGZ: UnsafeMutablePointer<Double>) {
+        // Row blocks of 64 keep each channel sweep inside L1; sweeping channel blocks over the
+        // whole tensor would re-read it from memory C/8 times.
+        var r0 = 0
+        while r0 < rows {
+            let n = min(64, rows - r0)
+            gradBlockT(K.self, dy + r0 * c, z + r0 * c, n, c, scale, shift, mean, sumG, sumGZ)
+            r0 += n
+        }
+    }
+
+    @inline(__always)
+    static func gradBlockT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ rows: Int, _ c: Int,
+                                         _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                         _ sumG: UnsafeMutablePointer<Double>, _ sumGZ: UnsafeMutablePointer<Double>) {
+        let c8 = c & ~7
+        var cb = 0
+        while cb < c8 {
+            let sc = UnsafeRawPointer(scale + cb).loadUnaligned(as: F8.self)
+            let sh = UnsafeRawPointer(shift + cb).loadUnaligned(as: F8.self)
+            let mu = UnsafeRawPointer(mean + cb).loadUnaligned(as: F8.self)
+            var sg = F8(), sgz = F8()
+            var pz = UnsafeRawPointer(z + cb), pd = UnsafeRawPointer(dy + cb)
+            for _ in 0..<rows {
+                let zv = pz.loadUnaligned(as: F8.self)
+                let g = K.df(zv * sc + sh, pd.loadUnaligned(as: F8.self))
+                sg += g; sgz = sgz.addingProduct(g, zv - mu)
+                pz += c * 4; pd += c * 4
+            }
+            for l in 0..<8 { sumG[cb + l] += Double(sg[l]); sumGZ[cb + l] += Double(sgz[l]) }
+            cb += 8
+        }
+        for ch in c8..<c {
+            var sg: Float = 0, sgz: Float = 0
+            for r in 0..<rows {
+                let zv = z[r * c + ch]
+                let g = K.df1(zv * scale[ch] + shift[ch], dy[r * c + ch])
+                sg += g; sgz += g * (zv - mean[ch])
+            }
+            sumG[ch] += Double(sg); sumGZ[ch] += Double(sgz)
+        }
+    }
+
+    /// `dz = scale·g + k1 + k2·z` for a block, `g = dy·act'(z·scale+shift)`.
+    public static func gradInput(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
+                                 rows: Int, c: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                                 k1: UnsafePointer<Float>, k2: UnsafePointer<Float>, act: Activation?) {
+        switch act {
+        case nil: dzT(IdentityK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .relu: dzT(ReLUK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .relu6: dzT(ReLU6K.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .leakyRelu: dzT(LeakyK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .swish: dzT(SwishK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .hswish: dzT(HSwishK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        case .sigmoid: dzT(SigmoidK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
+        }
+    }
+
+    @inline(__always)
+    static func dzT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
+                                  _ rows: Int, _ c: Int, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
+                                  _ k1: UnsafePointer<Float>, _ k2: UnsafePointer<Float>) {
+        let c8 = c & ~7
+        let sc = UnsafeRawPointer(scale), sh = UnsafeRawPointer(shift)
+        let q1 = UnsafeRawPointer(k1), q2 = UnsafeRawPointer(k2)
+        for r in 0..<rows {
+            let zr = UnsafeRawPointer(z + r * c), dr = UnsafeRawPointer(dy + r * c)
+            let outr = UnsafeMutableRawPointer(dz + r * c)
+            var o = 0
+            while o < c8 * 4 {
+                let zv = zr.loadUnaligned(fromByteOffset: o, as: F8.self)
+                let s = sc.loadUnaligned(fromByteOffset: o, as: F8.self)
+                let g = K.df(zv * s + sh.loadUnaligned(fromByteOffset: o, as: F8.self),
+                             dr.loadUnaligned(fromByteOffset: o, as: F8.self))
+                let v = s * g + q1.loadUnaligned(fromByteOffset: o, as: F8.self)
+                    + q2.loadUnaligned(fromByteOffset: o, as: F8.self) * zv
+                outr.storeBytes(of: v, toByteOffset: o, as: F8.self)
+                o += 32
+            }
+            for ch in c8..<c {
+                let i = r * c + ch, zv = z[i]
+                let g = K.df1(zv * scale[ch] + shift[ch], dy[i])
+                dz[i] = scale[ch] * g + k1[ch] + k2[ch] * zv
+            }
+        }
+    }
+
+    /// Training-mode BN backward coefficients from the reductions over all `m` rows:
+    /// with x̂ = (z−μ)·istd and scale = γ·istd,
+    /// `dz = scale·(g − Σg/m − x̂·Σg·x̂/m) = scale·g + k1 + k2·z`,
+    /// `k2 = −scale·istd²·Σg(z−μ)/m`, `k1 = −scale·Σg/m − k2·μ`.
+    /// Also returns dγ = Σg·x̂ and dβ = Σg.
+    public static func backwardCoefficients(sumG: Double, sumGZ: Double, m: Int, scale: Float, invStd: Float,
+                                            mean: Float) -> (k1: Float, k2: Float, dGamma: Float, dBeta: Float) {
+        let md = Double(m), s = Double(scale), istd = Double(invStd)
+        let k2 = -s * istd * istd * sumGZ / md
+        let k1 = -s * sumG / md - k2 * Double(mean)
+        return (Float(k1), Float(k2), Float(sumGZ * istd), Float(sumG))
+    }
+}

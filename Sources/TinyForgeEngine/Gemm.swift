@@ -1,0 +1,199 @@
+/// Single-precision matrix multiply `C (+)= A · B` with arbitrary strides, the workhorse behind
+/// pointwise (1×1) convolutions, im2col convolutions and their weight/input gradients.
+///
+/// Layout of the arguments (element addresses, in floats):
+/// - `A` is (M, K): `A(i,k) = a[i·rsA + k·csA]` — unpacked; the micro-kernel broadcasts
+///   single elements, so any stride works (row-major activations have csA = 1; the transposed
+///   activations of a weight gradient have rsA = 1, csA = C).
+/// - `B` is (K, N): `B(k,j) = b[k·rsB + j·csB]` — packed per call into 16-wide, zero-padded
+///   panels of `kc ≤ 256` rows so the kernel reads it with aligned vector loads.
+/// - `C` is (M, N) row-major with row stride `ldc`.
+///
+/// Blocking (why these numbers): the 6×16 register tile uses 12 of the 16 AVX2 registers for
+/// accumulators, leaving room for two B vectors and a broadcast; every k step does 12 FMAs for
+/// 8 loads. One 256×16 B panel is 16 KB and the 6×256 A strip 6 KB, both L1-resident while
+/// the kernel sweeps the panels of one row strip.
+public enum Gemm {
+    public static let mr = 6
+    public static let nr = 16
+    public static let kc = 256
+
+    /// Floats of scratch `sgemm` needs for a given N.
+    public static func packSize(n: Int) -> Int { kc * ((n + nr - 1) / nr) * nr }
+
+    /// Fast path. `pack` must hold `packSize(n:)` floats (use the thread's workspace).
+    public static func sgemm(m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, rsA: Int, csA: Int,
+                             b: UnsafePointer<Float>, rsB: Int, csB: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int,
+                             accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let panels = (n + nr - 1) / nr
+        var pc = 0
+        while pc < k {
+            let kcur = min(kc, k - pc)
+            packB(kcur, n, b + pc * rsB, rsB, csB, pack)
+            let acc = accumulate || pc > 0
+            var ir = 0
+            while ir < m {
+                let mcur = min(mr, m - ir)
+                let ap = a + ir * rsA + pc * csA
+                for p in 0..<panels {
+                    let ncur = min(nr, n - p * nr)
+                    let bp = UnsafePointer(pack + p * kcur * nr)
+                    let cp = c + ir * ldc + p * nr
+                    if ncur <= 8 {
+                        kernel6x8(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
+                    } else {
+                        kernel6x16(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
+                    }
+                }
+                ir += mr
+            }
+            pc += kcur
+        }
+    }
+
+    /// Packs B(0..<kc, 0..<n) into panels `[panel][k][16]`, zero-padding the last panel.
+    @inline(__always)
+    static func packB(_ kc: Int, _ n: Int, _ b: UnsafePointer<Float>, _ rsB: Int, _ csB: Int,
+                      _ out: UnsafeMutablePointer<Float>) {
+        let panels = (n + nr - 1) / nr
+        for p in 0..<panels {
+            let j0 = p * nr, w = min(nr, n - j0)
+            let dst = out + p * kc * nr
+            if csB == 1 && w == nr {
+                for k in 0..<kc {
+                    let src = UnsafeRawPointer(b + k * rsB + j0)
+                    let d = UnsafeMutableRawPointer(dst + k * nr)
+                    d.storeBytes(of: src.loadUnaligned(as: F8.self), as: F8.self)
+                    d.storeBytes(of: src.loadUnaligned(fromByteOffset: 32, as: F8.self), toByteOffset: 32, as: F8.self)
+                }
+            } else {
+                for k in 0..<kc {
+                    let row = dst + k * nr, src = b + k * rsB + j0 * csB
+                    for j in 0..<w { row[j] = src[j * csB] }
+                    for j in w..<nr { row[j] = 0 }
+                }
+            }
+        }
+    }
+
+    /// 6×16 register tile: C[0..<mr, 0..<nr] (+)= A strip · packed B panel.
+    /// Rows ≥ mr read row mr-1 again (results discarded), so edge tiles need no special A path.
+    @inline(__always)
+    static func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ rsA: Int, _ csA: Int, _ mr: Int,
+                           _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                           _ nr: Int, _ acc: Bool) {
+        let a0 = a, a1 = a + min(1, mr - 1) * rsA, a2 = a + min(2, mr - 1) * rsA
+        let a3 = a + min(3, mr - 1) * rsA, a4 = a + min(4, mr - 1) * rsA, a5 = a + min(5, mr - 1) * rsA
+        var c00 = F8(), c01 = F8(), c10 = F8(), c11 = F8(), c20 = F8(), c21 = F8()
+        var c30 = F8(), c31 = F8(), c40 = F8(), c41 = F8(), c50 = F8(), c51 = F8()
+        var bp = UnsafeRawPointer(b)
+        var off = 0
+        for _ in 0..<kc {
+            let b0 = bp.load(as: F8.self), b1 = bp.load(fromByteOffset: 32, as: F8.self)
+            var s = F8(repeating: a0[off])
+            c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+            s = F8(repeating: a1[off])
+            c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+            s = F8(repeating: a2[off])
+            c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+            s = F8(repeating: a3[off])
+            c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+            s = F8(repeating: a4[off])
+            c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+            s = F8(repeating: a5[off])
+            c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+            bp += 64
+            off += csA
+        }
+        if mr == 6 && nr == 16 {
+            store2(c, c00, c01, acc); store2(c + ldc, c10, c11, acc)
+            store2(c + 2 * ldc, c20, c21, acc); store2(c + 3 * ldc, c30, c31, acc)
+            store2(c + 4 * ldc, c40, c41, acc); store2(c + 5 * ldc, c50, c51, acc)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: F8.self, capacity: 12) { t in
+            t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21
+            t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51
+            let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
+            for i in 0..<mr {
+                let row = c + i * ldc, src = f + i * 16
+                if acc { for j in 0..<nr { row[j] += src[j] } } else { for j in 0..<nr { row[j] = src[j] } }
+            }
+        }
+    }
+
+    /// 6×8 tile for the last panel when N mod 16 ≤ 8 (avoids half-empty FMAs on e.g. N = 24).
+    @inline(__always)
+    static func kernel6x8(_ kc: Int, _ a: UnsafePointer<Float>, _ rsA: Int, _ csA: Int, _ mr: Int,
+                          _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                          _ nr: Int, _ acc: Bool) {
+        let a0 = a, a1 = a + min(1, mr - 1) * rsA, a2 = a + min(2, mr - 1) * rsA
+        let a3 = a + min(3, mr - 1) * rsA, a4 = a + min(4, mr - 1) * rsA, a5 = a + min(5, mr - 1) * rsA
+        var c0 = F8(), c1 = F8(), c2 = F8(), c3 = F8(), c4 = F8(), c5 = F8()
+        var bp = UnsafeRawPointer(b)
+        var off = 0
+        for _ in 0..<kc {
+            let b0 = bp.load(as: F8.self)
+            c0 = c0.addingProduct(F8(repeating: a0[off]), b0)
+            c1 = c1.addingProduct(F8(repeating: a1[off]), b0)
+            c2 = c2.addingProduct(F8(repeating: a2[off]), b0)
+            c3 = c3.addingProduct(F8(repeating: a3[off]), b0)
+            c4 = c4.addingProduct(F8(repeating: a4[off]), b0)
+            c5 = c5.addingProduct(F8(repeating: a5[off]), b0)
+            bp += 64
+            off += csA
+        }
+        if mr == 6 && nr == 8 {
+            store1(c, c0, acc); store1(c + ldc, c1, acc); store1(c + 2 * ldc, c2, acc)
+            store1(c + 3 * ldc, c3, acc); store1(c + 4 * ldc, c4, acc); store1(c + 5 * ldc, c5, acc)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: F8.self, capacity: 6) { t in
+            t[0] = c0; t[1] = c1; t[2] = c2; t[3] = c3; t[4] = c4; t[5] = c5
+            let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
+            for i in 0..<mr {
+                let row = c + i * ldc, src = f + i * 8
+                if acc { for j in 0..<nr { row[j] += src[j] } } else { for j in 0..<nr { row[j] = src[j] } }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func store2(_ c: UnsafeMutablePointer<Float>, _ x0: F8, _ x1: F8, _ acc: Bool) {
+        let p = UnsafeMutableRawPointer(c)
+        if acc {
+            p.storeBytes(of: p.loadUnaligned(as: F8.self) + x0, as: F8.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: F8.self) + x1, toByteOffset: 32, as: F8.self)
+        } else {
+            p.storeBytes(of: x0, as: F8.self)
+            p.storeBytes(of: x1, toByteOffset: 32, as: F8.self)
+        }
+    }
+
+    @inline(__always)
+    static func store1(_ c: UnsafeMutablePointer<Float>, _ x0: F8, _ acc: Bool) {
+        let p = UnsafeMutableRawPointer(c)
+        if acc { p.storeBytes(of: p.loadUnaligned(as: F8.self) + x0, as: F8.self) } else { p.storeBytes(of: x0, as: F8.self) }
+    }
+
+    /// Reference twin: the textbook triple loop with Double accumulation.
+    public static func sgemmReference(m: Int, n: Int, k: Int,
+                                      a: UnsafePointer<Float>, rsA: Int, csA: Int,
+                                      b: UnsafePointer<Float>, rsB: Int, csB: Int,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += Double(a[i * rsA + p * csA]) * Double(b[p * rsB + j * csB]) }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + Float(s) : Float(s)
+            }
+        }
+    }
+}
