@@ -30,8 +30,8 @@ final class MemoryPlannerPropertyTests: XCTestCase {
     func testRandomLifetimesAreSafeAndNeverWorseThanTFLM() throws {
         var rng = SeededGenerator(seed: 2024)
         var improved = 0, atLowerBound = 0, total = 0
-        for trial in 0..<3000 {
-            let count = 1 + Int(rng.next() % 40)
+        for trial in 0..<2000 {
+            let count = 1 + Int(rng.next() % 30)
             let r = randomRequests(&rng, count: count, steps: 2 + Int(rng.next() % 30),
                                    maxSize: 1 + Int(rng.next() % 2000))
             let options = MemoryPlannerOptions(alignment: [1, 4, 16][trial % 3])
@@ -64,9 +64,8 @@ final class MemoryPlannerPropertyTests: XCTestCase {
     func testSmallInstancesOptimalityClaimsHold() throws {
         var rng = SeededGenerator(seed: 77)
         let options = MemoryPlannerOptions(alignment: 1)
-        var exactWins = 0
-        for trial in 0..<600 {
-            let r = randomRequests(&rng, count: 2 + trial % 11, steps: 3 + trial % 9, maxSize: 40)
+        for trial in 0..<250 {
+            let r = randomRequests(&rng, count: 2 + trial % 10, steps: 3 + trial % 9, maxSize: 40)
             let plan = try MemoryPlanner.plan(r, options: options)
             let exact = try MemoryPlanner.exact(r, options: options)
             XCTAssertFalse(MemoryPlanner.doAnyBuffersOverlap(exact, r))
@@ -74,9 +73,7 @@ final class MemoryPlannerPropertyTests: XCTestCase {
             if plan.isProvenOptimal && exact.isProvenOptimal {
                 XCTAssertEqual(plan.arenaBytes, exact.arenaBytes, "trial \(trial)")
             }
-            if case .exact = plan.strategy { exactWins += 1 }
         }
-        _ = exactWins  // how often the heuristics needed help; reported by the bench, not asserted
     }
 
     /// Network-shaped lifetimes: safe, and the best plan is never above TFLM's.

@@ -87,7 +87,7 @@ final class MemoryPlannerReferenceTests: XCTestCase {
     func testExactSearchMatchesBruteForce() throws {
         var rng = SeededGenerator(seed: 12)
         var beatenGreedy = 0
-        for trial in 0..<300 {
+        for trial in 0..<120 {
             let r = randomRequests(&rng, count: 2 + trial % 5, steps: 2 + trial % 5, maxSize: 5)
             let exact = try MemoryPlanner.exact(r, options: byteExact)
             XCTAssertTrue(exact.isProvenOptimal)
