@@ -137,7 +137,8 @@ public enum DeployCheck {
         let run = try ToolRunner.run(qemu, ["-M", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "none",
                                             "-semihosting-config", "enable=on,target=native", "-kernel", "image.elf"],
                                      in: workDir, timeout: timeout, allowFailure: true)
-        let (actual, stackUsed) = try parseQEMU(run.stdout, samples: inputs.count)
+        // With -serial none -monitor none, QEMU writes the semihosting console to stderr.
+        let (actual, stackUsed) = try parseQEMU(run.stdout + "\n" + run.stderr, samples: inputs.count)
         guard run.status == 0 else {
             throw DeployToolError.toolFailed(command: "qemu-system-arm -M mps2-an500 ... image.elf", status: run.status, output: run.stdout + run.stderr)
         }

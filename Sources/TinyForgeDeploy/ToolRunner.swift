@@ -49,8 +49,8 @@ enum ToolRunner {
         let tag = UUID().uuidString.prefix(8)
         let outURL = directory.appendingPathComponent(".run-\(tag).out")
         let errURL = directory.appendingPathComponent(".run-\(tag).err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
