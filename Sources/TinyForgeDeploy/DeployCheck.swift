@@ -80,8 +80,8 @@ public enum DeployCheck {
     /// - Throws: `DeployToolError.toolMissing` when there is no `cc`, `DeployError` for a
     ///   model the generator cannot emit.
     public static func runHost(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
-                               compiler: String = "cc") throws -> HostCheckReport {
-        let cc = try ToolRunner.require(compiler, apt: "gcc")
+                               compiler: String = "cc", searchPath: String? = nil) throws -> HostCheckReport {
+        let cc = try ToolRunner.require(compiler, apt: "gcc", searchPath: searchPath)
         let expected = try expectedOutputs(model, inputs)
         let lib = try CCodeGenerator(model: model).generate()
         try lib.write(to: workDir)
@@ -102,13 +102,15 @@ public enum DeployCheck {
     /// Builds a bare-metal Cortex-M7 image (library + startup + semihosting harness with the
     /// samples embedded), runs it under `qemu-system-arm -M mps2-an500`, compares the printed
     /// outputs byte for byte with `Int8Interpreter`, and reads the memory from the ELF.
-    /// - Throws: `DeployToolError.toolMissing` naming the missing tool and its apt package.
+    /// `searchPath` (colon-separated) replaces PATH for finding the tools; `timeout` bounds QEMU.
+    /// - Throws: `DeployToolError.toolMissing` naming the missing tool and its apt package,
+    ///   before anything is written; `DeployError` for a model the generator cannot emit.
     public static func run(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
-                           timeout: Double = 120) throws -> DeployCheckReport {
-        let gcc = try ToolRunner.require("arm-none-eabi-gcc", apt: "gcc-arm-none-eabi libnewlib-arm-none-eabi")
-        let size = try ToolRunner.require("arm-none-eabi-size", apt: "binutils-arm-none-eabi")
-        let nm = try ToolRunner.require("arm-none-eabi-nm", apt: "binutils-arm-none-eabi")
-        let qemu = try ToolRunner.require("qemu-system-arm", apt: "qemu-system-arm")
+                           timeout: Double = 120, searchPath: String? = nil) throws -> DeployCheckReport {
+        let gcc = try ToolRunner.require("arm-none-eabi-gcc", apt: "gcc-arm-none-eabi libnewlib-arm-none-eabi", searchPath: searchPath)
+        let size = try ToolRunner.require("arm-none-eabi-size", apt: "binutils-arm-none-eabi", searchPath: searchPath)
+        let nm = try ToolRunner.require("arm-none-eabi-nm", apt: "binutils-arm-none-eabi", searchPath: searchPath)
+        let qemu = try ToolRunner.require("qemu-system-arm", apt: "qemu-system-arm", searchPath: searchPath)
         let expected = try expectedOutputs(model, inputs)
         let lib = try CCodeGenerator(model: model).generate()
         try lib.write(to: workDir)

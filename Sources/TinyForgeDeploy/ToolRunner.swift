@@ -24,9 +24,9 @@ public enum DeployToolError: Error, Equatable, CustomStringConvertible {
 
 /// Runs external tools (compilers, QEMU) with output captured to files and a time limit.
 enum ToolRunner {
-    /// Absolute path of `tool` on PATH, or nil.
-    static func find(_ tool: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    /// Absolute path of `tool` in `searchPath` (colon-separated; default: PATH), or nil.
+    static func find(_ tool: String, searchPath: String? = nil) -> String? {
+        let path = searchPath ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":") {
             let p = "\(dir)/\(tool)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -34,8 +34,8 @@ enum ToolRunner {
         return nil
     }
 
-    static func require(_ tool: String, apt: String) throws -> String {
-        guard let p = find(tool) else { throw DeployToolError.toolMissing(tool: tool, aptPackage: apt) }
+    static func require(_ tool: String, apt: String, searchPath: String? = nil) throws -> String {
+        guard let p = find(tool, searchPath: searchPath) else { throw DeployToolError.toolMissing(tool: tool, aptPackage: apt) }
         return p
     }
 

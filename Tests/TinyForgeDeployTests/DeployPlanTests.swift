@@ -144,9 +144,18 @@ final class DeployPlanTests: XCTestCase {
         }
     }
 
-    func testMissingToolIsNamedWithItsPackage() {
-        let e = DeployToolError.toolMissing(tool: "qemu-system-arm", aptPackage: "qemu-system-arm")
-        XCTAssertTrue(e.description.contains("apt-get install -y qemu-system-arm"))
+    func testMissingToolchainIsATypedErrorNamingThePackage() throws {
+        let model = try DeployModelZoo.conv(k: 1, stride: 1, act: .none, seed: 1)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-notools-\(UUID().uuidString)")
+        XCTAssertThrowsError(try DeployCheck.run(model: model, inputs: DeployModelZoo.inputs(model, count: 1, seed: 1),
+                                                 workDir: dir, searchPath: "/nonexistent-tinyforge")) { e in
+            XCTAssertEqual(e as? DeployToolError, .toolMissing(tool: "arm-none-eabi-gcc", aptPackage: "gcc-arm-none-eabi libnewlib-arm-none-eabi"))
+            XCTAssertTrue("\(e)".contains("apt-get install -y gcc-arm-none-eabi"), "\(e)")
+        }
+        XCTAssertThrowsError(try DeployCheck.runHost(model: model, inputs: [[0]], workDir: dir, searchPath: "/nonexistent-tinyforge")) { e in
+            XCTAssertEqual(e as? DeployToolError, .toolMissing(tool: "cc", aptPackage: "gcc"))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path), "nothing is written when a tool is missing")
     }
 
     /// Buffers alive at a common step never share a byte, and every offset is 16-aligned.
