@@ -8,10 +8,11 @@ import XCTest
 /// SE 0.25, residual; leaky_relu or swish) plus a GAP+FC head, lowered from a spec. Prints our
 /// arena (fused, in place) next to the cost model's predictions and the arena the real TFLM
 /// interpreter uses for the same .tflite, checks TFLM == Swift == host C (== QEMU when the
-/// ARM toolchain is there). Skips without tflite-micro.
-/// Run: swift test --filter CGenArenaBenchTests
+/// ARM toolchain is there). Opt-in (about 15 s): skips unless TINYFORGE_BENCH=1, and without
+/// tflite-micro. Run: TINYFORGE_BENCH=1 swift test --filter CGenArenaBenchTests
 final class CGenArenaBenchTests: XCTestCase {
     func testMBConv40x40x24Arena() throws {
+        guard ProcessInfo.processInfo.environment["TINYFORGE_BENCH"] == "1" else { throw XCTSkip("set TINYFORGE_BENCH=1") }
         try TFLMHarness.skipIfUnavailable()
         for act in [Activation.leakyRelu, .swish] {
             let spec = ArchitectureSpec(
