@@ -56,6 +56,13 @@ final class CCodeGenHostTests: XCTestCase {
         try assertHostBitExact(try DeployModelZoo.mbconv(k: 5, act: .none, residual: false, seed: 73), seed: 73, tag: "mbconv relu6 SE")
     }
 
+    func testStandaloneElementwiseSoftmaxRowsWidthMean() throws {
+        let model = try DeployModelZoo.elementwise(seed: 90)
+        let steps = try CCodeGenerator(model: model).memory.steps
+        XCTAssertEqual(steps.map { $0.label(model) }, ["AVERAGE_POOL_2D", "HARD_SWISH (in place)", "LOGISTIC (in place)", "SOFTMAX", "MEAN"])
+        try assertHostBitExact(model, seed: 90, samples: 3, tag: "elementwise")
+    }
+
     func testClassifierPoolMeanFCSoftmax() throws {
         try assertHostBitExact(try DeployModelZoo.classifier(seed: 80), seed: 80, samples: 4, tag: "classifier")
     }

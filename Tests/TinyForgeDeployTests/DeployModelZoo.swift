@@ -100,6 +100,20 @@ enum DeployModelZoo {
         return try b.build(outputs: [y])
     }
 
+    /// Unfusable element-wise ops (in place): avg pool 3×3 s1 SAME → HARD_SWISH → LOGISTIC →
+    /// SOFTMAX over 36 rows → MEAN over the width axis (rank-3 output).
+    static func elementwise(seed: UInt64) throws -> QuantizedModel {
+        var src = RandomModelSource(seed: seed)
+        var b = QuantizedModelBuilder(name: "elementwise")
+        let x = b.addInput(name: "x", shape: [1, 6, 6, 8], quant: try src.range(magnitude: 4))
+        var t = try b.averagePool2d(x, filterH: 3, filterW: 3, strideH: 1, strideW: 1, padding: .same, name: "pool")
+        t = b.hardSwish(t, output: try Quantizer.activationParams(min: -0.4, max: 4), name: "hswish")
+        t = b.logistic(t, name: "sigmoid")
+        t = b.softmax(t, beta: 8, name: "softmax")
+        t = try b.mean(t, axes: [2], keepDims: false, output: try Quantizer.activationParams(min: 0, max: 0.5), name: "width-mean")
+        return try b.build(outputs: [t])
+    }
+
     static func inputs(_ model: QuantizedModel, count: Int, seed: UInt64) -> [[Int8]] {
         var src = RandomModelSource(seed: seed)
         return (0..<count).map { _ in src.input(model.tensors[model.inputs[0]].elementCount) }
