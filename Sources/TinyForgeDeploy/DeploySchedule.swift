@@ -94,6 +94,9 @@ public enum DeploySchedule {
             }
             for case let id? in op.inputs where !t[id].isConstant { consumers[id, default: []].append(n) }
         }
+        guard producer[model.outputs[0]] != nil else {
+            throw DeployError.inputMismatch(reason: "output '\(t[model.outputs[0]].name)' is not written by any op (a constant or the input); the C runtime returns a computed tensor")
+        }
         let outputs = Set(model.outputs)
         func onlyReader(_ id: TensorID) -> Int? {
             guard !outputs.contains(id), let c = consumers[id], c.count == 1 else { return nil }

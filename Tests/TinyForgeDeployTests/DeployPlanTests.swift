@@ -118,6 +118,18 @@ final class DeployPlanTests: XCTestCase {
         }
     }
 
+    func testConstantOutputIsRejected() throws {
+        var src = RandomModelSource(seed: 13)
+        var b = QuantizedModelBuilder(name: "const-out")
+        let x = b.addInput(name: "x", shape: [1, 4], quant: try src.range(magnitude: 1))
+        _ = b.logistic(x, name: "gate")
+        let c = b.addTensor(QTensor(name: "table", shape: [1, 4], type: .int8, quant: try src.range(magnitude: 1), data: .int8([1, 2, 3, 4])))
+        XCTAssertThrowsError(try CCodeGenerator(model: try b.build(outputs: [c]))) { e in
+            guard case let DeployError.inputMismatch(reason) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(reason.contains("'table'"), reason)
+        }
+    }
+
     func testRankFiveTensorIsRejected() throws {
         var src = RandomModelSource(seed: 11)
         var b = QuantizedModelBuilder(name: "rank5")
