@@ -28,7 +28,9 @@ let package = Package(
             name: "TinyForgeData",
             dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
-        .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
+        .target(
+            name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"],
+            swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
@@ -48,7 +50,7 @@ let package = Package(
         .testTarget(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
-        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
     ],
     swiftLanguageModes: [.v5]
 )
