@@ -13,8 +13,9 @@ let package = Package(
         .executable(name: "tinyforge", targets: ["tinyforge"]),
         .library(name: "TinyForgeSpec", targets: ["TinyForgeSpec"]),
         .library(name: "TinyForgeHardware", targets: ["TinyForgeHardware"]),
-        .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
+        .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
+        .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
     ],
     dependencies: [
@@ -24,15 +25,21 @@ let package = Package(
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
-        .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .target(
             name: "TinyForgeData",
             dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
         .target(
+            name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"],
+            swiftSettings: fast),
+        .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(
             name: "TinyForgeTraining",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
             swiftSettings: fast),
+        .executableTarget(
+            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
+            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
@@ -42,18 +49,16 @@ let package = Package(
         .executableTarget(
             name: "tinyforge-profile-bench", dependencies: ["TinyForgeSpec", "TinyForgeHardware"],
             path: "bench/profile", swiftSettings: fast),
-        .executableTarget(
-            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
-            path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
-        .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
-        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
-        .testTarget(
-            name: "TinyForgeDataTests",
-            dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(
             name: "TinyForgeTrainingTests",
             dependencies: ["TinyForgeTraining", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"]),
+        .testTarget(name: "TinyForgeEngineTests", dependencies: ["TinyForgeEngine", "TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeHardwareTests", dependencies: ["TinyForgeHardware", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeDataTests",
+            dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
+        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
     ],
     swiftLanguageModes: [.v5]
 )

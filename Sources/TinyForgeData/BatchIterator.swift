@@ -47,6 +47,8 @@ public struct BatchIterator: IteratorProtocol, Sequence {
     private var order: [Int] = []
     private var position = 0
     private var buffer: Batch
+    /// One `Preprocessor.scratchSize` block per thread, allocated once.
+    private var scratch: [Float]
 
     public init(dataset: Dataset, preprocessor: Preprocessor, batchSize: Int, seed: UInt64,
                 shuffle: Bool = true, augment: Bool = false, subsetFraction: Double = 1,
@@ -79,6 +81,7 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         }
         buffer = Batch(capacity: batchSize, height: preprocessor.outputHeight,
                        width: preprocessor.outputWidth, channels: preprocessor.outputChannels)
+        scratch = [Float](repeating: 0, count: threads * preprocessor.scratchSize)
         start(epoch: 0)
     }
 
@@ -122,9 +125,11 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         batch.labels.withUnsafeMutableBufferPointer { lab in
             for i in 0..<n { lab[i] = ds.labels[order[start + i]] }
         }
+        let scratchSize = preprocessor.scratchSize
         batch.images.withUnsafeMutableBufferPointer { img in
+          scratch.withUnsafeMutableBufferPointer { tmp in
             let out = img.baseAddress!
-            func work(_ range: Range<Int>) {
+            func work(_ range: Range<Int>, _ thread: Int) {
                 for i in range {
                     let p = start + i
                     var draw = AugmentDraw()
@@ -132,15 +137,17 @@ public struct BatchIterator: IteratorProtocol, Sequence {
                         var rng = SeededGenerator(seed: seed ^ 0xA06E_0000_0000_0000, stream: UInt64(epoch) << 32 | UInt64(p))
                         draw = pre.draw(rng: &rng)
                     }
-                    pre.process(ds, index: order[p], draw: draw, into: out + i * size)
+                    pre.process(ds, index: order[p], draw: draw, into: out + i * size,
+                                scratch: tmp.baseAddress! + thread * scratchSize)
                 }
             }
             if threads == 2 && n >= 2 {
                 let half = n / 2
-                DispatchQueue.concurrentPerform(iterations: 2) { t in work(t == 0 ? 0..<half : half..<n) }
+                DispatchQueue.concurrentPerform(iterations: 2) { t in work(t == 0 ? 0..<half : half..<n, t) }
             } else {
-                work(0..<n)
+                work(0..<n, 0)
             }
+          }
         }
         batch.count = n
         position += n

@@ -27,20 +27,29 @@ protocol PixelValue { var asFloat: Float { get } }
 extension UInt8: PixelValue { @inline(__always) var asFloat: Float { Float(self) } }
 extension Float: PixelValue { @inline(__always) var asFloat: Float { self } }
 
-/// Turns one stored image into one network input in a single pass, writing straight into the
-/// batch buffer: scale to [0, 1] → replicate channels → bilinear resize → pad+crop → flip →
-/// normalise → cutout. Fusing matters: at 160x160x3 a separate pass per step would cost six
-/// full-size temporaries per image; here nothing is allocated per image or per pixel.
-/// `reference(_:draw:)` composes the plain `ImageOps`/`Resize` steps; tests hold the two equal.
+/// Turns one stored image into one network input, writing straight into the batch buffer:
+/// scale to [0, 1] → replicate channels → bilinear resize → pad+crop → flip → normalise → cutout.
+///
+/// The kernel is separable and fused: pass 1 resizes every source row horizontally *directly
+/// in output column order* (shift, flip, zero padding and channel replication folded into
+/// the column lookup) into a small scratch `(inH, outW, outC)`; pass 2 blends two scratch rows
+/// per output row and normalises with a contiguous multiply-add the compiler vectorises. At
+/// 32→160 that is 15k + 77k cheap operations per image and no allocation; a pass per step
+/// would create six full-size temporaries. `reference(_:draw:)` composes the plain
+/// `ImageOps`/`Resize` steps; tests hold the two equal.
 public struct Preprocessor: Sendable {
     public let inputHeight: Int, inputWidth: Int, inputChannels: Int
     public let outputHeight: Int, outputWidth: Int, outputChannels: Int
     public let normalization: Normalization
     public let augment: AugmentConfig
     let ty: Resize.AxisTable, tx: Resize.AxisTable
-    let invStd: [Float]
+    /// Per output-row element k = x*C + c: `scale_c = 1/std[c]` and `bias_c = -mean[c]/std[c]`,
+    /// laid out over a whole row so pass 2 has no `k % C` in its loop.
+    let rowMul: [Float], rowAdd: [Float]
 
     public var outputSampleSize: Int { outputHeight * outputWidth * outputChannels }
+    /// Floats of scratch `process(_:index:draw:into:scratch:)` needs: `(inH, outW, outC)`.
+    public var scratchSize: Int { inputHeight * outputWidth * outputChannels }
 
     public init(inputHeight: Int, inputWidth: Int, inputChannels: Int, config: PreprocessConfig) throws {
         let oh = config.height ?? inputHeight, ow = config.width ?? inputWidth
@@ -70,7 +79,15 @@ public struct Preprocessor: Sendable {
         augment = a
         ty = Resize.AxisTable(input: inputHeight, output: oh)
         tx = Resize.AxisTable(input: inputWidth, output: ow)
-        invStd = norm.std.map { 1 / $0 }
+        var mul = [Float](), add = [Float]()
+        for _ in 0..<ow {
+            for c in 0..<oc {
+                mul.append(1 / norm.std[c])
+                add.append(-norm.mean[c] / norm.std[c])
+            }
+        }
+        rowMul = mul
+        rowAdd = add
     }
 
     public init(for dataset: Dataset, config: PreprocessConfig) throws {
@@ -83,50 +100,54 @@ public struct Preprocessor: Sendable {
     }
 
     /// Fused kernel. `src` is (inH, inW, inC) stored values, `scale` maps them to [0, 1];
-    /// `out` is (outH, outW, outC).
+    /// `out` is (outH, outW, outC); `scratch` holds `scratchSize` floats (overwritten).
     @inline(__always)
     func process<T: PixelValue>(_ src: UnsafePointer<T>, scale: Float, draw d: AugmentDraw,
-                                into out: UnsafeMutablePointer<Float>) {
-        let (oh, ow, oc, iw, ic) = (outputHeight, outputWidth, outputChannels, inputWidth, inputChannels)
-        let identity = inputHeight == oh && inputWidth == ow
-        normalization.mean.withUnsafeBufferPointer { mean in
-        invStd.withUnsafeBufferPointer { inv in
-        ty.i0.withUnsafeBufferPointer { yi0 in ty.i1.withUnsafeBufferPointer { yi1 in
+                                into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let (ih, iw, ic, oh, ow, oc) = (inputHeight, inputWidth, inputChannels, outputHeight, outputWidth, outputChannels)
+        let rowLen = ow * oc
         tx.i0.withUnsafeBufferPointer { xi0 in tx.i1.withUnsafeBufferPointer { xi1 in
         tx.w0.withUnsafeBufferPointer { xw0 in tx.w1.withUnsafeBufferPointer { xw1 in
-            for oy in 0..<oh {
-                let orow = out + oy * ow * oc
-                let ry = oy + d.dy
-                if ry < 0 || ry >= oh {  // padded row: value 0 before normalisation
-                    for ox in 0..<ow { for c in 0..<oc { orow[ox * oc + c] = -mean[c] * inv[c] } }
-                    continue
-                }
-                let r0 = src + Int(yi0[ry]) * iw * ic, r1 = src + Int(yi1[ry]) * iw * ic
-                let wy0 = ty.w0[ry], wy1 = ty.w1[ry]
+            // Pass 1: scratch (inH, outW, outC) = source rows resized along x, in output column
+            // order; columns the crop window moves past the border are the zero padding.
+            for y in 0..<ih {
+                let s = src + y * iw * ic
+                let h = scratch + y * rowLen
                 for ox in 0..<ow {
-                    let o = orow + ox * oc
                     let rx = (d.flip ? ow - 1 - ox : ox) + d.dx
+                    let o = h + ox * oc
                     if rx < 0 || rx >= ow {
-                        for c in 0..<oc { o[c] = -mean[c] * inv[c] }
+                        for c in 0..<oc { o[c] = 0 }
                         continue
                     }
                     let a = Int(xi0[rx]) * ic, b = Int(xi1[rx]) * ic
-                    let wx0 = xw0[rx], wx1 = xw1[rx]
+                    let w0 = xw0[rx] * scale, w1 = xw1[rx] * scale
                     if ic == oc {
-                        for c in 0..<oc {
-                            let v = identity ? r0[a + c].asFloat
-                                : wy0 * (wx0 * r0[a + c].asFloat + wx1 * r0[b + c].asFloat)
-                                + wy1 * (wx0 * r1[a + c].asFloat + wx1 * r1[b + c].asFloat)
-                            o[c] = (v * scale - mean[c]) * inv[c]
-                        }
+                        for c in 0..<oc { o[c] = w0 * s[a + c].asFloat + w1 * s[b + c].asFloat }
                     } else {  // 1 → oc replication
-                        let v = identity ? r0[a].asFloat
-                            : wy0 * (wx0 * r0[a].asFloat + wx1 * r0[b].asFloat) + wy1 * (wx0 * r1[a].asFloat + wx1 * r1[b].asFloat)
-                        for c in 0..<oc { o[c] = (v * scale - mean[c]) * inv[c] }
+                        let v = w0 * s[a].asFloat + w1 * s[b].asFloat
+                        for c in 0..<oc { o[c] = v }
                     }
                 }
             }
-        } } } } } } } }
+        } } } }
+        // Pass 2: blend two scratch rows along y and normalise (contiguous, vectorisable).
+        rowMul.withUnsafeBufferPointer { mul in rowAdd.withUnsafeBufferPointer { add in
+        ty.i0.withUnsafeBufferPointer { yi0 in ty.i1.withUnsafeBufferPointer { yi1 in
+        ty.w0.withUnsafeBufferPointer { yw0 in ty.w1.withUnsafeBufferPointer { yw1 in
+            let m = mul.baseAddress!, ad = add.baseAddress!
+            for oy in 0..<oh {
+                let o = out + oy * rowLen
+                let ry = oy + d.dy
+                if ry < 0 || ry >= oh {  // padded row: value 0 before normalisation
+                    for k in 0..<rowLen { o[k] = ad[k] }
+                    continue
+                }
+                let r0 = scratch + Int(yi0[ry]) * rowLen, r1 = scratch + Int(yi1[ry]) * rowLen
+                let w0 = yw0[ry], w1 = yw1[ry]
+                for k in 0..<rowLen { o[k] = (w0 * r0[k] + w1 * r1[k]) * m[k] + ad[k] }
+            }
+        } } } } } }
         if d.cutoutSize > 0 {
             let b = d.cutoutBox(height: oh, width: ow)
             for y in b.y0..<max(b.y0, b.y1) {
@@ -135,16 +156,26 @@ public struct Preprocessor: Sendable {
         }
     }
 
-    /// Image `index` of `dataset` → `out` (outH, outW, outC). `dataset` must have the input geometry.
-    public func process(_ dataset: Dataset, index: Int, draw: AugmentDraw, into out: UnsafeMutablePointer<Float>) {
+    /// Image `index` of `dataset` → `out` (outH, outW, outC), using the caller's `scratch`
+    /// of `scratchSize` floats (the batch iterator keeps one per thread).
+    public func process(_ dataset: Dataset, index: Int, draw: AugmentDraw, into out: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>) {
         precondition(dataset.height == inputHeight && dataset.width == inputWidth && dataset.channels == inputChannels,
                      "dataset geometry differs from the preprocessor's input")
         precondition(index >= 0 && index < dataset.count, "image index out of range")
         let s = dataset.sampleSize
         switch dataset.pixels {
-        case .uint8(let a): a.withUnsafeBufferPointer { process($0.baseAddress! + index * s, scale: dataset.pixelScale, draw: draw, into: out) }
-        case .float32(let a): a.withUnsafeBufferPointer { process($0.baseAddress! + index * s, scale: 1, draw: draw, into: out) }
+        case .uint8(let a):
+            a.withUnsafeBufferPointer { process($0.baseAddress! + index * s, scale: dataset.pixelScale, draw: draw, into: out, scratch: scratch) }
+        case .float32(let a):
+            a.withUnsafeBufferPointer { process($0.baseAddress! + index * s, scale: 1, draw: draw, into: out, scratch: scratch) }
         }
+    }
+
+    /// Convenience that allocates its own scratch (fine for tests and one-off images).
+    public func process(_ dataset: Dataset, index: Int, draw: AugmentDraw, into out: UnsafeMutablePointer<Float>) {
+        var scratch = [Float](repeating: 0, count: scratchSize)
+        scratch.withUnsafeMutableBufferPointer { process(dataset, index: index, draw: draw, into: out, scratch: $0.baseAddress!) }
     }
 
     /// Plain reference twin of the fused kernel: `image` is (inH, inW, inC) in [0, 1] units.
@@ -167,11 +198,15 @@ public struct Preprocessor: Sendable {
         let s = inputHeight * inputWidth * inputChannels
         precondition(batch.count == n * s, "batch must be (N, H, W, C) with the preprocessor's input geometry")
         var out = [Float](repeating: 0, count: n * outputSampleSize)
+        var scratch = [Float](repeating: 0, count: scratchSize)
         batch.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n {
-                    let d = augment ? draw(rng: &rng) : AugmentDraw()
-                    process(src.baseAddress! + i * s, scale: 1, draw: d, into: dst.baseAddress! + i * outputSampleSize)
+                scratch.withUnsafeMutableBufferPointer { tmp in
+                    for i in 0..<n {
+                        let d = augment ? draw(rng: &rng) : AugmentDraw()
+                        process(src.baseAddress! + i * s, scale: 1, draw: d, into: dst.baseAddress! + i * outputSampleSize,
+                                scratch: tmp.baseAddress!)
+                    }
                 }
             }
         }

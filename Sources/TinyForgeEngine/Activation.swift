@@ -149,5 +149,10 @@ func blend(_ m: SIMD8<Int32>, _ a: F8, _ b: F8) -> F8 {
     return unsafeBitCast((ai & m) | (bi & ~m), to: F8.self)
 }
 
-@inline(__always) func vmin(_ a: F8, _ b: F8) -> F8 { pointwiseMin(a, b) }
-@inline(__always) func vmax(_ a: F8, _ b: F8) -> F8 { pointwiseMax(a, b) }
+// The stdlib's pointwiseMin/Max are not inlined (a generic call per vector, measured at 28 %
+// of a training step), so min/max are built from the sign of the difference instead.
+@inline(__always) func vmin(_ a: F8, _ b: F8) -> F8 { blend(signMask(a - b), a, b) }
+@inline(__always) func vmax(_ a: F8, _ b: F8) -> F8 { blend(signMask(a - b), b, a) }
+
+/// All-ones lanes where the sign bit of `x` is set.
+@inline(__always) func signMask(_ x: F8) -> SIMD8<Int32> { unsafeBitCast(x, to: SIMD8<Int32>.self) &>> 31 }

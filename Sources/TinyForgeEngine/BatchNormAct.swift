@@ -93,6 +93,20 @@ public enum BNAct {
     static func gradT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ rows: Int, _ c: Int,
                                     _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
                                     _ sumG: UnsafeMutablePointer<Double>, _ sumGZ: UnsafeMutablePointer<Double>) {
+        // Row blocks of 64 keep each channel sweep inside L1; sweeping channel blocks over the
+        // whole tensor would re-read it from memory C/8 times.
+        var r0 = 0
+        while r0 < rows {
+            let n = min(64, rows - r0)
+            gradBlockT(K.self, dy + r0 * c, z + r0 * c, n, c, scale, shift, mean, sumG, sumGZ)
+            r0 += n
+        }
+    }
+
+    @inline(__always)
+    static func gradBlockT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ rows: Int, _ c: Int,
+                                         _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                         _ sumG: UnsafeMutablePointer<Double>, _ sumGZ: UnsafeMutablePointer<Double>) {
         let c8 = c & ~7
         var cb = 0
         while cb < c8 {

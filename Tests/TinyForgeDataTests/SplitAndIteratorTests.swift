@@ -99,6 +99,11 @@ final class BatchIteratorTests: XCTestCase {
         var seen = Set<Int32>()
         while it.next(into: &batch) { seen.formUnion(batch.labels.prefix(batch.count)) }
         XCTAssertEqual(seen.count, 4)  // stratified subset keeps every class
+        // `next()` refills one buffer in place when the caller lets go of the previous batch.
+        it.start(epoch: 4)
+        var addresses = Set<Int>()
+        while let b = it.next() { addresses.insert(b.images.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }) }
+        XCTAssertEqual(addresses.count, 1)
         assertDataError(["subsetFraction"]) { _ = try BatchIterator(dataset: ds, preprocessor: pre, batchSize: 4, seed: 1, subsetFraction: 0) }
         assertDataError(["batchSize"]) { _ = try BatchIterator(dataset: ds, preprocessor: pre, batchSize: 0, seed: 1) }
     }

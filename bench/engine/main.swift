@@ -1,1 +1,158 @@
-print("placeholder")
+// Training-throughput benchmark of the TinyForge engine on two MobileNetV2-style CIFAR nets.
+// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both]
+// torch_reference.py builds the same nets in PyTorch and prints the same lines.
+// FLOP convention: 2·MACs per image for forward, ×3 for forward+backward (dX and dW GEMMs).
+import Foundation
+import TinyForgeEngine
+import TinyForgeSpec
+
+struct NetConfig {
+    let name: String
+    let stem: Int
+    let blocks: [(t: Int, c: Int, n: Int, s: Int)]
+    let head: Int
+}
+
+let netA = NetConfig(name: "A (MobileNetV2-style, ~11 M MACs)", stem: 16,
+                     blocks: [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 2, 2), (6, 96, 1, 1)], head: 320)
+let netB = NetConfig(name: "B (wider/deeper, ~43 M MACs)", stem: 32,
+                     blocks: [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 1), (6, 64, 3, 2), (6, 96, 2, 1), (6, 160, 1, 2)], head: 640)
+
+/// One node of the hand-built network: a layer, or a residual join with the input of the block.
+enum Node {
+    case layer(Layer, kind: String)
+    case blockStart
+    case residual(ResidualAdd)
+}
+
+final class Net {
+    var nodes: [Node] = []
+    var macs = 0
+    var times: [String: Double] = [:]
+    let loss = "loss"
+
+    init(_ cfg: NetConfig, pool: ThreadPool, seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        var h = 32, c = cfg.stem
+        let stem = try ConvBNAct(cin: 3, cout: c, kernel: 3, activation: .relu6, pool: pool, rng: &rng)
+        stem.computeInputGradient = false
+        nodes.append(.layer(stem, kind: "conv3x3 full")); macs += h * h * 27 * c
+        for b in cfg.blocks {
+            for i in 0..<b.n {
+                let s = i == 0 ? b.s : 1, e = c * b.t, oh = (h + s - 1) / s
+                let res = s == 1 && c == b.c
+                if res { nodes.append(.blockStart) }
+                if b.t != 1 {
+                    nodes.append(.layer(try ConvBNAct(cin: c, cout: e, kernel: 1, activation: .relu6, pool: pool, rng: &rng), kind: "conv1x1"))
+                    macs += h * h * c * e
+                }
+                nodes.append(.layer(try ConvBNAct(cin: e, cout: e, kernel: 3, stride: s, groups: e, activation: .relu6, pool: pool, rng: &rng), kind: "depthwise"))
+                macs += oh * oh * e * 9
+                nodes.append(.layer(try ConvBNAct(cin: e, cout: b.c, kernel: 1, activation: nil, pool: pool, rng: &rng), kind: "conv1x1"))
+                macs += oh * oh * e * b.c
+                if res { nodes.append(.residual(ResidualAdd(activation: nil, pool: pool))) }
+                h = oh; c = b.c
+            }
+        }
+        nodes.append(.layer(try ConvBNAct(cin: c, cout: cfg.head, kernel: 1, activation: .relu6, pool: pool, rng: &rng), kind: "conv1x1"))
+        macs += h * h * c * cfg.head
+        nodes.append(.layer(GlobalAvgPool(pool: pool), kind: "pool+linear"))
+        nodes.append(.layer(try Linear(inFeatures: cfg.head, outFeatures: 10, pool: pool, rng: &rng), kind: "pool+linear"))
+        macs += cfg.head * 10
+    }
+
+    var layers: [Layer] { nodes.compactMap { if case .layer(let l, _) = $0 { return l } else { return nil } } }
+
+    @inline(__always) func timed<R>(_ kind: String, _ body: () -> R) -> R {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let r = body()
+        times[kind, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        return r
+    }
+
+    func step(_ x: Tensor, _ labels: [Int], sgd: SGD) throws -> Float {
+        var skips: [Tensor] = []
+        var cur = x
+        for node in nodes {
+            switch node {
+            case .layer(let l, let kind): cur = timed(kind) { l.forward(cur, training: true) }
+            case .blockStart: skips.append(cur)
+            case .residual(let r): let s = skips.removeLast(); cur = timed("residual") { r.forward(cur, s) }
+            }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let (loss, dlogits) = try SoftmaxCrossEntropy.compute(logits: cur, labels: labels, smoothing: 0.1)
+        times["loss+sgd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        var grad = dlogits
+        var skipGrads: [Tensor] = []
+        for l in layers { l.zeroGrad() }
+        for node in nodes.reversed() {
+            switch node {
+            case .layer(let l, let kind): grad = timed(kind) { l.backward(grad) }
+            case .residual(let r): grad = timed("residual") { r.backward(grad) }; skipGrads.append(grad.clone())
+            case .blockStart:
+                let sg = skipGrads.removeLast()
+                timed("residual") { for i in 0..<grad.count { grad[i] += sg[i] } }
+            }
+        }
+        timed("loss+sgd") { sgd.step(layers.flatMap { $0.parameters }) }
+        return loss
+    }
+}
+
+/// SGD with momentum 0.9 and weight decay on conv/linear weights only (PyTorch semantics:
+/// v = μ·v + (g + wd·w); w −= lr·v).
+final class SGD {
+    var velocity: [ObjectIdentifier: Tensor] = [:]
+    let lr: Float = 0.01, momentum: Float = 0.9, wd: Float = 5e-4
+    func step(_ params: [Parameter]) {
+        for p in params {
+            let v = velocity[ObjectIdentifier(p.value)] ?? Tensor(shape: p.value.shape)
+            velocity[ObjectIdentifier(p.value)] = v
+            let decay = p.isBatchNormOrBias ? 0 : wd
+            for i in 0..<p.value.count {
+                let g = p.grad[i] + decay * p.value[i]
+                v[i] = momentum * v[i] + g
+                p.value[i] -= lr * v[i]
+            }
+        }
+    }
+}
+
+var threads = 2, batch = 64, iters = 10, which = "both"
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+    switch a {
+    case "--threads": threads = Int(args.next()!)!
+    case "--batch": batch = Int(args.next()!)!
+    case "--iters": iters = Int(args.next()!)!
+    case "--net": which = args.next()!
+    default: print("unknown argument \(a)"); exit(2)
+    }
+}
+
+let pool = ThreadPool(threads: threads)
+var dataRng = SeededGenerator(seed: 5)
+let x = Tensor(shape: [batch, 32, 32, 3])
+for i in 0..<x.count { x[i] = dataRng.nextGaussian() }
+let labels = (0..<batch).map { _ in Int(dataRng.next() % 10) }
+
+for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
+    let net = try Net(cfg, pool: pool, seed: 1)
+    let sgd = SGD()
+    let params = net.layers.reduce(0) { $0 + $1.parameterCount }
+    for _ in 0..<2 { _ = try net.step(x, labels, sgd: sgd) }
+    net.times = [:]
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    var loss: Float = 0
+    for _ in 0..<iters { loss = try net.step(x, labels, sgd: sgd) }
+    let sec = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    let ips = Double(iters * batch) / sec
+    let gflops = ips * Double(net.macs) * 6 / 1e9
+    print(String(format: "tinyforge net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f)",
+                 cfg.name, Double(net.macs) / 1e6, params, batch, threads, ips, gflops, loss))
+    let total = net.times.values.reduce(0, +)
+    for (k, v) in net.times.sorted(by: { $0.value > $1.value }) {
+        print(String(format: "  %-14@ %5.1f%%  %.2f ms/batch", k as NSString, 100 * v / total, 1000 * v / Double(iters)))
+    }
+}

@@ -11,9 +11,10 @@
 /// whose lowest-fit offsets come out non-decreasing in (offset, index) — a small fraction of
 /// all n! orders — and the placed list is then automatically sorted by offset.
 ///
-/// Pruning: every buffer placed later sits at an offset ≥ the current one, so
-/// `arena ≥ max(current arena, offset + largest unplaced size)`; branches whose bound reaches
-/// the incumbent are cut, and the search stops at once when it hits `lowerBound`.
+/// Pruning: a buffer not yet placed can only end up higher than its lowest fit among the
+/// buffers placed so far (more obstacles never lower it) and not below the last offset, so
+/// `arena ≥ max over unplaced b of max(lowestFit(b), lastOffset) + size(b)`; nodes whose bound
+/// reaches the incumbent are cut, and the search stops as soon as it hits `lowerBound`.
 
 extension PlanningProblem {
     /// Result of `exactSearch`: offsets (index = request order) of the best plan found that
@@ -52,6 +53,8 @@ private struct ExactSearch {
     var offsets: [Int]
     var used: [Bool]
     var sequence: [Int]
+    /// Lowest fits of the unplaced buffers, one row of n per depth (no allocation per node).
+    var fits: [Int]
 
     init(problem: PlanningProblem, items: [Int], best: Int, nodeLimit: Int) {
         size = items.map { problem.sizes[$0] }
@@ -63,6 +66,7 @@ private struct ExactSearch {
         offsets = [Int](repeating: 0, count: items.count)
         used = [Bool](repeating: false, count: items.count)
         sequence = []
+        fits = [Int](repeating: 0, count: items.count * (items.count + 1))
         sequence.reserveCapacity(items.count)
     }
 
@@ -95,12 +99,21 @@ private struct ExactSearch {
         }
         nodes += 1
         if nodes > nodeLimit { aborted = true; return }
-        var largestUnplaced = 0
-        for b in 0..<size.count where !used[b] { largestUnplaced = max(largestUnplaced, size[b]) }
-        for b in 0..<size.count where !used[b] {
+        // Bound: an unplaced buffer b ends at or above max(lowestFit(b), lastOffset) + size,
+        // because later placements only add obstacles (its lowest fit can only rise) and
+        // canonical offsets never go below `lastOffset`.
+        let n = size.count
+        let row = sequence.count * n  // this depth's slice of `fits`
+        var bound = arena
+        for b in 0..<n where !used[b] {
             let p = lowestFit(b)
+            fits[row + b] = p
+            bound = max(bound, max(p, lastOffset) + size[b])
+        }
+        if bound >= best { return }
+        for b in 0..<n where !used[b] {
+            let p = fits[row + b]
             if p < lastOffset || (p == lastOffset && b < lastIndex) { continue }  // not canonical
-            if max(arena, p + largestUnplaced) >= best { continue }
             used[b] = true; offsets[b] = p; sequence.append(b)
             descend(lastOffset: p, lastIndex: b, arena: max(arena, p + size[b]))
             sequence.removeLast(); used[b] = false

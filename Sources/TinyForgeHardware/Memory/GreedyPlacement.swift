@@ -101,4 +101,62 @@ extension PlanningProblem {
             return arena
         }}}}}
     }
+
+    /// Places the buffers of `order` under a fixed ceiling: every buffer must fit inside
+    /// `[0, ceiling)`. Returns the arena used (≤ ceiling), or nil when some buffer finds no
+    /// room — then the ceiling was too low *for this order*; a higher one may still fail or
+    /// succeed (not monotone), so callers probe a few ceilings.
+    ///
+    /// Gaps are the free intervals between time-overlapping placed buffers, the topmost one
+    /// reaching the ceiling. The smallest gap that fits wins (lowest on ties); inside it the
+    /// buffer goes flush to the ceiling if the gap touches the ceiling, else flush to the
+    /// gap's bottom. Knowing the ceiling is what lets buffers pack from both ends: in a chain
+    /// x0 → x1 → x2 … in first-use order, x0 goes to the top, x1 to the bottom, x2 to the
+    /// top again, so any ceiling ≥ the largest adjacent pair succeeds. Lowest-offset placement
+    /// (first or best fit) cannot do that and can lose badly on chains.
+    func ceilingPlace(order: [Int], ceiling: Int,
+                      offsets: inout [Int], placed: inout [Int]) -> Int? {
+        sizes.withUnsafeBufferPointer { size in
+        first.withUnsafeBufferPointer { start in
+        last.withUnsafeBufferPointer { end in
+        offsets.withUnsafeMutableBufferPointer { off in
+        placed.withUnsafeMutableBufferPointer { list in
+            var listed = 0
+            var arena = 0
+            for b in order {
+                let s = size[b], f = start[b], l = end[b]
+                if s == 0 { off[b] = 0; continue }
+                if s > ceiling { return nil }
+                var candidate = 0
+                var position = -1
+                var bestGap = Int.max
+                var k = 0
+                while k < listed {
+                    let e = list[k]
+                    k += 1
+                    if start[e] > l || f > end[e] { continue }
+                    let o = off[e]
+                    let gap = o - candidate
+                    if gap >= s && gap < bestGap { bestGap = gap; position = candidate }
+                    let top = o + size[e]
+                    if top > candidate { candidate = top }
+                }
+                let topGap = ceiling - candidate
+                if topGap >= s && topGap < bestGap { position = ceiling - s }
+                if position < 0 { return nil }
+                off[b] = position
+                arena = max(arena, position + s)
+                var lo = 0, hi = listed
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if off[list[mid]] <= position { lo = mid + 1 } else { hi = mid }
+                }
+                var j = listed
+                while j > lo { list[j] = list[j - 1]; j -= 1 }
+                list[lo] = b
+                listed += 1
+            }
+            return arena
+        }}}}}
+    }
 }

@@ -32,6 +32,8 @@ public enum MemoryPlanStrategy: Hashable, Sendable, CustomStringConvertible {
     case tflmGreedy
     /// One of our greedy passes.
     case greedy(order: BufferOrdering, fit: GapFit)
+    /// A pass that packs under a fixed ceiling from both ends (see `ceilingPlace`).
+    case ceiling(order: BufferOrdering)
     /// Branch-and-bound search (small instances); see `MemoryPlan.isProvenOptimal`.
     case exact
 
@@ -39,6 +41,7 @@ public enum MemoryPlanStrategy: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .tflmGreedy: return "tflm-greedy"
         case let .greedy(order, fit): return "greedy(\(order.rawValue), \(fit.rawValue))"
+        case let .ceiling(order): return "ceiling(\(order.rawValue))"
         case .exact: return "exact"
         }
     }

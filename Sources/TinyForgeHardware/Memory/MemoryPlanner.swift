@@ -16,15 +16,21 @@
 ///     lowest offset where it fits between already placed buffers whose lifetimes overlap
 ///     its own, else above the highest of them. This is the incumbent.
 ///  4. Unless the incumbent already equals the lower bound: 10 more greedy passes, each of
-///     the 5 `BufferOrdering`s × 2 `GapFit`s (first fit, best fit). A pass is abandoned as
-///     soon as its arena reaches the incumbent's; a finished pass replaces the incumbent only
-///     if strictly smaller. Stops early at the lower bound. These are heuristics: none is
-///     optimal in general, and taking the best of several only makes bad cases rarer.
-///  5. If still above the lower bound and there are at most `exactSearchMaxBuffers` non-empty
+///     the 5 `BufferOrdering`s × 2 `GapFit`s (first fit, best fit), all placing each buffer
+///     at the bottom of a gap. A pass is abandoned as soon as its arena reaches the
+///     incumbent's; a finished pass replaces the incumbent only if strictly smaller.
+///  5. Ceiling passes (`ceilingPlace`) for 3 orders (first use, pressure, size): with a
+///     fixed ceiling T each buffer takes the smallest gap that fits and goes flush to T when
+///     that gap reaches T, so buffers pack from both ends (this is what solves chains, where
+///     bottom-only placement loses). T is probed at the lower bound, then bisected between
+///     there and the incumbent (≤ 8 probes per order).
+///  6. If still above the lower bound and there are at most `exactSearchMaxBuffers` non-empty
 ///     buffers, a branch-and-bound over placement orders (see ExactMemoryPlanner.swift) either
 ///     improves the plan or proves the incumbent optimal, within a node budget.
-/// The result is never worse than step 3 (asserted), and `isProvenOptimal` says when it is
-/// known to be optimal (arena == lower bound, or the exact search completed).
+/// Steps 3–5 are heuristics: none is optimal in general, and taking the best of several only
+/// makes bad cases rarer; every step stops as soon as the lower bound is reached. The result
+/// is never worse than step 3 (asserted), and `isProvenOptimal` says when it is known to be
+/// optimal (arena == lower bound, or the exact search completed).
 ///
 /// Cost: each pass is O(n²) over at most n placed buffers, no allocation per buffer; about
 /// 0.1 ms for 100 buffers in release on one core (see MemoryPlannerPerformanceTests).
@@ -35,45 +41,13 @@ public enum MemoryPlanner {
     public static func plan(_ requests: [BufferRequest],
                             options: MemoryPlannerOptions = .init()) throws -> MemoryPlan {
         let problem = try PlanningProblem(requests, alignment: options.alignment)
-        var offsets = [Int](repeating: 0, count: problem.count)
-        var placed = [Int](repeating: 0, count: problem.count)
-        guard let tflmArena = problem.greedyPlace(
-            order: problem.tflmOrder(), fit: .firstFit, abandonAt: Int.max,
-            offsets: &offsets, placed: &placed)
-        else { preconditionFailure("a pass without cutoff always finishes") }
-
-        var bestOffsets = offsets
-        var bestArena = tflmArena
-        var strategy = MemoryPlanStrategy.tflmGreedy
-        passes: for ordering in BufferOrdering.allCases {
-            if bestArena <= problem.lowerBound { break }
-            let order = problem.order(ordering)
-            for fit in GapFit.allCases {
-                if bestArena <= problem.lowerBound { break passes }
-                if let arena = problem.greedyPlace(order: order, fit: fit, abandonAt: bestArena,
-                                                   offsets: &offsets, placed: &placed) {
-                    bestArena = arena
-                    swap(&bestOffsets, &offsets)
-                    strategy = .greedy(order: ordering, fit: fit)
-                }
-            }
-        }
-
-        var proven = bestArena <= problem.lowerBound
+        var search = HeuristicSearch(problem)
+        search.runHeuristics()
         let nonEmpty = problem.sizes.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
-        if !proven && nonEmpty <= options.exactSearchMaxBuffers {
-            let exact = problem.exactSearch(incumbent: bestArena, nodeLimit: options.exactSearchNodeLimit)
-            if let found = exact.offsets {
-                bestOffsets = found
-                bestArena = exact.arena
-                strategy = .exact
-            }
-            proven = exact.completed || bestArena <= problem.lowerBound
+        if !search.atLowerBound && nonEmpty <= options.exactSearchMaxBuffers {
+            search.runExact(nodeLimit: options.exactSearchNodeLimit)
         }
-        assert(bestArena <= tflmArena, "planner must never lose to TFLM's greedy planner")
-        let plan = makePlan(problem, requests, bestOffsets, bestArena, strategy, proven, tflmArena)
-        assert(!doAnyBuffersOverlap(plan, requests), "planner produced overlapping buffers")
-        return plan
+        return search.finish(requests)
     }
 
     /// TFLite Micro's `GreedyMemoryPlanner`, reproduced: same order, same tie-breaks, same
@@ -93,20 +67,16 @@ public enum MemoryPlanner {
                    strategy: .greedy(order: order, fit: fit))
     }
 
-    /// Exact minimum arena by branch-and-bound, for small instances (tests, tiny networks).
-    /// Starts from the TFLM plan as incumbent; ignores `exactSearchMaxBuffers` but honours
-    /// `exactSearchNodeLimit` — check `isProvenOptimal` on the result.
+    /// Exact minimum arena by branch-and-bound, for small instances (tests, tiny networks):
+    /// `plan` with the exact step forced whatever the buffer count. The node budget
+    /// `exactSearchNodeLimit` still applies — check `isProvenOptimal` on the result.
     public static func exact(_ requests: [BufferRequest],
                              options: MemoryPlannerOptions = .init()) throws -> MemoryPlan {
         let problem = try PlanningProblem(requests, alignment: options.alignment)
-        let tflm = run(problem, requests, order: problem.tflmOrder(), fit: .firstFit, strategy: .tflmGreedy)
-        if tflm.arenaBytes <= problem.lowerBound { return tflm.withProvenOptimal() }
-        let exact = problem.exactSearch(incumbent: tflm.arenaBytes, nodeLimit: options.exactSearchNodeLimit)
-        guard let offsets = exact.offsets else {
-            return exact.completed ? tflm.withProvenOptimal() : tflm
-        }
-        return makePlan(problem, requests, offsets, exact.arena, .exact,
-                        exact.completed || exact.arena <= problem.lowerBound, tflm.arenaBytes)
+        var search = HeuristicSearch(problem)
+        search.runHeuristics()
+        if !search.atLowerBound { search.runExact(nodeLimit: options.exactSearchNodeLimit) }
+        return search.finish(requests)
     }
 
     // MARK: - Helpers
@@ -128,7 +98,7 @@ public enum MemoryPlanner {
                         arena <= problem.lowerBound, tflmArena)
     }
 
-    private static func makePlan(_ problem: PlanningProblem, _ requests: [BufferRequest],
+    static func makePlan(_ problem: PlanningProblem, _ requests: [BufferRequest],
                                  _ offsets: [Int], _ arena: Int, _ strategy: MemoryPlanStrategy,
                                  _ proven: Bool, _ tflmArena: Int) -> MemoryPlan {
         var placements = [MemoryPlan.Placement]()
@@ -143,10 +113,88 @@ public enum MemoryPlanner {
     }
 }
 
-extension MemoryPlan {
-    fileprivate func withProvenOptimal() -> MemoryPlan {
-        MemoryPlan(placements: placements, arenaBytes: arenaBytes, lowerBound: lowerBound,
-                   strategy: strategy, alignment: alignment, isProvenOptimal: true,
-                   tflmArenaBytes: tflmArenaBytes)
+/// The incumbent-improving sequence behind `MemoryPlanner.plan`: TFLM first, then our passes,
+/// each only accepted when strictly smaller, then (optionally) the exact search.
+struct HeuristicSearch {
+    let problem: PlanningProblem
+    private(set) var bestOffsets: [Int]
+    private(set) var bestArena: Int
+    private(set) var strategy = MemoryPlanStrategy.tflmGreedy
+    private(set) var proven = false
+    let tflmArena: Int
+    private var offsets: [Int]
+    private var placed: [Int]
+
+    /// Ceilings probed per order by the ceiling passes (lower bound first, then bisection).
+    static let ceilingProbes = 8
+
+    init(_ problem: PlanningProblem) {
+        self.problem = problem
+        offsets = [Int](repeating: 0, count: problem.count)
+        placed = offsets
+        guard let arena = problem.greedyPlace(order: problem.tflmOrder(), fit: .firstFit,
+                                              abandonAt: Int.max, offsets: &offsets, placed: &placed)
+        else { preconditionFailure("a pass without cutoff always finishes") }
+        tflmArena = arena
+        bestArena = arena
+        bestOffsets = offsets
+    }
+
+    var atLowerBound: Bool { bestArena <= problem.lowerBound }
+
+    private mutating func accept(_ arena: Int, _ strategy: MemoryPlanStrategy) {
+        bestArena = arena
+        swap(&bestOffsets, &offsets)
+        self.strategy = strategy
+    }
+
+    /// Steps 4 and 5 of the `MemoryPlanner` comment; stops as soon as the lower bound is hit.
+    mutating func runHeuristics() {
+        for ordering in BufferOrdering.allCases {
+            let order = problem.order(ordering)
+            for fit in GapFit.allCases {
+                if atLowerBound { return }
+                if let arena = problem.greedyPlace(order: order, fit: fit, abandonAt: bestArena,
+                                                   offsets: &offsets, placed: &placed) {
+                    accept(arena, .greedy(order: ordering, fit: fit))
+                }
+            }
+        }
+        let unit = problem.alignment
+        for ordering in [BufferOrdering.firstUse, .pressureDescending, .sizeDescending] {
+            if atLowerBound { return }
+            let order = problem.order(ordering)
+            // Ceilings are multiples of the alignment (sizes are), so offsets stay aligned.
+            var low = problem.lowerBound, high = bestArena - unit, probes = 0
+            while low <= high && probes < Self.ceilingProbes {
+                let ceiling = probes == 0 ? low : low + ((high - low) / unit / 2) * unit
+                probes += 1
+                if let arena = problem.ceilingPlace(order: order, ceiling: ceiling,
+                                                    offsets: &offsets, placed: &placed) {
+                    accept(arena, .ceiling(order: ordering))
+                    high = arena - unit
+                } else {
+                    low = ceiling + unit
+                }
+            }
+        }
+    }
+
+    mutating func runExact(nodeLimit: Int) {
+        let exact = problem.exactSearch(incumbent: bestArena, nodeLimit: nodeLimit)
+        if let found = exact.offsets {
+            bestOffsets = found
+            bestArena = exact.arena
+            strategy = .exact
+        }
+        proven = exact.completed
+    }
+
+    func finish(_ requests: [BufferRequest]) -> MemoryPlan {
+        assert(bestArena <= tflmArena, "planner must never lose to TFLM's greedy planner")
+        let plan = MemoryPlanner.makePlan(problem, requests, bestOffsets, bestArena, strategy,
+                                          proven || atLowerBound, tflmArena)
+        assert(!MemoryPlanner.doAnyBuffersOverlap(plan, requests), "planner produced overlapping buffers")
+        return plan
     }
 }
