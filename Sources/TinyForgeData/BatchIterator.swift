@@ -6,12 +6,15 @@ import TinyForgeSpec
 public struct Batch: Sendable {
     public var images: [Float]
     public var labels: [Int32]
+    /// Index of each image in the iterated dataset (distillation looks up teacher logits by it).
+    public var indices: [Int]
     public var count: Int
     public let height: Int, width: Int, channels: Int
 
     public init(capacity: Int, height: Int, width: Int, channels: Int) {
         images = [Float](repeating: 0, count: capacity * height * width * channels)
         labels = [Int32](repeating: 0, count: capacity)
+        indices = [Int](repeating: 0, count: capacity)
         count = 0
         self.height = height
         self.width = width
@@ -116,7 +119,7 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         let n = Swift.min(batchSize, remaining)
         if n <= 0 || (dropLast && n < batchSize) { return false }
         let size = preprocessor.outputSampleSize
-        if batch.images.count < batchSize * size || batch.labels.count < batchSize {
+        if batch.images.count < batchSize * size || batch.labels.count < batchSize || batch.indices.count < batchSize {
             batch = Batch(capacity: batchSize, height: preprocessor.outputHeight,
                           width: preprocessor.outputWidth, channels: preprocessor.outputChannels)
         }
@@ -125,6 +128,7 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         batch.labels.withUnsafeMutableBufferPointer { lab in
             for i in 0..<n { lab[i] = ds.labels[order[start + i]] }
         }
+        for i in 0..<n { batch.indices[i] = order[start + i] }
         let scratchSize = preprocessor.scratchSize
         batch.images.withUnsafeMutableBufferPointer { img in
           scratch.withUnsafeMutableBufferPointer { tmp in

@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import TinyForgeData
+import TinyForgeEngine
+import TinyForgeHardware
+import TinyForgeSpec
+@testable import TinyForgeTraining
+
+func tinySpec(_ stages: String, input: String = #"{"height": 8, "width": 8, "channels": 3}"#, classes: Int = 4,
+              stem: String = "") -> ArchitectureSpec {
+    try! ArchitectureSpec.decode(jsonText: #"{"input": \#(input), "num_classes": \#(classes), \#(stem) "stages": \#(stages), "head": {"dropout": 0}}"#).spec
+}
+
+final class NetworkTests: XCTestCase {
+    /// The engine network has exactly the parameters the cost model counts, for every block
+    /// type, SE, every skip rule and activation.
+    func testParameterCountEqualsCostModel() throws {
+        var rng = SeededGenerator(seed: 8)
+        for space in [SearchSpace.mcu28, SearchSpace.mcu32] {
+            for _ in 0..<15 {
+                let spec = try space.sample(numClasses: 10, using: &rng)
+                let net = try Network(spec: spec, seed: 1, threads: 1)
+                XCTAssertEqual(net.parameterCount, LayerPlan(spec: spec).params)
+            }
+        }
+        for name in ["resnet8", "vww", "qwnet-core"] {
+            let spec = ReferenceNetworks.spec(name)!
+            XCTAssertEqual(try Network(spec: spec, seed: 1, threads: 1).parameterCount, LayerPlan(spec: spec).params, name)
+        }
+    }
+
+    /// Finite differences through a whole small network (stem, dsconv with SE, mbconv with a
+    /// projected residual, basic block, swish/hswish/leaky), in eval mode so BN is fixed.
+    func testWholeNetworkGradient() throws {
+        let spec = tinySpec(#"""
+        [{"block": "dsconv", "out_channels": 6, "kernel": 3, "se_ratio": 0.5, "activation": "swish"},
+         {"block": "mbconv", "out_channels": 8, "expansion": 2, "kernel": 3, "stride": 2, "activation": "hswish", "skip": "residual", "repeats": 2},
+         {"block": "mbconv", "out_channels": 10, "expansion": 2, "kernel": 5, "activation": "leaky_relu", "skip": "residual"},
+         {"block": "basic", "out_channels": 10, "kernel": 3, "activation": "relu6", "skip": "residual_full"}]
+        """#, stem: #""stem": {"out_channels": 4, "kernel": 3, "stride": 1, "activation": "relu6"},"#)
+        let net = try Network(spec: spec, seed: 3, threads: 1)
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor(shape: [2, 8, 8, 3])
+        for i in 0..<x.count { x[i] = rng.nextGaussian() }
+        // Make BN running stats non-trivial, then check in eval mode.
+        _ = net.forward(x, training: true)
+        let labels = [1, 3]
+        func loss() throws -> Double {
+            Double(try SoftmaxCrossEntropy.compute(logits: net.forward(x, training: false), labels: labels).loss)
+        }
+        net.zeroGrad()
+        let logits = net.forward(x, training: false)
+        let (_, d) = try SoftmaxCrossEntropy.compute(logits: logits, labels: labels)
+        net.backward(d.clone())
+        var checked = 0, bad: [String] = []
+        for p in net.parameters {
+            for i in stride(from: 0, to: p.value.count, by: max(1, p.value.count / 3)) {
+                let old = p.value[i]
+                let h: Float = 1e-2
+                p.value[i] = old + h; let lp = try loss()
+                p.value[i] = old - h; let lm = try loss()
+                p.value[i] = old
+                let num = (lp - lm) / Double(2 * h)
+                let ana = Double(p.grad[i])
+                if abs(num - ana) > 2e-3 + 0.05 * abs(num) { bad.append("\(p.name)[\(i)] numeric \(num) analytic \(ana)") }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 60)
+        XCTAssertLessThanOrEqual(bad.count, checked / 50, bad.prefix(8).joined(separator: "\n"))
+    }
+
+    func testSameSeedSameWeightsAndTraining() throws {
+        let spec = tinySpec(#"[{"block": "dsconv", "out_channels": 8, "stride": 2}]"#, input: #"{"height": 16, "width": 16, "channels": 1}"#, classes: 3)
+        let data = try SyntheticData.generate(SyntheticConfig(classes: 3, size: 16, channels: 1, trainCount: 192, testCount: 0, noise: 0.1, seed: 4)).train
+        func run() throws -> [Float] {
+            let net = try Network(spec: spec, seed: 9, threads: 2)
+            var cfg = TrainConfig(); cfg.epochs = 1; cfg.batchSize = 32; cfg.seed = 9
+            _ = try Trainer.train(net, train: data, val: nil, normalization: Normalization.compute(from: data), config: cfg)
+            return net.parameters.flatMap { $0.value.array }
+        }
+        XCTAssertEqual(try run(), try run())
+    }
+}
