@@ -23,8 +23,15 @@ public struct DatasetSplits: Sendable {
     /// Which strategy and seed produced `val`, recorded for run reports.
     public let strategy: SplitStrategy
     public let seed: UInt64
+    /// Row of each `train` / `val` image in the full training set (per-sample files such as
+    /// teacher logits are indexed by it).
+    public let trainIndices: [Int]
+    public let valIndices: [Int]
 
-    public init(train: Dataset, val: Dataset, test: Dataset?, strategy: SplitStrategy, seed: UInt64) {
+    public init(train: Dataset, val: Dataset, test: Dataset?, strategy: SplitStrategy, seed: UInt64,
+                trainIndices: [Int]? = nil, valIndices: [Int]? = nil) {
+        self.trainIndices = trainIndices ?? Array(0..<train.count)
+        self.valIndices = valIndices ?? Array(0..<val.count)
         self.train = train
         self.val = val
         self.sealedTest = test
@@ -98,6 +105,6 @@ public enum Splitter {
         let base = full.name.hasSuffix("/train") ? String(full.name.dropLast(6)) : full.name
         return DatasetSplits(train: full.subset(rest, name: base + "/train"),
                              val: full.subset(val, name: base + "/val"),
-                             test: test, strategy: strategy, seed: seed)
+                             test: test, strategy: strategy, seed: seed, trainIndices: rest, valIndices: val)
     }
 }

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import TinyForgeData
+import TinyForgeEngine
+import TinyForgeHardware
+import TinyForgeSpec
+import TinyForgeTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an architecture on a dataset; writes model.safetensors and metrics.json.")
+
+    @OptionGroup var arch: ArchitectureOptions
+    @OptionGroup var data: DatasetOptions
+    @OptionGroup var recipe: RecipeOptions
+
+    @Option(help: "Output directory.") var out: String = "out/train"
+    @Option(help: "Distil from this TinyForge checkpoint (teacher logits computed on the training split).") var teacher: String?
+    @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class).") var teacherLogits: String?
+    @Option(help: "Distillation α (weight of the label loss), constant or START:END.") var alpha: String = "0.5"
+    @Option(help: "Distillation temperature.") var temperature: Float = 4
+
+    func run() throws {
+        do {
+            var (spec, warnings) = try arch.load()
+            for w in warnings { print("warning: \(w)") }
+            var config = try recipe.config()
+            let splits = try data.load()
+            if arch.classes == nil && spec.numClasses != splits.classCount {
+                print("note: setting num_classes \(spec.numClasses) → \(splits.classCount) to match \(data.dataset)")
+                spec.numClasses = splits.classCount
+            }
+            let norm = Normalization.compute(from: splits.train)
+            let net = try Network(spec: spec, seed: config.seed, threads: config.threads)
+            var logits: [Float]?
+            if teacher != nil || teacherLogits != nil {
+                logits = try loadTeacher(spec: spec, splits: splits, norm: norm)
+                config.distillation = try distillationConfig()
+            }
+            print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(LayerPlan(spec: spec).macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
+            let printer = ProgressPrinter()
+            let result = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config,
+                                           teacherLogits: logits, progress: printer.report)
+            try Checkpoint.save(net, to: "\(out)/model.safetensors", metadata: [
+                "normalization": norm.metadataText, "dataset": data.dataset, "val_fraction": "\(data.valFraction)",
+                "split_seed": "\(data.splitSeed)", "val_accuracy": result.finalValAccuracy.map { "\($0)" } ?? "",
+            ])
+            var metrics = result.jsonValue()
+            if case .object(var o) = metrics {
+                o["architecture"] = spec.jsonValue(); o["hash"] = .string(spec.canonicalHash)
+                o["params"] = .number(Double(net.parameterCount)); o["dataset"] = .string(data.dataset)
+                metrics = .object(o)
+            }
+            try writeJSON(metrics, to: "\(out)/metrics.json")
+            if result.status == .diverged {
+                print("error: \(result.message ?? "diverged")")
+                throw ExitCode(1)
+            }
+            print(String(format: "done in %.1f s: val accuracy %.2f%% → %@/model.safetensors", result.seconds, (result.finalValAccuracy ?? 0) * 100, out))
+        } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+
+    func distillationConfig() throws -> DistillationConfig {
+        let parts = alpha.split(separator: ":").map { Float($0) }
+        guard !parts.isEmpty, parts.count <= 2, parts.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+            throw ValidationError("--alpha: \"\(alpha)\" must be a number in [0, 1] or START:END, e.g. 0.4:0.8")
+        }
+        guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
+        return DistillationConfig(alphaStart: parts[0]!, alphaEnd: parts.last!!, temperature: temperature)
+    }
+
+    /// Teacher logits for every image of the training split, in split order.
+    func loadTeacher(spec: ArchitectureSpec, splits: DatasetSplits, norm: Normalization) throws -> [Float] {
+        if let path = teacher {
+            let (t, c) = try Checkpoint.load(path)
+            guard t.plan.spec.numClasses == spec.numClasses else {
+                throw TrainingError.checkpoint(file: path, reason: "teacher has \(t.plan.spec.numClasses) classes, the student \(spec.numClasses)")
+            }
+            let tnorm = try c.metadata["normalization"].map { try Normalization(metadataText: $0, file: path) } ?? norm
+            return try Trainer.logits(t, on: splits.train, normalization: tnorm)
+        }
+        let path = teacherLogits!
+        let a = try NPY.read(path: path)
+        let total = splits.trainIndices.count + splits.valIndices.count
+        guard a.dtype == .float32, a.shape.count == 2, a.shape[1] == spec.numClasses, a.shape[0] == total else {
+            throw TrainingError.checkpoint(file: path, reason: "teacher logits must be float32 of shape (\(total), \(spec.numClasses)) — one row per image of the full training set — found \(a.dtype.rawValue) \(a.shape)")
+        }
+        var all = [Float](repeating: 0, count: a.shape[0] * a.shape[1])
+        all.withUnsafeMutableBytes { dst in a.payload.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(dst.count))) } }
+        let k = spec.numClasses
+        var out = [Float](); out.reserveCapacity(splits.train.count * k)
+        for i in splits.trainIndices { out.append(contentsOf: all[(i * k)..<((i + 1) * k)]) }
+        return out
+    }
+}
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Accuracy of a trained checkpoint on the validation split (or, explicitly, the test split).")
+
+    @Argument(help: "A model.safetensors written by `tinyforge train`.") var checkpoint: String
+    @OptionGroup var data: DatasetOptions
+    @Option(help: "val (default) or test. The test split is for final reporting only, never for selection.") var split: String = "val"
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() throws {
+        do {
+            let (net, contents) = try Checkpoint.load(checkpoint)
+            let splits = try data.load()
+            let set: Dataset
+            switch split {
+            case "val": set = splits.val
+            case "test": set = try splits.finalTestSet()
+            default: throw ValidationError("--split: \"\(split)\" is not one of val, test")
+            }
+            let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: checkpoint) }
+                ?? Normalization.compute(from: splits.train)
+            let m = try Trainer.evaluate(net, on: set, normalization: norm)
+            if json {
+                print(JSONValue.object(["split": .string(split), "accuracy": .number(m.accuracy), "loss": .number(m.loss),
+                                        "count": .number(Double(m.count)), "hash": .string(net.plan.spec.canonicalHash)]).prettyText())
+            } else {
+                print(String(format: "%@ split: accuracy %.2f%% (loss %.4f) on %d images", split, m.accuracy * 100, m.loss, m.count))
+            }
+        } catch let e as ValidationError { throw e } catch { throw fail(error) }
+    }
+}
+
+/// The self-contained evaluation step of the search: spec + dataset + settings in, a metrics
+/// JSON out. Never exits non-zero for a training failure: the failure is the result.
+struct EvaluateCandidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate-candidate",
+        abstract: "Proxy-train one candidate and write its validation metrics (the search's worker step).")
+
+    @Option(help: "Architecture JSON file.") var spec: String
+    @OptionGroup var data: DatasetOptions
+    @OptionGroup var recipe: RecipeOptions
+    @Option(help: "Metrics JSON to write.") var out: String
+    @Option(help: "Also save the trained weights here.") var checkpoint: String?
+
+    func run() throws {
+        let start = Date()
+        var result: [String: JSONValue] = [:]
+        do {
+            let arch = ArchitectureOptions.parseOrExit([spec])
+            var (s, _) = try arch.load()
+            let config = try recipe.config()
+            let splits = try data.load()
+            if s.numClasses != splits.classCount { s.numClasses = splits.classCount }
+            let norm = Normalization.compute(from: splits.train)
+            let net = try Network(spec: s, seed: config.seed, threads: config.threads)
+            let r = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config)
+            result["status"] = .string(r.status == .completed ? "ok" : "diverged")
+            if let m = r.message { result["error"] = .string(m) }
+            if let v = r.finalValAccuracy { result["val_accuracy"] = .number(v) }
+            if let v = r.finalValLoss { result["val_loss"] = .number(v) }
+            if let l = r.epochs.last {
+                result["train_loss"] = .number(l.trainLoss)
+                result["images_per_second"] = .number(r.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(r.epochs.count))
+            }
+            result["epochs"] = .number(Double(r.epochs.count))
+            result["hash"] = .string(s.canonicalHash)
+            if let c = checkpoint, r.status == .completed {
+                try Checkpoint.save(net, to: c, metadata: ["normalization": norm.metadataText, "dataset": data.dataset])
+            }
+        } catch {
+            result["status"] = "failed"
+            result["error"] = .string("\(error)")
+        }
+        result["seconds"] = .number(Date().timeIntervalSince(start))
+        do { try writeJSON(.object(result), to: out) } catch { throw fail(error) }
+    }
+}
