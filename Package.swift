@@ -16,10 +16,12 @@ let package = Package(
         .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
+        .library(name: "TinyForgeSearch", targets: ["TinyForgeSearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
@@ -30,13 +32,17 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(
+            name: "TinyForgeSearch",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",
             dependencies: [
-                "TinyForgeSpec", "TinyForgeHardware",
+                "TinyForgeSpec", "TinyForgeHardware", "TinyForgeSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -49,6 +55,9 @@ let package = Package(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeSearchTests",
+            dependencies: ["TinyForgeSearch", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )
