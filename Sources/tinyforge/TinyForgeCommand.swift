@@ -6,7 +6,7 @@ struct TinyForgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tinyforge",
         abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
-        subcommands: [ProfileCommand.self, SpaceCommand.self])
+        subcommands: [ProfileCommand.self, SpaceCommand.self, SearchCommand.self, RunsCommand.self, CompareCommand.self])
 }
 
 /// Prints a user error (what is wrong, where, how to fix) and exits with status 2.
