@@ -9,7 +9,7 @@ import TinyForgeSpec
 /// score, proposals are uniform samples (the initial population).
 public struct EvolutionProposer: Proposer {
     public enum Selection: String, Sendable, Codable {
-        /// Lowest non-dominated rank within the tournament's population, ties by accuracy.
+        /// Lowest non-dominated rank within the population, ties by crowding distance, then accuracy.
         case paretoRank = "pareto"
         /// Highest accuracy (the original single-objective aging evolution).
         case accuracy
@@ -37,7 +37,13 @@ public struct EvolutionProposer: Proposer {
         let rc = context.archive.rankAndCrowding(population)
         func better(_ i: Int, _ j: Int) -> Bool {
             let ai = population[i].accuracy!, aj = population[j].accuracy!
-            if selection == .paretoRank && rc[i].rank != rc[j].rank { return rc[i].rank < rc[j].rank }
+            if selection == .paretoRank {
+                if rc[i].rank != rc[j].rank { return rc[i].rank < rc[j].rank }
+                // In 3–4 objectives most of a population is rank 0: prefer the less crowded
+                // (NSGA-II's tie-break) so selection spreads along the front instead of
+                // drifting to the most accurate, most expensive corner.
+                if rc[i].crowding != rc[j].crowding { return rc[i].crowding > rc[j].crowding }
+            }
             return ai != aj ? ai > aj : population[i].id > population[j].id
         }
         var out: [Proposal] = []
