@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "TinyForgeSearch",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: fast),
+            exclude: ["README.md"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),

@@ -27,7 +27,8 @@ extension RunStore {
             var seen: [String: String] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT id, hash, status FROM candidates WHERE run_id = ?", arguments: [runID]) {
                 let id: Int64 = r["id"], status: String = r["status"]
-                seen[r["hash"]] = "candidate #\(id), \(status)"
+                _ = status
+                seen[r["hash"]] = "candidate #\(id)"
             }
             var pending: [PendingCandidate] = []
             for r in try Row.fetchAll(db, sql: "SELECT id, hash, spec_json, cost_json, status FROM candidates WHERE run_id = ? AND status IN ('proposed','evaluating') ORDER BY id",
@@ -41,6 +42,24 @@ extension RunStore {
         }
     }
 
+    /// The latest rejections (oldest first), in a fixed order: by iteration, then candidates
+    /// before duplicates, then row id. The controller reloads them after every iteration so a
+    /// resumed run feeds proposers exactly what an uninterrupted one would.
+    public func recentRejections(limit: Int = 50) throws -> [Rejection] {
+        try db.read { try recentRejections($0, limit: limit) }
+    }
+
+    /// Candidate ids by hash for one iteration.
+    public func candidateIDs(iteration: Int) throws -> [String: Int64] {
+        try db.read { db in
+            var out: [String: Int64] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT id, hash FROM candidates WHERE run_id = ? AND iteration = ?", arguments: [runID, iteration]) {
+                out[r["hash"]] = r["id"]
+            }
+            return out
+        }
+    }
+
     private func recentRejections(_ db: Database, limit: Int) throws -> [Rejection] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT * FROM (
@@ -49,7 +68,7 @@ extension RunStore {
               UNION ALL
               SELECT iteration, id, 1 AS dup, 'duplicate' AS kind, reason, hash, proposer, NULL, NULL
               FROM duplicates WHERE run_id = ?)
-            ORDER BY iteration DESC, id DESC LIMIT ?
+            ORDER BY iteration DESC, dup DESC, id DESC LIMIT ?
             """, arguments: [runID, runID, limit])
         return try rows.reversed().map { r in
             let spec: ArchitectureSpec? = try (r["spec_json"] as String?).map { try storedSpec($0) }

@@ -165,12 +165,17 @@ public final class SearchController {
                                           hash: a.hash, proposer: p.proposer, iteration: iteration, spec: a.spec, cost: CostSummary(a.cost))
                         outcomes.append(.rejected(p, r))
                     case .failure(let r):
-                        outcomes.append(.rejected(p, r)); rejections.append(r)
+                        outcomes.append(.rejected(p, r))
                     }
                 }
             }
-            if rejections.count > 50 { rejections.removeFirst(rejections.count - 50) }
-            let ids = try timed(&s.storeSeconds) { try store.recordIteration(iteration, outcomes: outcomes) }
+            let ids = try timed(&s.storeSeconds) { () throws -> [Int64] in
+                let ids = try store.recordIteration(iteration, outcomes: outcomes)
+                // Same descriptions and rejection list as `loadState` gives a resumed run.
+                for (hash, id) in try store.candidateIDs(iteration: iteration) { validator.describeSeen(hash, as: "candidate #\(id)") }
+                rejections = try store.recentRejections(limit: 50)
+                return ids
+            }
             for i in accepted.indices { accepted[i].id = ids[i] }
             let rejectedNow = outcomes.count - accepted.count
             s.rejectedThisSession += rejectedNow

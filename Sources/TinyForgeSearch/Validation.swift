@@ -37,9 +37,12 @@ public struct CandidateValidator {
         self.space = space; self.task = task; self.target = target; self.budget = budget; self.seen = seen
     }
 
-    public mutating func markSeen(_ hash: String, as description: String = "proposed earlier in this batch") {
+    public mutating func markSeen(_ hash: String, as description: String = "proposed earlier in this iteration") {
         if seen[hash] == nil { seen[hash] = description }
     }
+
+    /// Replaces the description once the candidate has a row id (`candidate #12`).
+    public mutating func describeSeen(_ hash: String, as description: String) { seen[hash] = description }
 
     public func isSeen(_ hash: String) -> Bool { seen[hash] != nil }
 
@@ -84,16 +87,16 @@ public struct CandidateValidator {
                 let hash = Self.textHash(text)
                 let kind: Rejection.Kind = seen[hash] != nil ? .duplicate : .decode
                 let reason = kind == .duplicate ? "duplicate of text already proposed in this run (\(seen[hash]!))" : "does not decode: \(error)"
-                markSeen(hash, as: "undecodable text")
+                markSeen(hash)
                 return .failure(Rejection(kind: kind, reason: reason, hash: hash, proposer: p.proposer, iteration: iteration))
             }
         }
         switch check(spec) {
         case let .accepted(hash, cost):
-            markSeen(hash, as: "accepted earlier in this batch")
+            markSeen(hash)
             return .success(AcceptedCandidate(spec: spec, hash: hash, cost: cost, proposal: p))
         case let .rejected(kind, reason, hash, cost):
-            markSeen(hash, as: "rejected: \(kind.rawValue)")
+            markSeen(hash)
             return .failure(Rejection(kind: kind, reason: reason, hash: hash, proposer: p.proposer, iteration: iteration,
                                       spec: spec, cost: cost.map(CostSummary.init)))
         }
