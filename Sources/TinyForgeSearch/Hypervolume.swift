@@ -4,7 +4,9 @@
 public enum Hypervolume {
     /// Exact, by slicing (HSO): sort by the last coordinate, and sum over the slabs between
     /// consecutive values the (d−1)-dimensional hypervolume of the points below the slab.
-    /// 2-D is a sweep. Cost O(n^(d−1) log n): fine for the fronts of a search (d ≤ 4, n ≤ a few hundred).
+    /// 3-D is a sweep over z keeping the 2-D staircase sorted (O(n²)), 2-D a sort and sweep, so
+    /// 4-D costs O(n³): measured (release, shared 2-core box) 0.16 / 1.2 / 4.2 / 27 ms for 4-D
+    /// fronts of 50 / 150 / 300 / 500 points (plain slicing down to 2-D took 0.9 / 27 / 431 / 1744 ms).
     public static func exact(_ points: [[Double]], reference: [Double]) -> Double {
         let d = reference.count
         let inside = points.filter { p in p.count == d && zip(p, reference).allSatisfy { $0 < $1 } }
@@ -15,6 +17,7 @@ public enum Hypervolume {
         if pts.isEmpty { return 0 }
         if d == 1 { return ref[0] - pts.map { $0[0] }.min()! }
         if d == 2 { return sweep2D(pts, ref) }
+        if d == 3 { return sweep3D(pts, ref) }
         let sorted = pts.sorted { $0[d - 1] < $1[d - 1] }
         var volume = 0.0
         var below: [[Double]] = []
@@ -36,6 +39,34 @@ public enum Hypervolume {
             best = p[1]
         }
         return area
+    }
+
+    /// 3-D: in order of z, insert (x, y) into the 2-D non-dominated staircase (x ascending,
+    /// y descending) and add staircase area × slab depth.
+    static func sweep3D(_ pts: [[Double]], _ ref: [Double]) -> Double {
+        let sorted = pts.sorted { $0[2] < $1[2] }
+        var xs: [Double] = [], ys: [Double] = []   // the staircase
+        xs.reserveCapacity(sorted.count); ys.reserveCapacity(sorted.count)
+        var volume = 0.0, area = 0.0
+        for (i, p) in sorted.enumerated() {
+            let x = p[0], y = p[1]
+            // First staircase index with xs > x; the point before it has the lowest y among xs ≤ x.
+            var lo = 0, hi = xs.count
+            while lo < hi { let m = (lo + hi) / 2; if xs[m] <= x { lo = m + 1 } else { hi = m } }
+            let dominated = lo > 0 && ys[lo - 1] <= y
+            if !dominated {
+                var start = lo
+                if start > 0 && xs[start - 1] == x { start -= 1 }   // same x, higher y: dominated by p
+                var end = start
+                while end < xs.count && ys[end] >= y { end += 1 }
+                xs.replaceSubrange(start..<end, with: [x]); ys.replaceSubrange(start..<end, with: [y])
+                area = 0
+                for k in xs.indices { area += ((k + 1 < xs.count ? xs[k + 1] : ref[0]) - xs[k]) * (ref[1] - ys[k]) }
+            }
+            let top = i + 1 < sorted.count ? sorted[i + 1][2] : ref[2]
+            volume += area * (top - p[2])
+        }
+        return volume
     }
 
     /// Reference twin: inclusion–exclusion over all non-empty subsets (the intersection of boxes

@@ -31,8 +31,11 @@ public struct SearchSummary: Sendable {
     public var proposeSeconds: Double
     public var validateSeconds: Double
     public var storeSeconds: Double
+    /// Front update + exact hypervolume after each evaluation.
+    public var archiveSeconds: Double
     public var controllerSecondsPerTrial: Double {
-        evaluationsThisSession == 0 ? 0 : (proposeSeconds + validateSeconds + storeSeconds) / Double(evaluationsThisSession)
+        evaluationsThisSession == 0 ? 0
+            : (proposeSeconds + validateSeconds + storeSeconds + archiveSeconds) / Double(evaluationsThisSession)
     }
 }
 
@@ -66,7 +69,7 @@ public final class SearchController {
         let start = Date()
         var s = SearchSummary(status: "running", evaluations: state.evaluationCount, evaluationsThisSession: 0, reEvaluated: 0,
                               rejectedThisSession: 0, hypervolume: archive.hypervolume, front: archive.front, wallSeconds: 0,
-                              proposeSeconds: 0, validateSeconds: 0, storeSeconds: 0)
+                              proposeSeconds: 0, validateSeconds: 0, storeSeconds: 0, archiveSeconds: 0)
         func timed<T>(_ acc: inout Double, _ body: () throws -> T) rethrows -> T {
             let t = Date(); defer { acc += Date().timeIntervalSince(t) }
             return try body()
@@ -95,7 +98,7 @@ public final class SearchController {
                     let c = EvaluatedCandidate(id: id, hash: p.hash, spec: p.spec, cost: p.cost, result: result,
                                                proposer: info?.proposer ?? proposer.name, parents: info?.parents ?? [],
                                                rationale: info?.rationale)
-                    archive.add(c)
+                    timed(&s.archiveSeconds) { archive.add(c) }
                     let n = try timed(&s.storeSeconds) {
                         try store.recordEvaluation(candidateID: id, result: result, hypervolume: archive.hypervolume,
                                                    frontSize: archive.frontIDs.count)

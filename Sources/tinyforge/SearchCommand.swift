@@ -68,7 +68,7 @@ struct SearchCommand: ParsableCommand {
                 print("controller overhead " + String(format: "%.2f ms", summary.controllerSecondsPerTrial * 1000)
                       + " per trial (propose " + String(format: "%.2f", summary.proposeSeconds) + " s, validate "
                       + String(format: "%.2f", summary.validateSeconds) + " s, store " + String(format: "%.2f", summary.storeSeconds)
-                      + " s; wall " + String(format: "%.1f", summary.wallSeconds) + " s)")
+                      + " s, archive+HV " + String(format: "%.2f", summary.archiveSeconds) + " s; wall " + String(format: "%.1f", summary.wallSeconds) + " s)")
                 print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
             }
             if summary.status != "done" { throw ExitCode(1) }

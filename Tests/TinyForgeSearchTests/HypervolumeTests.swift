@@ -34,6 +34,19 @@ final class HypervolumeTests: XCTestCase {
         }
     }
 
+    /// Grid points: equal coordinates exercise the staircase's tie branches.
+    func testTiesMatchInclusionExclusion() {
+        var rng = SeededGenerator(seed: 17)
+        for d in 2...4 {
+            for _ in 0..<30 {
+                let pts = (0..<9).map { _ in (0..<d).map { _ in Double(Int.random(in: 0..<4, using: &rng)) * 0.25 } }
+                let ref = [Double](repeating: 1, count: d)
+                XCTAssertEqual(Hypervolume.exact(pts, reference: ref), Hypervolume.inclusionExclusion(pts, reference: ref),
+                               accuracy: 1e-12, "d=\(d) \(pts)")
+            }
+        }
+    }
+
     func testMatchesMonteCarloOnAFront() {
         var rng = SeededGenerator(seed: 5)
         for d in [2, 3, 4] {
