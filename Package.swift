@@ -17,10 +17,12 @@ let package = Package(
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
+        .library(name: "TinyForgeSearch", targets: ["TinyForgeSearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
@@ -34,7 +36,7 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .target(
-            name: "TinyForgeTraining",
+            name: "TinyForgeTraining", "TinyForgeSearch",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
             swiftSettings: fast),
         .executableTarget(
@@ -43,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "tinyforge",
             dependencies: [
-                "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
+                "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining", "TinyForgeSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -59,6 +61,9 @@ let package = Package(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
+        .testTarget(
+            name: "TinyForgeSearchTests",
+            dependencies: ["TinyForgeSearch", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

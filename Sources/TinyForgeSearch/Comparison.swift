@@ -1,0 +1,106 @@
+import Foundation
+import TinyForgeSpec
+
+/// Runs several proposers over several seeds with the same number of evaluations each and
+/// summarises hypervolume against evaluations (mean ± sample standard deviation over seeds).
+/// Every run is a normal run directory (`DIR/<proposer>-seed<S>`), so a comparison can be
+/// resumed and every run inspected with `tinyforge runs show`.
+public struct Comparison {
+    public struct Curve: Sendable {
+        public var proposer: String
+        public var seed: UInt64
+        /// Hypervolume after evaluation 1, 2, … (as many as completed).
+        public var hypervolume: [Double]
+        public var status: String
+        public var wallSeconds: Double
+    }
+
+    public var curves: [Curve]
+    public var trials: Int
+    public var proposers: [String]
+    public var seeds: [UInt64]
+    public var evaluator: String
+
+    /// Runs (or resumes) every (proposer, seed) run under `directory`.
+    public static func run(base: SearchConfig, proposers: [String], seeds: [UInt64], directory: URL,
+                           makeProposer: (SearchConfig) throws -> Proposer,
+                           log: ((String) -> Void)? = nil) async throws -> Comparison {
+        var curves: [Curve] = []
+        for p in proposers {
+            for seed in seeds {
+                var cfg = base
+                cfg.proposer = p
+                cfg.seed = seed
+                cfg.settings.seed = seed
+                let dir = directory.appendingPathComponent("\(p)-seed\(seed)")
+                let store = FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path)
+                    ? try RunStore.open(directory: dir) : try RunStore.create(directory: dir, config: cfg)
+                let stored = try store.config()
+                let controller = SearchController(store: store, config: stored, proposer: try makeProposer(stored),
+                                                  evaluator: stored.makeEvaluator(runDirectory: dir))
+                let summary = try await controller.run()
+                let hv = try store.hypervolumeHistory().map(\.hypervolume)
+                log?("\(p) seed \(seed): \(hv.count) evaluations, HV " + String(format: "%.4f, %.1f s", hv.last ?? 0, summary.wallSeconds)
+                     + " (\(summary.status))")
+                curves.append(Curve(proposer: p, seed: seed, hypervolume: hv, status: summary.status, wallSeconds: summary.wallSeconds))
+            }
+        }
+        return Comparison(curves: curves, trials: base.trials, proposers: proposers, seeds: seeds, evaluator: base.evaluator)
+    }
+
+    /// Mean and sample standard deviation of the hypervolume after `evaluations` evaluations
+    /// over the seeds; a run that stopped early counts with its last value.
+    public func stats(_ proposer: String, at evaluations: Int) -> (mean: Double, sd: Double) {
+        let xs = curves.filter { $0.proposer == proposer }.map { c -> Double in
+            c.hypervolume.isEmpty ? 0 : c.hypervolume[min(evaluations, c.hypervolume.count) - 1]
+        }
+        return Self.meanSD(xs)
+    }
+
+    public static func meanSD(_ xs: [Double]) -> (mean: Double, sd: Double) {
+        guard !xs.isEmpty else { return (0, 0) }
+        let m = xs.reduce(0, +) / Double(xs.count)
+        guard xs.count > 1 else { return (m, 0) }
+        let v = xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)
+        return (m, v.squareRoot())
+    }
+
+    public var checkpoints: [Int] {
+        Array(Set([1, 2, 3, 4].map { max(1, trials * $0 / 4) } + [min(10, trials)])).sorted()
+    }
+
+    public func table() -> String {
+        var l: [String] = []
+        l.append("hypervolume (mean ± sd over \(seeds.count) seeds) after n evaluations; evaluator \(evaluator)" +
+                 (evaluator == "synthetic" ? " (synthetic scores, not accuracies)" : ""))
+        l.append("proposer     " + checkpoints.map { pad("n=\($0)", 18) }.joined())
+        for p in proposers {
+            let cells = checkpoints.map { n -> String in
+                let s = stats(p, at: n)
+                return pad(String(format: "%.4f", s.mean) + " ± " + String(format: "%.4f", s.sd), 18)
+            }
+            l.append(pad(p, 13) + cells.joined())
+        }
+        l.append(RunReport.normalisation)
+        return l.joined(separator: "\n")
+    }
+
+    public func jsonValue() -> JSONValue {
+        var results: [String: JSONValue] = [:]
+        for p in proposers {
+            let runs = curves.filter { $0.proposer == p }
+            let stats = (1...max(trials, 1)).map { self.stats(p, at: $0) }
+            results[p] = [
+                "hv_mean": .array(stats.map { .number($0.mean) }), "hv_sd": .array(stats.map { .number($0.sd) }),
+                "final_mean": .number(stats.last?.mean ?? 0), "final_sd": .number(stats.last?.sd ?? 0),
+                "per_seed": .array(runs.map { ["seed": .number(Double($0.seed)), "evaluations": .number(Double($0.hypervolume.count)),
+                                               "final_hv": .number($0.hypervolume.last ?? 0), "status": .string($0.status),
+                                               "wall_seconds": .number($0.wallSeconds),
+                                               "hv": .array($0.hypervolume.map { .number($0) })] }),
+            ]
+        }
+        return ["trials": .number(Double(trials)), "evaluator": .string(evaluator),
+                "seeds": .array(seeds.map { .number(Double($0)) }), "proposers": .array(proposers.map { .string($0) }),
+                "hypervolume_normalisation": .string(RunReport.normalisation), "results": .object(results)]
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import TinyForgeHardware
+import TinyForgeSpec
+
+/// `tinyforge runs show`: the front as text, `pareto.json` and `candidates.csv`.
+public struct RunReport {
+    public var config: SearchConfig
+    public var state: StoredState
+    public var counts: [String: Int]
+    public var history: [(evaluation: Int, hypervolume: Double, frontSize: Int)]
+
+    public static let normalisation = "hypervolume of the front in the unit box: accuracy → 1 − accuracy, each cost → cost / its budget limit; reference point = (accuracy 0, every budget limit) = (1, …, 1); 1.0 would be a perfect network at zero cost"
+
+    public init(store: RunStore) throws {
+        config = try store.config()
+        state = try store.loadState(objectiveSpace: try config.objectiveSpace())
+        counts = try store.statusCounts()
+        history = try store.hypervolumeHistory()
+    }
+
+    /// What to call the score: never "accuracy" for the synthetic proxy.
+    public var scoreLabel: String { config.evaluator == "synthetic" ? "synthetic score (not an accuracy)" : "val accuracy" }
+
+    public func frontSortedByScore() -> [EvaluatedCandidate] {
+        state.archive.front.sorted { ($0.accuracy ?? 0, -$0.id) > ($1.accuracy ?? 0, -$1.id) }
+    }
+
+    public func text() -> String {
+        var l: [String] = []
+        let short = config.evaluator == "synthetic" ? "synth" : "val_acc"
+        l.append("run: proposer \(config.proposer), evaluator \(config.evaluator), seed \(config.seed), status \(state.status)")
+        l.append("evaluations \(state.evaluationCount)/\(config.trials)   done \(counts["done"] ?? 0), failed \(counts["failed"] ?? 0), rejected \(counts["rejected"] ?? 0), duplicates \(counts["duplicate"] ?? 0), pending \(state.pending.count)")
+        l.append("objectives \(config.objectives.map(\.rawValue).joined(separator: ", ")); budget SRAM \(Units.formatBytes(config.sramBytes)), flash \(Units.formatBytes(config.flashBytes))" + (config.macs.map { ", MACs \(Units.formatCount($0))" } ?? ""))
+        l.append("hypervolume " + String(format: "%.4f", state.archive.hypervolume) + " (\(Self.normalisation))")
+        if config.evaluator == "synthetic" { l.append("NOTE: scores come from the synthetic evaluator, a formula of architecture features; they are not accuracies on \(config.task.dataset).") }
+        l.append("")
+        l.append("Pareto front (\(state.archive.frontIDs.count)), by \(scoreLabel):")
+        l.append("  #      hash          " + pad(short, 6) + "      MACs      SRAM     flash    params  proposer")
+        for c in frontSortedByScore() {
+            l.append("  " + pad(String(c.id), 6) + " " + String(c.hash.prefix(12)) + "  " + String(format: "%.4f", c.accuracy ?? 0)
+                     + "  " + lpad(Units.formatCount(c.cost.macs), 8) + "  " + lpad(Units.formatBytes(c.cost.peakSRAMBytes), 8)
+                     + "  " + lpad(Units.formatBytes(c.cost.flashBytes), 8) + "  " + lpad(String(c.cost.params), 8) + "  " + c.proposer)
+        }
+        return l.joined(separator: "\n")
+    }
+
+    public func paretoJSON() -> JSONValue {
+        let os = state.archive.objectiveSpace
+        let front: [JSONValue] = frontSortedByScore().map { c in
+            var o: [String: JSONValue] = [
+                "id": .number(Double(c.id)), "hash": .string(c.hash), "proposer": .string(c.proposer),
+                "spec": c.spec.jsonValue(), "macs": .number(Double(c.cost.macs)), "params": .number(Double(c.cost.params)),
+                "peak_sram_bytes": .number(Double(c.cost.peakSRAMBytes)), "flash_bytes": .number(Double(c.cost.flashBytes)),
+                "latency_ms": .number(c.cost.latencyMs), "metrics": c.result.metricsJSON(),
+                "objectives_normalised": .array((os.point(c) ?? []).map { .number($0) }),
+                "parents": .array(c.parents.map { .string($0) }),
+            ]
+            o[config.evaluator == "synthetic" ? "synthetic_score" : "val_accuracy"] = .number(c.accuracy ?? 0)
+            if let r = c.rationale { o["rationale"] = .string(r) }
+            return .object(o)
+        }
+        return [
+            "proposer": .string(config.proposer), "evaluator": .string(config.evaluator),
+            "score": .string(scoreLabel), "dataset": .string(config.task.dataset), "seed": .number(Double(config.seed)),
+            "status": .string(state.status), "evaluations": .number(Double(state.evaluationCount)),
+            "trials": .number(Double(config.trials)),
+            "objectives": .array(config.objectives.map { .string($0.rawValue) }),
+            "budget": ["sram_bytes": .number(Double(config.sramBytes)), "flash_bytes": .number(Double(config.flashBytes)),
+                       "macs": config.macs.map { .number(Double($0)) } ?? .null],
+            "hypervolume": .number(state.archive.hypervolume), "hypervolume_normalisation": .string(Self.normalisation),
+            "hypervolume_history": .array(history.map { .array([.number(Double($0.evaluation)), .number($0.hypervolume)]) }),
+            "counts": .object(counts.mapValues { .number(Double($0)) }),
+            "front": .array(front),
+        ]
+    }
+
+    /// Every candidate (rejected ones included) with cost, status, reason and metrics.
+    public static func candidatesCSV(store: RunStore) throws -> String {
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.iteration, c.hash, c.status, c.proposer, c.rejection_kind, c.reason, c.cost_json, c.parents_json,
+                       c.change, c.attempts, e.eval_index, e.status AS estatus, e.val_accuracy, e.val_loss, e.train_loss, e.epochs, e.seconds
+                FROM candidates c LEFT JOIN evaluations e ON e.candidate_id = c.id
+                WHERE c.run_id = ? ORDER BY c.id
+                """, arguments: [store.runID])
+        }
+        var out = "id,iteration,hash,status,proposer,rejection_kind,reason,macs,params,peak_sram_bytes,flash_bytes,eval_index,eval_status,val_accuracy,val_loss,train_loss,epochs,seconds,attempts,change,parents\n"
+        func f(_ s: String?) -> String {
+            guard let s = s else { return "" }
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        for r in rows {
+            let cost: CostSummary? = decodeStored(r["cost_json"])
+            let parents: [String] = decodeStored(r["parents_json"]) ?? []
+            let cols: [String?] = [
+                String(r["id"] as Int64), String(r["iteration"] as Int), r["hash"], r["status"], r["proposer"], r["rejection_kind"], r["reason"],
+                cost.map { String($0.macs) }, cost.map { String($0.params) }, cost.map { String($0.peakSRAMBytes) }, cost.map { String($0.flashBytes) },
+                (r["eval_index"] as Int?).map(String.init), r["estatus"], (r["val_accuracy"] as Double?).map { String($0) },
+                (r["val_loss"] as Double?).map { String($0) }, (r["train_loss"] as Double?).map { String($0) },
+                (r["epochs"] as Int?).map(String.init), (r["seconds"] as Double?).map { String($0) }, String(r["attempts"] as Int),
+                r["change"], parents.map { String($0.prefix(12)) }.joined(separator: " "),
+            ]
+            out += cols.map(f).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// Writes `pareto.json` and `candidates.csv` into the run directory; returns their paths.
+    @discardableResult
+    public func writeFiles(store: RunStore) throws -> [String] {
+        let p = store.directory.appendingPathComponent("pareto.json"), c = store.directory.appendingPathComponent("candidates.csv")
+        try Data((paretoJSON().prettyText() + "\n").utf8).write(to: p)
+        try Data(Self.candidatesCSV(store: store).utf8).write(to: c)
+        return [p.path, c.path]
+    }
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }

@@ -1,0 +1,62 @@
+import GRDB
+
+/// The run store's tables. One SQLite file per run directory (`run.sqlite`, WAL journal).
+///
+/// - runs: one row per run: config JSON, seed, space, budget, status, next iteration.
+/// - candidates: every distinct proposal (hash UNIQUE per run): spec or raw text, cost, proposer,
+///   rationale, parents, status proposed → evaluating → done | failed, or rejected with reason.
+/// - duplicates: proposals whose hash was already taken (kept apart: the hash is unique above).
+/// - evaluations: completed evaluations only; UNIQUE(candidate_id, rung), so a completed
+///   evaluation can never be stored twice.
+/// - exchanges: LLM prompts/responses (never API keys).
+/// - events: timestamped log lines.
+/// - hypervolume: front hypervolume after every evaluation (x axis = evaluation number).
+enum RunStoreSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+            try db.execute(sql: """
+                CREATE TABLE runs(
+                  id INTEGER PRIMARY KEY, created_at TEXT NOT NULL DEFAULT (\(now)), updated_at TEXT,
+                  config_json TEXT NOT NULL, seed INTEGER NOT NULL, space_json TEXT NOT NULL,
+                  budget_json TEXT NOT NULL, status TEXT NOT NULL, next_iteration INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE candidates(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), iteration INTEGER NOT NULL,
+                  hash TEXT NOT NULL, spec_json TEXT, raw_text TEXT, cost_json TEXT, proposer TEXT NOT NULL,
+                  rationale TEXT, change TEXT, parents_json TEXT NOT NULL DEFAULT '[]',
+                  status TEXT NOT NULL CHECK (status IN ('proposed','rejected','evaluating','done','failed')),
+                  rejection_kind TEXT, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                  created_at TEXT NOT NULL DEFAULT (\(now)), updated_at TEXT,
+                  UNIQUE(run_id, hash));
+                CREATE INDEX candidates_status ON candidates(run_id, status);
+                CREATE TABLE duplicates(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), iteration INTEGER NOT NULL,
+                  hash TEXT NOT NULL, duplicate_of INTEGER REFERENCES candidates(id), proposer TEXT NOT NULL,
+                  rationale TEXT, change TEXT, parents_json TEXT NOT NULL DEFAULT '[]', reason TEXT NOT NULL,
+                  created_at TEXT NOT NULL DEFAULT (\(now)));
+                CREATE TABLE evaluations(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+                  candidate_id INTEGER NOT NULL REFERENCES candidates(id), rung INTEGER NOT NULL DEFAULT 0,
+                  eval_index INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, val_accuracy REAL, val_loss REAL,
+                  train_loss REAL, epochs INTEGER, seconds REAL, extra_json TEXT,
+                  created_at TEXT NOT NULL DEFAULT (\(now)),
+                  UNIQUE(candidate_id, rung), UNIQUE(run_id, eval_index));
+                CREATE TABLE exchanges(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), iteration INTEGER NOT NULL,
+                  candidate_id INTEGER REFERENCES candidates(id), duplicate_id INTEGER REFERENCES duplicates(id),
+                  proposer TEXT NOT NULL, model TEXT, prompt TEXT NOT NULL, response TEXT NOT NULL, latency_ms REAL,
+                  prompt_tokens INTEGER, completion_tokens INTEGER, error TEXT,
+                  created_at TEXT NOT NULL DEFAULT (\(now)));
+                CREATE TABLE events(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+                  ts TEXT NOT NULL DEFAULT (\(now)), level TEXT NOT NULL, message TEXT NOT NULL);
+                CREATE TABLE hypervolume(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), eval_index INTEGER NOT NULL,
+                  candidate_id INTEGER REFERENCES candidates(id), hv REAL NOT NULL, front_size INTEGER NOT NULL,
+                  created_at TEXT NOT NULL DEFAULT (\(now)), UNIQUE(run_id, eval_index));
+                """)
+        }
+        return m
+    }
+}

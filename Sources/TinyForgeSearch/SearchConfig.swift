@@ -1,0 +1,112 @@
+import Foundation
+import TinyForgeHardware
+import TinyForgeSpec
+
+/// Everything that defines a run, stored as JSON in the run store so `--resume` rebuilds the
+/// same space, budget, proposer and evaluator without the original command line.
+public struct SearchConfig: Codable, Sendable, Equatable {
+    /// The search space as its JSON (presets included), so a run does not depend on presets
+    /// staying unchanged.
+    public var spaceJSON: String
+    public var task: TaskInfo
+    public var target: String
+    public var sramBytes: Int
+    public var flashBytes: Int
+    public var macs: Int?
+    public var objectives: [Objective]
+    /// `random`, `evolution`, `nsga2` (built here) or any name the caller builds a proposer for (`llm`).
+    public var proposer: String
+    public var populationSize: Int = 20
+    public var tournamentSize: Int = 5
+    public var selection: EvolutionProposer.Selection = .paretoRank
+    public var crossoverRate: Double = 0.9
+    public var mutationRate: Double = 0.5
+    /// Evaluations to complete (done or failed).
+    public var trials: Int
+    /// Proposals requested per iteration.
+    public var batch: Int
+    /// Evaluations run at once.
+    public var workers: Int
+    public var settings: EvaluationSettings
+    public var seed: UInt64
+    /// `process` or `synthetic`.
+    public var evaluator: String
+    public var workerCommand: [String] = []
+    public var timeoutSeconds: Double = 3600
+    public var syntheticDelayMs: Int = 0
+    /// The run stops (status `stalled`) after this many consecutive iterations without one
+    /// accepted proposal: the space may not contain anything that fits the budget.
+    public var maxBarrenIterations: Int = 20
+
+    public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, objectives: [Objective]? = nil,
+                proposer: String, trials: Int, batch: Int, workers: Int, settings: EvaluationSettings, seed: UInt64,
+                evaluator: String) {
+        self.spaceJSON = space.jsonValue().canonicalText()
+        self.task = task; self.target = target.name
+        self.sramBytes = budget.sramBytes; self.flashBytes = budget.flashBytes; self.macs = budget.macs
+        self.objectives = objectives ?? ObjectiveSpace.defaultObjectives(for: budget)
+        self.proposer = proposer; self.trials = trials; self.batch = batch; self.workers = workers
+        self.settings = settings; self.seed = seed; self.evaluator = evaluator
+    }
+
+    public var budget: Budget { Budget(sramBytes: sramBytes, flashBytes: flashBytes, macs: macs) }
+
+    public func space() throws -> SearchSpace { try SearchSpace.decode(jsonText: spaceJSON, source: "run config space") }
+
+    public func resolvedTarget() throws -> Target { try Target.named(target) }
+
+    public func objectiveSpace() throws -> ObjectiveSpace { try ObjectiveSpace(objectives: objectives, budget: budget) }
+
+    /// Checks the numbers a user typed; messages name the flag.
+    public func validate() throws {
+        guard trials >= 1 else { throw SearchError("--trials", "\(trials) must be at least 1") }
+        guard batch >= 1 else { throw SearchError("--batch", "\(batch) must be at least 1") }
+        guard workers >= 1 else { throw SearchError("--workers", "\(workers) must be at least 1") }
+        guard settings.epochs >= 1 else { throw SearchError("--epochs", "\(settings.epochs) must be at least 1") }
+        guard settings.subset > 0, settings.subset <= 1 else {
+            throw SearchError("--subset", "\(settings.subset) must be a fraction in (0, 1]")
+        }
+        guard ["process", "synthetic"].contains(evaluator) else {
+            throw SearchError("--evaluator", "\"\(evaluator)\" is not one of process, synthetic")
+        }
+        if evaluator == "process", workerCommand.isEmpty {
+            throw SearchError("--worker-command", "the process evaluator needs a worker command")
+        }
+        guard timeoutSeconds > 0 else { throw SearchError("--timeout", "\(timeoutSeconds) must be positive") }
+        _ = try space()
+        _ = try resolvedTarget()
+        _ = try objectiveSpace()
+    }
+
+    /// The built-in proposers; nil for other names (the caller builds those, e.g. `llm`).
+    public func makeClassicProposer(variation: VariationOperator = ClassicVariation()) -> Proposer? {
+        switch proposer {
+        case "random": return RandomProposer()
+        case "evolution":
+            return EvolutionProposer(populationSize: populationSize, tournamentSize: tournamentSize,
+                                     selection: selection, variation: variation)
+        case "nsga2":
+            return NSGA2Proposer(populationSize: populationSize, crossoverRate: crossoverRate,
+                                 mutationRate: mutationRate, variation: variation)
+        default: return nil
+        }
+    }
+
+    public func makeEvaluator(runDirectory: URL) -> Evaluator {
+        if evaluator == "synthetic" { return SyntheticEvaluator(delayMilliseconds: syntheticDelayMs) }
+        return ProcessEvaluator(command: workerCommand, workRoot: runDirectory.appendingPathComponent("candidates"),
+                                timeoutSeconds: timeoutSeconds)
+    }
+
+    public func jsonText() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! enc.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ text: String, source: String) throws -> SearchConfig {
+        do { return try JSONDecoder().decode(SearchConfig.self, from: Data(text.utf8)) } catch {
+            throw SearchError(source, "is not a valid run configuration (\(error)); was it written by another TinyForge version?")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import TinyForgeHardware
+import TinyForgeSpec
+
+/// One line of progress, after every completed evaluation.
+public struct SearchProgress: Sendable {
+    /// Completed evaluations in the run (this one included) and the target count.
+    public var evaluation: Int
+    public var trials: Int
+    public var candidate: EvaluatedCandidate
+    public var best: EvaluatedCandidate?
+    public var hypervolume: Double
+    public var frontSize: Int
+    public var rejected: Int
+    public var elapsedSeconds: Double
+    /// Remaining time at the pace of this session, nil before the first evaluation.
+    public var etaSeconds: Double?
+}
+
+/// What a `run()` did.
+public struct SearchSummary: Sendable {
+    public var status: String
+    public var evaluations: Int
+    public var evaluationsThisSession: Int
+    public var reEvaluated: Int
+    public var rejectedThisSession: Int
+    public var hypervolume: Double
+    public var front: [EvaluatedCandidate]
+    public var wallSeconds: Double
+    /// Time in proposers, validation (incl. cost model) and store writes: the loop's own cost.
+    public var proposeSeconds: Double
+    public var validateSeconds: Double
+    public var storeSeconds: Double
+    /// Front update + exact hypervolume after each evaluation.
+    public var archiveSeconds: Double
+    public var controllerSecondsPerTrial: Double {
+        evaluationsThisSession == 0 ? 0
+            : (proposeSeconds + validateSeconds + storeSeconds + archiveSeconds) / Double(evaluationsThisSession)
+    }
+}
+
+/// The search loop: propose → validate (space, duplicates, budget) → record → evaluate
+/// (`workers` at once) → archive + hypervolume → record, until `trials` evaluations completed.
+///
+/// Iterations are synchronous batches and iteration i draws from
+/// `SeededGenerator(seed: config.seed, stream: i)`, so a resumed run proposes exactly what an
+/// uninterrupted one would (for deterministic proposers and evaluators).
+public final class SearchController {
+    public let store: RunStore
+    public let config: SearchConfig
+    public let proposer: Proposer
+    public let evaluator: Evaluator
+    public var onProgress: ((SearchProgress) -> Void)?
+    public var onEvent: ((String) -> Void)?
+    /// Stop after this many evaluations in this session (tests simulate a crash with it).
+    public var stopAfterEvaluations: Int?
+
+    public init(store: RunStore, config: SearchConfig, proposer: Proposer, evaluator: Evaluator) {
+        self.store = store; self.config = config; self.proposer = proposer; self.evaluator = evaluator
+    }
+
+    public func run() async throws -> SearchSummary {
+        try config.validate()
+        let space = try config.space(), target = try config.resolvedTarget()
+        let state = try store.loadState(objectiveSpace: try config.objectiveSpace())
+        var archive = state.archive
+        var validator = CandidateValidator(space: space, task: config.task, target: target, budget: config.budget, seen: state.seen)
+        var rejections = state.recentRejections
+        let start = Date()
+        var s = SearchSummary(status: "running", evaluations: state.evaluationCount, evaluationsThisSession: 0, reEvaluated: 0,
+                              rejectedThisSession: 0, hypervolume: archive.hypervolume, front: archive.front, wallSeconds: 0,
+                              proposeSeconds: 0, validateSeconds: 0, storeSeconds: 0, archiveSeconds: 0)
+        func timed<T>(_ acc: inout Double, _ body: () throws -> T) rethrows -> T {
+            let t = Date(); defer { acc += Date().timeIntervalSince(t) }
+            return try body()
+        }
+        func event(_ m: String, level: String = "info") throws {
+            try timed(&s.storeSeconds) { try store.log(m, level: level) }
+            onEvent?(m)
+        }
+        try store.setStatus("running")
+
+        func evaluate(_ batch: [PendingCandidate]) async throws -> Bool {
+            try timed(&s.storeSeconds) { try store.markEvaluating(batch.map(\.id)) }
+            let settings = config.settings
+            let jobs = batch.map { EvaluationJob(candidateID: $0.id, hash: $0.hash, spec: $0.spec, cost: $0.cost, settings: settings) }
+            let byID = Dictionary(uniqueKeysWithValues: batch.map { ($0.id, $0) })
+            let proposals = try timed(&s.storeSeconds) { try store.proposalInfo(ids: batch.map(\.id)) }
+            var next = 0
+            return try await withThrowingTaskGroup(of: (Int64, EvaluationResult).self) { group in
+                let evaluator = self.evaluator
+                while next < min(config.workers, jobs.count) {
+                    let job = jobs[next]; next += 1
+                    group.addTask { (job.candidateID, await evaluator.evaluate(job)) }
+                }
+                while let (id, result) = try await group.next() {
+                    let p = byID[id]!, info = proposals[id]
+                    let c = EvaluatedCandidate(id: id, hash: p.hash, spec: p.spec, cost: p.cost, result: result,
+                                               proposer: info?.proposer ?? proposer.name, parents: info?.parents ?? [],
+                                               rationale: info?.rationale)
+                    timed(&s.archiveSeconds) { archive.add(c) }
+                    let n = try timed(&s.storeSeconds) {
+                        try store.recordEvaluation(candidateID: id, result: result, hypervolume: archive.hypervolume,
+                                                   frontSize: archive.frontIDs.count)
+                    }
+                    if let why = result.failureReason { try event("evaluation of #\(id) \(p.hash.prefix(12)) failed: \(why)", level: "warning") }
+                    s.evaluations = n; s.evaluationsThisSession += 1
+                    let elapsed = Date().timeIntervalSince(start)
+                    onProgress?(SearchProgress(
+                        evaluation: n, trials: config.trials, candidate: c, best: archive.best, hypervolume: archive.hypervolume,
+                        frontSize: archive.frontIDs.count, rejected: s.rejectedThisSession, elapsedSeconds: elapsed,
+                        etaSeconds: elapsed / Double(s.evaluationsThisSession) * Double(max(0, config.trials - n))))
+                    if let stop = stopAfterEvaluations, s.evaluationsThisSession >= stop {
+                        group.cancelAll()
+                        return false
+                    }
+                    if next < jobs.count {
+                        let job = jobs[next]; next += 1
+                        group.addTask { (job.candidateID, await evaluator.evaluate(job)) }
+                    }
+                }
+                return true
+            }
+        }
+
+        if !state.pending.isEmpty {
+            let interrupted = state.pending.filter(\.wasInterrupted).count
+            try event("resume: \(state.pending.count) candidate(s) without a completed evaluation (\(interrupted) interrupted mid-evaluation) are evaluated again")
+            s.reEvaluated = state.pending.count
+            if try await !evaluate(state.pending) { return finish(&s, archive, start, status: "interrupted") }
+        }
+        var iteration = state.nextIteration
+        var barren = 0, proposerFailures = 0
+        while s.evaluations < config.trials {
+            let need = min(config.batch, config.trials - s.evaluations)
+            var ctx = ProposalContext(space: space, task: config.task, target: target, budget: config.budget, archive: archive,
+                                      recentRejections: rejections, iteration: iteration,
+                                      rng: SeededGenerator(seed: config.seed, stream: UInt64(iteration)), validator: validator)
+            let t0 = Date()
+            let proposals: [Proposal]
+            do {
+                proposals = try await proposer.propose(count: need, context: &ctx)
+                s.proposeSeconds += Date().timeIntervalSince(t0)
+                proposerFailures = 0
+            } catch {
+                s.proposeSeconds += Date().timeIntervalSince(t0)
+                proposerFailures += 1
+                try event("iteration \(iteration): proposer \(proposer.name) failed: \(error)", level: "error")
+                try timed(&s.storeSeconds) { _ = try store.recordIteration(iteration, outcomes: []) }
+                iteration += 1
+                if proposerFailures >= 5 {
+                    _ = finish(&s, archive, start, status: "failed")
+                    try store.setStatus("failed")
+                    throw SearchError("proposer \(proposer.name)", "failed 5 iterations in a row; last error: \(error)")
+                }
+                continue
+            }
+            var outcomes: [ProposalOutcome] = []
+            var accepted: [PendingCandidate] = []
+            timed(&s.validateSeconds) {
+                for p in proposals {
+                    switch validator.validate(p, iteration: iteration) {
+                    case .success(let a) where accepted.count < need:
+                        outcomes.append(.accepted(a))
+                        accepted.append(PendingCandidate(id: 0, hash: a.hash, spec: a.spec, cost: CostSummary(a.cost), wasInterrupted: false))
+                    case .success(let a):
+                        let r = Rejection(kind: .surplus, reason: "valid, but this iteration's batch of \(need) was already full",
+                                          hash: a.hash, proposer: p.proposer, iteration: iteration, spec: a.spec, cost: CostSummary(a.cost))
+                        outcomes.append(.rejected(p, r))
+                    case .failure(let r):
+                        outcomes.append(.rejected(p, r))
+                    }
+                }
+            }
+            let ids = try timed(&s.storeSeconds) { () throws -> [Int64] in
+                let ids = try store.recordIteration(iteration, outcomes: outcomes)
+                // Same descriptions and rejection list as `loadState` gives a resumed run.
+                for (hash, id) in try store.candidateIDs(iteration: iteration) { validator.describeSeen(hash, as: "candidate #\(id)") }
+                rejections = try store.recentRejections(limit: 50)
+                return ids
+            }
+            for i in accepted.indices { accepted[i].id = ids[i] }
+            let rejectedNow = outcomes.count - accepted.count
+            s.rejectedThisSession += rejectedNow
+            if rejectedNow > 0 {
+                let kinds = Dictionary(grouping: outcomes.compactMap { o -> String? in
+                    if case .rejected(_, let r) = o { return r.kind.rawValue }; return nil
+                }, by: { $0 }).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+                try event("iteration \(iteration): \(accepted.count) accepted, \(rejectedNow) rejected (\(kinds))")
+            }
+            iteration += 1
+            if accepted.isEmpty {
+                barren += 1
+                if barren >= config.maxBarrenIterations {
+                    try event("stopping: \(barren) iterations in a row without an acceptable proposal; the budget may exclude most of the space (latest reason: \(rejections.last?.reason ?? "none"))", level: "error")
+                    let r = finish(&s, archive, start, status: "stalled")
+                    try store.setStatus("stalled")
+                    return r
+                }
+                continue
+            }
+            barren = 0
+            if try await !evaluate(accepted) { return finish(&s, archive, start, status: "interrupted") }
+        }
+        try store.setStatus("done")
+        return finish(&s, archive, start, status: "done")
+    }
+
+    private func finish(_ s: inout SearchSummary, _ archive: ParetoArchive, _ start: Date, status: String) -> SearchSummary {
+        s.status = status
+        s.hypervolume = archive.hypervolume
+        s.front = archive.front
+        s.wallSeconds = Date().timeIntervalSince(start)
+        return s
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import TinyForgeSearch
+import TinyForgeSpec
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Architecture search under an MCU budget; every step is stored in RUN/run.sqlite and resumable.",
+        discussion: """
+            New run:  tinyforge search --space mcu28 --dataset fashion-mnist:DIR --target stm32f746 --sram 320KB \\
+                        --flash 1MB --macs 20M --proposer evolution --trials 100 --batch 4 --workers 2 --run runs/a
+            Resume:   tinyforge search --resume runs/a      (after a crash or kill -9: nothing completed is redone)
+            Inspect:  tinyforge runs show runs/a
+            """)
+
+    @OptionGroup var options: SearchRunOptions
+
+    @Option(help: "Proposer: random, evolution (regularized evolution) or nsga2.")
+    var proposer: String = "evolution"
+
+    @Option(help: "Seed of proposals and worker training.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("run"), help: "Run directory to create (holds run.sqlite, config.json, candidates/, pareto.json, candidates.csv).")
+    var runDirectory: String?
+
+    @Option(help: "Continue the run in this directory with its stored configuration.")
+    var resume: String?
+
+    @Flag(help: "Print the final summary as JSON (pareto.json) instead of text.")
+    var json = false
+
+    func run() throws {
+        do {
+            let store: RunStore
+            let config: SearchConfig
+            if let dir = resume {
+                if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
+                store = try RunStore.open(directory: URL(fileURLWithPath: dir))
+                config = try store.config()
+            } else {
+                guard let dir = runDirectory else { throw SearchError("--run", "is required: the directory to store the run in (or --resume DIR)") }
+                config = try options.makeConfig(proposer: proposer, seed: seed)
+                _ = try makeProposer(config)
+                store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config)
+            }
+            let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
+                                              evaluator: config.makeEvaluator(runDirectory: store.directory))
+            let report = try RunReport(store: store)
+            let printer = ProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
+            if !json {
+                controller.onProgress = { printer.print($0) }
+                controller.onEvent = { m in
+                    if printer.isTTY { print("") }
+                    print(m)
+                }
+                print("run \(store.directory.path): \(config.proposer), \(config.trials) trials, evaluator \(config.evaluator), "
+                      + "\(report.state.evaluationCount) already evaluated")
+            }
+            let summary = try runBlocking { try await controller.run() }
+            let final = try RunReport(store: store)
+            try final.writeFiles(store: store)
+            if json {
+                print(final.paretoJSON().prettyText())
+            } else {
+                print(final.text())
+                print("controller overhead " + String(format: "%.2f ms", summary.controllerSecondsPerTrial * 1000)
+                      + " per trial (propose " + String(format: "%.2f", summary.proposeSeconds) + " s, validate "
+                      + String(format: "%.2f", summary.validateSeconds) + " s, store " + String(format: "%.2f", summary.storeSeconds)
+                      + " s, archive+HV " + String(format: "%.2f", summary.archiveSeconds) + " s; wall " + String(format: "%.1f", summary.wallSeconds) + " s)")
+                print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
+            }
+            if summary.status != "done" { throw ExitCode(1) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw fail(error)
+        }
+    }
+}

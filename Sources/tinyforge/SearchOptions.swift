@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import TinyForgeHardware
+import TinyForgeSearch
+import TinyForgeSpec
+
+/// Options shared by `tinyforge search` and `tinyforge compare`: space, task, budget, proposer
+/// settings and evaluator.
+struct SearchRunOptions: ParsableArguments {
+    @Option(help: "Search space: a preset (\(SearchSpace.presets.map(\.name).joined(separator: ", "))) or a JSON file.")
+    var space: String = "mcu28"
+
+    @Option(help: "Data set source passed to the workers (e.g. fashion-mnist:DIR, cifar10:DIR, synthetic:classes=10).")
+    var dataset: String?
+
+    @Option(help: "Number of classes. Default: 100 for cifar100, N for 'classes=N' in the source, else 10.")
+    var classes: Int?
+
+    @OptionGroup var budget: BudgetOptions
+
+    @Option(help: "Objectives, a comma-separated subset of accuracy, macs, sram, flash. Default: all (macs only with --macs).")
+    var objectives: String?
+
+    @Option(help: "Evaluations to complete (done or failed).")
+    var trials: Int = 50
+
+    @Option(help: "Proposals evaluated per iteration.")
+    var batch: Int = 4
+
+    @Option(help: "Evaluations run at the same time.")
+    var workers: Int = 1
+
+    @Option(help: "Training epochs per candidate.")
+    var epochs: Int = 3
+
+    @Option(help: "Fraction of the training split used per candidate, in (0, 1].")
+    var subset: Double = 1
+
+    @Option(help: "Population size of evolution / nsga2 (random samples until this many are scored).")
+    var population: Int = 20
+
+    @Option(help: "Tournament size of evolution.")
+    var tournament: Int = 5
+
+    @Option(help: "Evaluator: process (one `tinyforge evaluate-candidate` worker per candidate) or synthetic (a formula of architecture features for demos and tests; NOT an accuracy).")
+    var evaluator: String = "process"
+
+    @Option(help: "Worker command for the process evaluator, split on spaces. Default: this tinyforge binary with evaluate-candidate.")
+    var workerCommand: String?
+
+    @Option(help: "Seconds before a worker is killed and its candidate marked failed.")
+    var timeout: Double = 3600
+
+    @Option(help: "Extra argument passed through to every worker (repeatable).")
+    var evalArg: [String] = []
+
+    @Option(help: "Synthetic evaluator only: sleep per evaluation in ms (simulates training time).")
+    var syntheticDelayMs: Int = 0
+
+    func makeConfig(proposer: String, seed: UInt64) throws -> SearchConfig {
+        guard let dataset = dataset else {
+            throw SearchError("--dataset", "is required for a new run (e.g. --dataset fashion-mnist:/data/fmnist); or continue a run with --resume DIR")
+        }
+        let sp = try SpaceCommand.loadSpace(space)
+        let (target, b) = try budget.resolve()
+        let objs = try objectives.map { try Objective.parseList($0) }
+        let numClasses = classes ?? Self.inferClasses(dataset)
+        guard ArchitectureSpec.Limits.classes.contains(numClasses) else {
+            throw SearchError("--classes", "\(numClasses) is out of range \(ArchitectureSpec.Limits.classes)")
+        }
+        var c = SearchConfig(space: sp, task: TaskInfo(dataset: dataset, numClasses: numClasses), target: target, budget: b,
+                             objectives: objs, proposer: proposer, trials: trials, batch: batch, workers: workers,
+                             settings: EvaluationSettings(dataset: dataset, epochs: epochs, subset: subset, seed: seed, extraArgs: evalArg),
+                             seed: seed, evaluator: evaluator)
+        c.populationSize = population
+        c.tournamentSize = tournament
+        c.timeoutSeconds = timeout
+        c.syntheticDelayMs = syntheticDelayMs
+        if evaluator == "process" {
+            c.workerCommand = workerCommand.map { $0.split(separator: " ").map(String.init) }
+                ?? [Self.selfExecutable(), "evaluate-candidate"]
+        }
+        try c.validate()
+        return c
+    }
+
+    static func inferClasses(_ dataset: String) -> Int {
+        let d = dataset.lowercased()
+        if d.hasPrefix("cifar100") || d.hasPrefix("cifar-100") { return 100 }
+        if let r = d.range(of: "classes=") {
+            let digits = d[r.upperBound...].prefix { $0.isNumber }
+            if let n = Int(digits) { return n }
+        }
+        return 10
+    }
+
+    /// The running binary, so workers are the same tinyforge build.
+    static func selfExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// The classic proposers; the LLM proposer is added here when TinyForgeLLM is merged.
+func makeProposer(_ config: SearchConfig) throws -> Proposer {
+    guard let p = config.makeClassicProposer() else {
+        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2")
+    }
+    return p
+}
+
+/// Runs async work from a synchronous command (the root command is not async).
+func runBlocking<T>(_ body: @escaping () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.result!.get()
+}
+
+final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+
+/// Progress lines: rewritten in place on a terminal, one plain line each otherwise.
+struct ProgressPrinter {
+    let isTTY = isatty(STDOUT_FILENO) == 1
+    let scoreLabel: String
+
+    func line(_ p: SearchProgress) -> String {
+        let score = p.candidate.accuracy.map { String(format: "%.4f", $0) } ?? "failed"
+        let best = p.best.map { String(format: "%.4f #%lld", $0.accuracy ?? 0, $0.id) } ?? "-"
+        return "trial \(p.evaluation)/\(p.trials)  \(scoreLabel) \(score) (best \(best))  HV " + String(format: "%.4f", p.hypervolume)
+            + "  front \(p.frontSize)  rejected \(p.rejected)  elapsed \(Self.duration(p.elapsedSeconds))"
+            + "  ETA \(p.etaSeconds.map(Self.duration) ?? "?")"
+    }
+
+    func print(_ p: SearchProgress) {
+        if isTTY {
+            FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line(p) + (p.evaluation >= p.trials ? "\n" : "")).utf8))
+        } else {
+            Swift.print(line(p))
+            fflush(stdout)
+        }
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t < 60 { return "\(t)s" }
+        if t < 3600 { return "\(t / 60)m\(String(format: "%02d", t % 60))s" }
+        return "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m"
+    }
+}
