@@ -36,9 +36,13 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .target(
-            name: "TinyForgeTraining", "TinyForgeSearch",
+            name: "TinyForgeTraining",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
             swiftSettings: fast),
+        .target(
+            name: "TinyForgeSearch",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["README.md"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),

@@ -48,7 +48,7 @@ struct SearchCommand: ParsableCommand {
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
             let report = try RunReport(store: store)
-            let printer = ProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
+            let printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
             if !json {
                 controller.onProgress = { printer.print($0) }
                 controller.onEvent = { m in

@@ -123,7 +123,7 @@ func runBlocking<T>(_ body: @escaping () async throws -> T) throws -> T {
 final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
 /// Progress lines: rewritten in place on a terminal, one plain line each otherwise.
-struct ProgressPrinter {
+struct SearchProgressPrinter {
     let isTTY = isatty(STDOUT_FILENO) == 1
     let scoreLabel: String
 

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
                 config.distillation = try distillationConfig()
             }
             print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(LayerPlan(spec: spec).macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
-            let printer = ProgressPrinter()
+            let printer = TrainProgressPrinter()
             let result = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config,
                                            teacherLogits: logits, progress: printer.report)
             try Checkpoint.save(net, to: "\(out)/model.safetensors", metadata: [

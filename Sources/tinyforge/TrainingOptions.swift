@@ -83,7 +83,7 @@ struct RecipeOptions: ParsableArguments {
 }
 
 /// Terminal progress: a rewritten line on a TTY, plain lines otherwise.
-struct ProgressPrinter {
+struct TrainProgressPrinter {
     let tty = isatty(STDOUT_FILENO) != 0
 
     func report(_ p: TrainProgress) {
