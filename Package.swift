@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TinyForgeData", targets: ["TinyForgeData"]),
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
+        .library(name: "TinyForgeLLM", targets: ["TinyForgeLLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +31,7 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeEngine", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -49,6 +51,9 @@ let package = Package(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec"]),
+        .testTarget(
+            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
+            resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
