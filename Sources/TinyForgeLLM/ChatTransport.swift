@@ -50,8 +50,10 @@ final class ChatTransport: @unchecked Sendable {
         self.apiKey = apiKey
         self.mode = config.structuredOutput
         let sc = URLSessionConfiguration.ephemeral
-        sc.timeoutIntervalForRequest = config.timeoutSeconds
-        sc.timeoutIntervalForResource = config.timeoutSeconds + 30
+        // Backstops only: corelibs Foundation truncates these to whole seconds (0.6 s → immediate),
+        // so `post` enforces `timeoutSeconds` itself with a timer that cancels the task.
+        sc.timeoutIntervalForRequest = config.timeoutSeconds.rounded(.up) + 1
+        sc.timeoutIntervalForResource = config.timeoutSeconds.rounded(.up) + 30
         sc.httpMaximumConnectionsPerHost = 1
         sc.urlCache = nil
         self.session = URLSession(configuration: sc)
@@ -208,19 +210,20 @@ final class ChatTransport: @unchecked Sendable {
     private func post(url: URL, body: Data) async -> HTTPOutcome {
         var req = URLRequest(url: url)
         req.httpMethod = "POST"
-        req.timeoutInterval = config.timeoutSeconds
+        req.timeoutInterval = config.timeoutSeconds.rounded(.up) + 1
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         req.setValue("application/json", forHTTPHeaderField: "Accept")
         if let k = apiKey { req.setValue("Bearer \(k)", forHTTPHeaderField: "Authorization") }
         req.httpBody = body
         let start = DispatchTime.now().uptimeNanoseconds
         let session = self.session
+        let timedOut = Flag()
         return await withCheckedContinuation { (cont: CheckedContinuation<HTTPOutcome, Never>) in
             let task = session.dataTask(with: req) { data, response, error in
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 if let error = error {
                     // Also when headers arrived but the body broke off: nothing usable.
-                    let ue = (error as? URLError) ?? URLError(.unknown)
+                    let ue = timedOut.isSet ? URLError(.timedOut) : (error as? URLError) ?? URLError(.unknown)
                     cont.resume(returning: HTTPOutcome(status: nil, error: ue, latencyMs: ms))
                 } else if let http = response as? HTTPURLResponse {
                     var headers: [String: String] = [:]
@@ -234,6 +237,19 @@ final class ChatTransport: @unchecked Sendable {
                 }
             }
             task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + config.timeoutSeconds) { [weak task] in
+                guard let task = task, task.state == .running else { return }
+                timedOut.set()
+                task.cancel()
+            }
         }
     }
+}
+
+/// A one-way flag shared between the timeout timer and the completion handler.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
