@@ -99,10 +99,16 @@ public struct CandidateFormat: Sendable {
         var o: [String: JSONValue] = [:]
         var fullStages: [JSONValue] = []
         if case .object(let whole) = spec.jsonValue(includeName: false), case .array(let a)? = whole["stages"] { fullStages = a }
-        o["stages"] = .array(fullStages.map { full in
+        o["stages"] = .array(fullStages.enumerated().map { i, full in
             guard case .object(let f) = full else { return full }
             var c: [String: JSONValue] = [:]
             for k in stageFields { c[k] = f[k] }
+            // A block that ignores expansion still needs a schema-valid value (the schema cannot
+            // make the field depend on the block): the stage's first choice, ignored on decode.
+            if c["expansion"] != nil, i < spec.stages.count, !spec.stages[i].usesExpansion,
+               let first = space.choices(forStage: i).expansion.first {
+                c["expansion"] = .number(Double(first))
+            }
             return .object(c)
         })
         if let s = spec.stem, !stemFields.isEmpty {

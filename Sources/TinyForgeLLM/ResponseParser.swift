@@ -94,7 +94,8 @@ public struct ResponseParser: Sendable {
                 let scan = JSONScan(region, from: i)
                 if let end = scan.end {
                     var rep: [String] = note.isEmpty ? [] : [note]
-                    if let v = Self.repairAndParse(region[i...end], &rep) {
+                    // Only a reply-shaped value counts: prose like "see [1]" is JSON too.
+                    if let v = Self.repairAndParse(region[i...end], &rep), Self.looksLikeReply(v) {
                         let before = region[region.startIndex..<i].count, after = region[(end + 1)...].count
                         if note.isEmpty && before + after > 0 {
                             rep.append("ignored \(before) characters before and \(after) after the JSON")
@@ -108,7 +109,10 @@ public struct ResponseParser: Sendable {
                         repairs += (note.isEmpty ? [] : [note]) + ["the reply was cut off after \(region[i...].count) characters; kept \(v.kept) complete candidate(s)"]
                         return ParsedReply(value: v.value, candidates: [], repairs: repairs, truncated: true)
                     }
+                    // Every later opener is nested in this cut-off structure: salvaging or
+                    // parsing one of them would return a fragment as if it were the reply.
                     truncatedSeen = truncatedSeen ?? (region[i...].count, scan.openStack.count)
+                    break
                 }
                 i += 1
             }
@@ -123,6 +127,14 @@ public struct ResponseParser: Sendable {
             message: hasBracket ? "no parsable JSON found (\(bytes.count) characters starting \"\(String(trimmed.prefix(60)))\")"
                                 : "the reply contains no JSON object (\(bytes.count) characters starting \"\(String(trimmed.prefix(60)))\")",
             feedback: "Your reply was not valid JSON. Reply with only one JSON object {\"candidates\": [ ... ]}: double quotes, no comments, no text around it.")
+    }
+
+    static func looksLikeReply(_ v: JSONValue) -> Bool {
+        switch v {
+        case .object: return true
+        case .array(let a): return a.contains { if case .object = $0 { return true }; return false }
+        default: return false
+        }
     }
 
     /// Contents of ``` blocks (the language tag line removed); an unclosed last block runs to the end.
