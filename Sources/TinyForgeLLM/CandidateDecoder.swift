@@ -8,6 +8,9 @@ public struct DecodedCandidate: Sendable {
     /// The item as the LLM wrote it (rationale included).
     public var raw: JSONValue
     public var rationale: String?
+    /// The item as our full architecture JSON (task and fixed fields filled in): what a
+    /// validator elsewhere can decode again. nil when the item was not an object.
+    public var expanded: JSONValue?
     /// The network; nil when rejected.
     public var spec: ArchitectureSpec?
     /// Why it was rejected, e.g. `stages[2].kernel: 9 is not one of 3, 5`; nil when accepted.
@@ -55,7 +58,7 @@ public struct CandidateDecoder: Sendable {
     }
 
     public func decodeOne(_ item: JSONValue, index: Int) -> DecodedCandidate {
-        var d = DecodedCandidate(index: index, raw: item, rationale: nil, spec: nil, rejection: nil, notes: [])
+        var d = DecodedCandidate(index: index, raw: item, rationale: nil, expanded: nil, spec: nil, rejection: nil, notes: [])
         guard case .object(let o) = item else {
             d.rejection = "expected an architecture object, found \(item.typeName)"
             return d
@@ -63,6 +66,7 @@ public struct CandidateDecoder: Sendable {
         if case .string(let r)? = o["rationale"] { d.rationale = r }
         let (json, notes) = format.expand(o, task: task)
         d.notes = notes
+        d.expanded = json
         let spec: ArchitectureSpec
         do {
             spec = try ArchitectureSpec.decodeOurs(json)

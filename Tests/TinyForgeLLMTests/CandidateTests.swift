@@ -71,6 +71,7 @@ final class CandidateTests: XCTestCase {
         XCTAssertEqual(ok.spec?.stages[1].seRatio, 0, "SE on a conv block is normalised away")
         XCTAssertEqual(ok.spec?.stages[0].expansion, 1, "expansion ignored by dsconv")
         XCTAssertEqual(ok.notes.count, 1)
+        XCTAssertEqual(try ArchitectureSpec.decode(XCTUnwrap(ok.expanded)).spec, ok.spec, "expanded JSON decodes anywhere")
 
         func reject(_ edit: (inout [String: JSONValue]) -> Void) -> String {
             guard case .object(var o) = good else { return "" }
