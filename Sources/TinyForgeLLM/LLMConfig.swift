@@ -84,9 +84,12 @@ public struct LLMConfig: Equatable, Sendable, Codable {
 
     /// The local llama.cpp server started by `scripts/llm-server.sh` (SmolLM2-135M): its
     /// structured-output mode, and sampling as measured in /work/shared/LOCAL-LLM.md.
+    /// The timeout is long on purpose: llama-cpp-python serves one request at a time and keeps
+    /// generating a request whose client gave up, so a retry after a timeout waits for the
+    /// abandoned generation first. On a loaded 2-core machine one 3-candidate reply took 433 s.
     public static func localLlamaCpp(baseURL: String) -> LLMConfig {
         LLMConfig(provider: .openai, baseURL: baseURL, model: "local", temperature: 0.8, maxTokens: 1800,
-                  timeoutSeconds: 240, retries: 2, structuredOutput: .jsonObjectSchema)
+                  timeoutSeconds: 900, retries: 1, structuredOutput: .jsonObjectSchema)
     }
 
     /// The server root without trailing `/` or `/v1` (both spellings are common in docs).

@@ -15,7 +15,7 @@ import TinyForgeHardware
 final class LocalLLMIntegrationTests: XCTestCase {
     let env = ProcessInfo.processInfo.environment
 
-    static func mcu28Context(k: Int = 3) -> PromptContext {
+    static func mcu28Context(k: Int = ProcessInfo.processInfo.environment["TINYFORGE_LLM_K"].flatMap(Int.init) ?? 3) -> PromptContext {
         PromptContext(task: LLMTask(dataset: "Fashion-MNIST", numClasses: 10, input: InputShape(height: 28, width: 28, channels: 1)),
                       target: .stm32f746, budget: Budget(sramBytes: 320 * 1024, flashBytes: 1024 * 1024, macs: nil),
                       space: .mcu28, k: k)
@@ -67,26 +67,44 @@ final class LocalLLMIntegrationTests: XCTestCase {
         var hashes = Set<String>()
         for i in 0..<n {
             let req = prompt.request(seed: 1000 + UInt64(i))
-            let r = try await client.complete(req)
-            let ex = r.exchanges.last!
-            lat.append(ex.latencyMs); ptok.append(ex.promptTokens ?? 0); ctok.append(ex.completionTokens ?? 0)
-            if r.truncated { truncated += 1 }
-            if let v = try? JSONValue.parse(r.text), SchemaCheck.violations(v, schema: prompt.schema).isEmpty { schemaValid += 1 }
-            if let pr = try? ResponseParser().parseCandidates(r.text, cutOff: r.truncated) {
+            var text: String, cut: Bool, ms: Double, pt: Int?, ct: Int?
+            if let dir = recordDir, i < 2 {
+                // Record the raw HTTP body (replayed by FixtureReplayTests): same body the client sends.
+                let body = OpenAIDialect().body(for: req, config: cfg, mode: .jsonObjectSchema).canonicalText()
+                let t0 = Date()
+                let raw = try await rawPost(cfg, body: body)
+                ms = Date().timeIntervalSince(t0) * 1000
+                try raw.write(to: URL(fileURLWithPath: dir).appendingPathComponent("smollm2_mcu28_k\(ctx.k)_seed\(1000 + i).json"))
+                if i == 0 { try Data(body.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("smollm2_mcu28_k\(ctx.k)_request.json")) }
+                let reply = try OpenAIDialect().parseReply(try JSONValue.parse(raw))
+                (text, cut, pt, ct) = (reply.text, reply.finishReason == "length", reply.promptTokens, reply.completionTokens)
+            } else {
+                let r = try await client.complete(req)
+                let ex = r.exchanges.last!
+                (text, cut, ms, pt, ct) = (r.text, r.truncated, ex.latencyMs, ex.promptTokens, ex.completionTokens)
+            }
+            lat.append(ms); ptok.append(pt ?? 0); ctok.append(ct ?? 0)
+            if cut { truncated += 1 }
+            var line = String(format: "MEASURE[%d] %.0f ms, tokens %d+%d", i, ms, pt ?? 0, ct ?? 0)
+            if let v = try? JSONValue.parse(text) {
+                let viol = SchemaCheck.violations(v, schema: prompt.schema)
+                if viol.isEmpty { schemaValid += 1 }
+                line += viol.isEmpty ? ", schema-valid" : ", schema violations: \(viol.prefix(3))"
+            } else { line += ", not JSON" }
+            if let pr = try? ResponseParser().parseCandidates(text, cutOff: cut) {
                 parsed += 1
                 let d = decoder.decode(pr.candidates)
                 items += d.count
-                for c in d { if let s = c.spec {
-                    accepted += 1; hashes.insert(s.canonicalHash)
-                    if CostModel.evaluate(s, target: ctx.target, budget: ctx.budget).fits { fits += 1 }
-                } }
+                for c in d {
+                    if let s = c.spec {
+                        accepted += 1; hashes.insert(s.canonicalHash)
+                        let cost = CostModel.evaluate(s, target: ctx.target, budget: ctx.budget)
+                        if cost.fits { fits += 1 }
+                        line += " | ok MACs \(cost.macs) SRAM \(cost.peakSRAMBytes)"
+                    } else { line += " | rejected: \(c.rejection!)" }
+                }
             }
-            if let dir = recordDir, i < 2 {
-                // The raw HTTP body, replayed by FixtureReplayTests.
-                let body = try await rawPost(cfg, body: r.exchanges.last!.requestBody)
-                try body.write(to: URL(fileURLWithPath: dir).appendingPathComponent("smollm2_mcu28_k3_seed\(1000 + i).json"))
-                if i == 0 { try Data(r.exchanges.last!.requestBody.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("smollm2_mcu28_k3_request.json")) }
-            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         func med(_ a: [Double]) -> Double { let s = a.sorted(); return s[s.count / 2] }
         print(String(format: "MEASURE n=%d latency median %.0f ms min %.0f max %.0f | prompt tokens %d (est %d, %d chars) | completion tokens median %.0f max %d | schema-valid %d/%d | parsed %d/%d | truncated %d | candidates %d, in space %d, distinct %d, fit budget %d",
