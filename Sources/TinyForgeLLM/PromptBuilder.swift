@@ -12,7 +12,7 @@ import TinyForgeHardware
 ///
 /// Size is bounded: tokens are estimated as characters / `charsPerToken`. 4 is the usual
 /// figure for English prose; this prompt is dense JSON and symbols, and SmolLM2's tokenizer
-/// gave 3.2 characters per token on it (2,630 characters → 812 prompt tokens, measured), so
+/// gave 3.2 characters per token on it (2,560 characters → 807 prompt tokens, measured), so
 /// the default is 3.2: an estimate that errs on the safe side for most tokenizers.
 /// Over `maxPromptTokens`, rows are summarised level by level: fewer rejections (the latest
 /// kept), fewer recent best/worst, then the front thinned evenly along MACs; every omitted group becomes one aggregate line (count, ranges, reasons).
