@@ -174,5 +174,5 @@ case "${1:-}" in
     status) shift; cmd_status ;;
     model-path) shift; model_path ;;
     run) shift; cmd_run "$@" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] && exit 2 || exit 0 ;;
+    *) sed -n '2,/^# Why/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] && exit 2 || exit 0 ;;
 esac
