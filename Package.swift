@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
         .library(name: "TinyForgeSearch", targets: ["TinyForgeSearch"]),
+        .library(name: "TinyForgeLLM", targets: ["TinyForgeLLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,8 +42,9 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "TinyForgeSearch",
-            dependencies: ["TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
+        .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -50,6 +52,7 @@ let package = Package(
             name: "tinyforge",
             dependencies: [
                 "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining", "TinyForgeSearch",
+                "TinyForgeLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -68,6 +71,9 @@ let package = Package(
         .testTarget(
             name: "TinyForgeSearchTests",
             dependencies: ["TinyForgeSearch", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
+            resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

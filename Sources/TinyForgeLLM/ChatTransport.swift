@@ -1,0 +1,255 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TinyForgeSpec
+
+/// What differs between chat APIs: the endpoint, the request body, how to read a reply.
+/// The attempt loop (retries, backoff, downgrade, records) is shared in `ChatTransport`.
+protocol ChatDialect: Sendable {
+    var providerName: String { get }
+    var path: String { get }
+    func body(for request: LLMRequest, config: LLMConfig, mode: StructuredOutputMode) -> JSONValue
+    /// The assistant text and metadata from a 2xx body; throws `badReply` with the reason.
+    func parseReply(_ body: JSONValue) throws -> ParsedChatReply
+}
+
+struct ParsedChatReply {
+    var text: String
+    var finishReason: String?
+    var model: String?
+    var promptTokens: Int?
+    var completionTokens: Int?
+}
+
+/// Raw outcome of one POST.
+struct HTTPOutcome {
+    var status: Int?
+    var headers: [String: String] = [:]
+    var body: Data = Data()
+    var error: URLError?
+    var latencyMs: Double
+}
+
+/// The attempt loop shared by every client: one POST per attempt, a record per attempt,
+/// retries with exponential backoff and seeded jitter on timeouts, connection failures, 5xx
+/// and 429 (honouring `Retry-After`), no retry on other 4xx, and a step down of the
+/// structured-output mode when the server's error names `response_format`.
+final class ChatTransport: @unchecked Sendable {
+    let config: LLMConfig
+    let dialect: ChatDialect
+    private let apiKey: String?
+    private let session: URLSession
+    private let lock = NSLock()
+    /// The mode that last worked (or the configured one): later requests skip known refusals.
+    private var mode: StructuredOutputMode
+
+    init(config: LLMConfig, dialect: ChatDialect, apiKey: String?) {
+        self.config = config
+        self.dialect = dialect
+        self.apiKey = apiKey
+        self.mode = config.structuredOutput
+        let sc = URLSessionConfiguration.ephemeral
+        // Backstops only: corelibs Foundation truncates these to whole seconds (0.6 s → immediate),
+        // so `post` enforces `timeoutSeconds` itself with a timer that cancels the task.
+        sc.timeoutIntervalForRequest = config.timeoutSeconds.rounded(.up) + 1
+        sc.timeoutIntervalForResource = config.timeoutSeconds.rounded(.up) + 30
+        sc.httpMaximumConnectionsPerHost = 1
+        sc.urlCache = nil
+        self.session = URLSession(configuration: sc)
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    var currentMode: StructuredOutputMode { lock.lock(); defer { lock.unlock() }; return mode }
+    private func setMode(_ m: StructuredOutputMode) { lock.lock(); mode = m; lock.unlock() }
+
+    var endpoint: String { config.normalizedBaseURL + dialect.path }
+
+    func complete(_ request: LLMRequest) async throws -> LLMResponse {
+        guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
+            throw LLMClientError(kind: .configuration, message: "llm.base_url \"\(config.baseURL)\" is not an http(s) URL; write e.g. http://127.0.0.1:8085")
+        }
+        var mode = request.schema == nil ? StructuredOutputMode.none : currentMode
+        var exchanges: [LLMExchange] = []
+        var attempt = 0, failures = 0, downgrades = 0
+        let seed = request.seed ?? config.seed
+        var jitter = SeededGenerator(seed: seed ?? 0x5EED, stream: 0xBAC0FF)
+        while true {
+            attempt += 1
+            let bodyValue = dialect.body(for: request, config: config, mode: mode)
+            let bodyText = bodyValue.canonicalText()
+            let started = Date()
+            let outcome = await post(url: url, body: Data(bodyText.utf8))
+            var ex = LLMExchange(attempt: attempt, timestamp: Clock.timestamp(started), provider: dialect.providerName,
+                                 url: endpoint, requestBody: redact(bodyText), httpStatus: outcome.status,
+                                 latencyMs: outcome.latencyMs)
+            let bodyString = String(decoding: outcome.body.prefix(LLMExchange.maxStoredBodyChars), as: UTF8.self)
+
+            // Transport failure: no HTTP response at all.
+            if let err = outcome.error {
+                let (kind, text) = describe(err)
+                ex.error = text
+                failures += 1
+                if failures <= config.retries {
+                    let d = backoff(failures, &jitter)
+                    ex.action = "retry after \(fmt(d)) s"
+                    exchanges.append(ex)
+                    try await sleep(d)
+                    continue
+                }
+                exchanges.append(ex)
+                throw LLMClientError(kind: kind, message: "\(text) (\(attempt) attempt\(attempt == 1 ? "" : "s"))", exchanges: exchanges)
+            }
+            let status = outcome.status ?? 0
+            if outcome.body.count > config.maxResponseBytes {
+                ex.error = "response body of \(outcome.body.count) bytes exceeds llm.max_response_bytes \(config.maxResponseBytes)"
+                ex.responseText = redact(String(bodyString.prefix(2000)))
+                exchanges.append(ex)
+                throw LLMClientError(kind: .tooLarge, message: ex.error! + "; lower max_tokens or raise the cap", exchanges: exchanges)
+            }
+            if !(200..<300).contains(status) {
+                ex.responseText = redact(bodyString)
+                ex.error = "HTTP \(status): \(redact(String(bodyString.prefix(300))))"
+                // A refusal of the structured-output request itself: try the next mode.
+                if config.autoDowngrade, status != 429, status >= 400, mode != .none, downgrades < 3,
+                   Self.namesResponseFormat(bodyString), let next = mode.next {
+                    ex.action = "downgrade response_format \(mode.rawValue) → \(next.rawValue)"
+                    exchanges.append(ex)
+                    mode = next; downgrades += 1
+                    setMode(next)
+                    continue
+                }
+                if status == 429 || status >= 500 {
+                    failures += 1
+                    if failures <= config.retries {
+                        var d = backoff(failures, &jitter)
+                        if let ra = outcome.headers["retry-after"].flatMap(Self.parseRetryAfter) {
+                            d = max(d, min(ra, config.maxRetryAfterSeconds))
+                        }
+                        ex.action = "retry after \(fmt(d)) s"
+                        exchanges.append(ex)
+                        try await sleep(d)
+                        continue
+                    }
+                }
+                exchanges.append(ex)
+                let hint = status == 401 || status == 403
+                    ? "; set the API key in one of \(config.apiKeyEnv.joined(separator: ", "))"
+                    : status == 404 ? "; check llm.base_url and llm.model" : ""
+                throw LLMClientError(kind: .http, message: "\(endpoint) answered HTTP \(status): \(redact(String(bodyString.prefix(500))))\(hint)", exchanges: exchanges)
+            }
+            // 2xx: read the reply.
+            do {
+                let value = try JSONValue.parse(outcome.body, source: "reply")
+                let reply = try dialect.parseReply(value)
+                ex.responseText = redact(reply.text)
+                ex.finishReason = reply.finishReason
+                ex.promptTokens = reply.promptTokens
+                ex.completionTokens = reply.completionTokens
+                exchanges.append(ex)
+                return LLMResponse(text: reply.text, finishReason: reply.finishReason, model: reply.model,
+                                   structuredOutput: mode, exchanges: exchanges)
+            } catch {
+                ex.responseText = redact(bodyString)
+                ex.error = "not a chat reply: \(error)"
+                exchanges.append(ex)
+                throw LLMClientError(kind: .badReply, message: "\(endpoint) answered HTTP \(status) with a body that is not a \(dialect.providerName) chat reply: \(error)", exchanges: exchanges)
+            }
+        }
+    }
+
+    /// Does an error body blame the structured-output request? (llama.cpp's server: HTTP 500
+    /// whose text names `response_format` / `json_schema`; others: 400 with the parameter name.)
+    static func namesResponseFormat(_ body: String) -> Bool {
+        let b = body.lowercased()
+        return b.contains("response_format") || b.contains("json_schema") || b.contains("responseformat")
+    }
+
+    /// `Retry-After` as seconds or an HTTP date.
+    static func parseRetryAfter(_ v: String) -> Double? {
+        let t = v.trimmingCharacters(in: .whitespaces)
+        if let s = Double(t), s >= 0 { return s }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        if let d = f.date(from: t) { return max(0, d.timeIntervalSinceNow) }
+        return nil
+    }
+
+    /// min(max, base·2ⁿ⁻¹) scaled by a seeded factor in [0.5, 1): retries of parallel
+    /// clients spread out, and a replay waits the same.
+    func backoff(_ n: Int, _ rng: inout SeededGenerator) -> Double {
+        let raw = min(config.maxBackoffSeconds, config.backoffSeconds * pow(2, Double(n - 1)))
+        return raw * (0.5 + 0.5 * Double(rng.nextFloat()))
+    }
+
+    private func sleep(_ seconds: Double) async throws {
+        if seconds > 0 { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+    }
+
+    private func fmt(_ d: Double) -> String { String(format: "%.2f", d) }
+
+    private func describe(_ e: URLError) -> (LLMClientError.Kind, String) {
+        switch e.code {
+        case .timedOut:
+            return (.timeout, "no reply from \(endpoint) within \(fmt(config.timeoutSeconds)) s (llm.timeout); a slow model or a long prompt needs a larger timeout")
+        case .cannotConnectToHost, .cannotFindHost, .networkConnectionLost, .notConnectedToInternet, .dnsLookupFailed:
+            return (.connection, "cannot connect to \(endpoint) (\(e.code == .cannotFindHost || e.code == .dnsLookupFailed ? "unknown host" : "connection refused or lost")): is the server running? For the local model: scripts/llm-server.sh start")
+        default:
+            return (.connection, "request to \(endpoint) failed: \(e.localizedDescription) (URLError \(e.code.rawValue))")
+        }
+    }
+
+    func redact(_ s: String) -> String {
+        guard let k = apiKey, k.count >= 4 else { return s }
+        return s.replacingOccurrences(of: k, with: "[redacted]")
+    }
+
+    private func post(url: URL, body: Data) async -> HTTPOutcome {
+        var req = URLRequest(url: url)
+        req.httpMethod = "POST"
+        req.timeoutInterval = config.timeoutSeconds.rounded(.up) + 1
+        req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        req.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let k = apiKey { req.setValue("Bearer \(k)", forHTTPHeaderField: "Authorization") }
+        req.httpBody = body
+        let start = DispatchTime.now().uptimeNanoseconds
+        let session = self.session
+        let timedOut = Flag()
+        return await withCheckedContinuation { (cont: CheckedContinuation<HTTPOutcome, Never>) in
+            let task = session.dataTask(with: req) { data, response, error in
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if let error = error {
+                    // Also when headers arrived but the body broke off: nothing usable.
+                    let ue = timedOut.isSet ? URLError(.timedOut) : (error as? URLError) ?? URLError(.unknown)
+                    cont.resume(returning: HTTPOutcome(status: nil, error: ue, latencyMs: ms))
+                } else if let http = response as? HTTPURLResponse {
+                    var headers: [String: String] = [:]
+                    for (k, v) in http.allHeaderFields {
+                        if let ks = k as? String, let vs = v as? String { headers[ks.lowercased()] = vs }
+                    }
+                    cont.resume(returning: HTTPOutcome(status: http.statusCode, headers: headers, body: data ?? Data(),
+                                                       error: nil, latencyMs: ms))
+                } else {
+                    cont.resume(returning: HTTPOutcome(status: nil, error: URLError(.badServerResponse), latencyMs: ms))
+                }
+            }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + config.timeoutSeconds) { [weak task] in
+                guard let task = task, task.state == .running else { return }
+                timedOut.set()
+                task.cancel()
+            }
+        }
+    }
+}
+
+/// A one-way flag shared between the timeout timer and the completion handler.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

