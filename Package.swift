@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
+        .library(name: "TinyForgeExplain", targets: ["TinyForgeExplain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,7 @@ let package = Package(
             name: "TinyForgeTraining",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
             swiftSettings: fast),
+        .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -58,6 +60,10 @@ let package = Package(
         .testTarget(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
+        .testTarget(
+            name: "TinyForgeExplainTests",
+            dependencies: ["TinyForgeExplain", "TinyForgeSpec", "TinyForgeHardware",
+                           .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
     ],
     swiftLanguageModes: [.v5]
