@@ -1,4 +1,5 @@
 import TinyForgeSpec
+import TinyForgeHardware
 
 /// Architecture features for the surrogate: one row per candidate, one column per design
 /// choice per stage (`stages[2].kernel`) plus network totals. Categorical choices (block,
@@ -71,6 +72,7 @@ public struct FeatureTable: Sendable, Equatable {
     /// "kernel 7", "block mbconv", "stage absent" for a value of column `j`.
     public func label(_ j: Int, _ v: Double) -> String {
         if v == -1 && names[j].hasPrefix("stages[") { return "absent" }
+        if names[j] == "macs" || names[j] == "params" { return Units.formatCount(Int(v)).replacingOccurrences(of: " ", with: "") }
         if let c = categories[j], v >= 0, Int(v) < c.count, v == v.rounded() { return c[Int(v)] }
         if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
         return formatRatio((v * 1000).rounded() / 1000)
