@@ -93,7 +93,7 @@ struct ClaimParser {
             .channelRange(Int(m.groups[0]!)!, Int(m.groups[1]!)!) }
         add(#"(~|≈|about|around|approximately|approx\.?|roughly|nearly|under|below|less than|within|at most|up to|over|above|more than|at least|<|>|≤|≥)?\s*(\d+(?:\.\d+)?)\s*%\s*(?:top-1\s+|validation\s+|val\s+|test\s+)?accuracy"#, "metric", scoped: false) { m, _ in
             .metricValue(.accuracy, comparator(m.groups[0]), Double(m.groups[1]!)! / 100) }
-        add(#"(~|≈|about|around|approximately|approx\.?|roughly|nearly|under|below|less than|within|at most|up to|over|above|more than|at least|<|>|≤|≥)?\s*(\d+(?:\.\d+)?)\s*(k|m|g|kb|mb|kib|mib|bytes|b)?\s+(?:of\s+)?(?:peak\s+)?(macs?|mflops|flops|multiply[- ]accumulates|sram|ram|memory|params|parameters|flash)\b"#, "metric", scoped: false) { m, _ in
+        add(#"(~|≈|about|around|approximately|approx\.?|roughly|nearly|under|below|less than|within|at most|up to|over|above|more than|at least|<|>|≤|≥)?\s*(?:the\s+)?(\d+(?:\.\d+)?)\s*(k|m|g|kb|mb|kib|mib|bytes|b)?\s*(?:of\s+)?(?:peak\s+)?(macs?|mflops|flops|multiply[- ]accumulates|sram|ram|memory|params|parameters|flash)\b"#, "metric", scoped: false) { m, _ in
             metricValue(value: m.groups[1]!, unit: m.groups[2], metricWord: m.groups[3]!, cmp: m.groups[0]) }
         add(#"\b(macs?|flops|sram|peak memory|memory|params|parameters|flash)\b[^.;\d]{0,24}?(~|≈|about|around|approximately|roughly|under|below|less than|within|at most|over|above|more than|at least|<|>|≤|≥)?\s*(\d+(?:\.\d+)?)\s*(k|m|g|kb|mb|kib|mib)\b"#, "metric", scoped: false) { m, _ in
             metricValue(value: m.groups[2]!, unit: m.groups[3], metricWord: m.groups[0]!, cmp: m.groups[1]) }

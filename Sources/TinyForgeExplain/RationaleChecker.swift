@@ -35,6 +35,9 @@ public struct RationaleChecker: Sendable {
         if let idx = c.scope.stages, let bad = idx.first(where: { $0 < 0 || $0 >= stages.count }) {
             return (.false, "\"\(c.scope.label)\" does not exist: the network has \(stages.count) stages (stages[0]…stages[\(stages.count - 1)]); asked for stages[\(bad)]")
         }
+        if let idx = c.scope.stages, idx.isEmpty {
+            return (.unverifiable, "\"\(c.scope.label)\" names no stage of this network")
+        }
         switch c.property {
         case .kernel(let k):
             return perStage(c, { stages[$0].kernel == k }, { "stages[\($0)].kernel = \(stages[$0].kernel)" })

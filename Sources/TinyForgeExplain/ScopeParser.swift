@@ -30,7 +30,7 @@ struct ScopeParser {
         let n = stageCount
         let all = Array(0..<n)
         // "the MBConv stages", "depthwise blocks" (plural: the stages of that kind).
-        for m in Pattern(#"\b(fused[- ]?mbconv|mbconv|depthwise[- ]separable|depthwise|dsconv)\s+(?:stages|blocks|layers)\b"#).matches(clause) where !blocks.isEmpty {
+        for m in Pattern(#"\b(?:the|all|both|in|of)\s+(fused[- ]?mbconv|mbconv|depthwise[- ]separable|depthwise|dsconv)\s+(?:stages|blocks|layers)\b"#).matches(clause) where !blocks.isEmpty {
             let w = m.groups[0]!.lowercased()
             let kind: BlockType = w.hasPrefix("fused") ? .fusedMBConv : w == "mbconv" ? .mbconv : .dsconv
             add(m, blocks.indices.filter { blocks[$0] == kind }, m.text)
@@ -61,7 +61,8 @@ struct ScopeParser {
             add(m, idx, m.text)
         }
         // "stage 2", "stages 2 and 3", "stages 2-4", "blocks 1, 2 and 5", "3rd stage".
-        for m in Pattern(#"\b(?:stages?|blocks?)\s+(\d+(?:\s*(?:,|and|&|or|-|–|to|through)\s*\d+)*)\b"#).matches(clause) {
+        let numTok = "(?:\\d+|\(numberWordPattern))"
+        for m in Pattern("\\b(?:stages?|blocks?)\\s+(\(numTok)(?:\\s*(?:,|and|&|or|-|–|to|through)\\s*\(numTok))*)\\b").matches(clause) {
             add(m, parseList(m.groups[0]!).map { $0 - 1 }, m.text)
         }
         // Coarse regions.
@@ -85,11 +86,11 @@ struct ScopeParser {
     /// "2, 3 and 5" → [2, 3, 5]; "2-4" / "2 to 4" → [2, 3, 4].
     func parseList(_ s: String) -> [Int] {
         var out: [Int] = []
-        let tokens = Pattern(#"\d+|-|–|to|through"#).matches(s).map(\.text)
+        let tokens = Pattern("\\d+|\(numberWordPattern)|-|–|\\bto\\b|through").matches(s).map(\.text)
         var i = 0
         while i < tokens.count {
-            if let a = Int(tokens[i]) {
-                if i + 2 < tokens.count, ["-", "–", "to", "through"].contains(tokens[i + 1]), let b = Int(tokens[i + 2]), b >= a, b - a < 64 {
+            if let a = parseCount(tokens[i]) {
+                if i + 2 < tokens.count, ["-", "–", "to", "through"].contains(tokens[i + 1]), let b = parseCount(tokens[i + 2]), b >= a, b - a < 64 {
                     out += Array(a...b); i += 3; continue
                 }
                 out.append(a)
