@@ -123,7 +123,7 @@ public enum ReportWriter {
             }
             h += "<tr><td class=\"mono\">\(esc(e.shortHash))\(e.name.map { "<br><span class=\"muted\">\(esc($0))</span>" } ?? "")</td><td>\(esc(e.proposer))</td><td class=\"num\">\(esc(acc))</td>"
             h += "<td class=\"num\">\(esc(Units.formatCount(e.macs)))</td><td class=\"num\">\(esc(Units.formatBytes(e.peakSRAMBytes)))</td><td class=\"num\">\(esc(Units.formatBytes(e.flashBytes)))</td>"
-            h += "<td>\(bind)</td><td class=\"mono small\">\(esc(e.peak.role))</td><td class=\"small\">\(changes)</td><td class=\"small\">\(effect)</td></tr>"
+            h += "<td>\(bind)</td><td class=\"mono small\">\(esc(e.peak.role))</td><td class=\"small\">\(changes)</td><td class=\"small effect\">\(effect)</td></tr>"
         }
         return h + "</tbody></table></div>"
     }
@@ -173,7 +173,8 @@ public enum ReportWriter {
     table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
     th{background:#f0f3f6;font-weight:600}td.num{text-align:right;white-space:nowrap}.small{font-size:11.5px}
     table.tight{width:auto;min-width:480px}.scroll{overflow-x:auto}
-    code{background:#f0f3f6;border-radius:3px;padding:0 3px;font-size:11px;white-space:nowrap}
+    code{background:#f0f3f6;border-radius:3px;padding:0 3px;margin:1px 0;font-size:11px;display:inline-block}
+    td.small{max-width:300px}td.effect{min-width:150px}
     .muted{color:var(--muted);font-weight:normal}.warn{color:#b9770e;font-weight:600}.bad{color:#c0392b;font-weight:600}
     .badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:11.5px;font-weight:600;margin-left:4px}
     .badge.ok{background:#e3f4e6;color:#22793a}.badge.warn{background:#fdf1dc;color:#9a6200}.badge.bad{background:#fbe4e2;color:#b0302a}.badge.grey{background:#eceff3;color:#59636e}
