@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
         .library(name: "TinyForgeSearch", targets: ["TinyForgeSearch"]),
         .library(name: "TinyForgeLLM", targets: ["TinyForgeLLM"]),
+        .library(name: "TinyForgeExplain", targets: ["TinyForgeExplain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,7 @@ let package = Package(
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
+        .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -52,7 +54,7 @@ let package = Package(
             name: "tinyforge",
             dependencies: [
                 "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining", "TinyForgeSearch",
-                "TinyForgeLLM",
+                "TinyForgeLLM", "TinyForgeExplain", "TinyForgeDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -67,6 +69,10 @@ let package = Package(
         .testTarget(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
+        .testTarget(
+            name: "TinyForgeExplainTests",
+            dependencies: ["TinyForgeExplain", "TinyForgeSpec", "TinyForgeHardware",
+                           .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
         .testTarget(
             name: "TinyForgeSearchTests",
