@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TinyForgeHardware
+import TinyForgeLLM
 import TinyForgeSearch
 import TinyForgeSpec
 
@@ -102,10 +103,25 @@ struct SearchRunOptions: ParsableArguments {
 
 /// The classic proposers; the LLM proposer is added here when TinyForgeLLM is merged.
 func makeProposer(_ config: SearchConfig) throws -> Proposer {
+    if config.proposer == "llm" { return try makeLLMProposer() }
     guard let p = config.makeClassicProposer() else {
-        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2")
+        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2, llm")
     }
     return p
+}
+
+/// The `llm` proposer, configured from the environment so that a resumed run reaches the same
+/// server without storing anything secret: TINYFORGE_LLM_URL (required; e.g. the local server of
+/// `scripts/llm-server.sh start`, an Ollama or vLLM endpoint), TINYFORGE_LLM_PROVIDER
+/// (openai | ollama), TINYFORGE_LLM_MODEL, TINYFORGE_LLM_STRUCTURED; the API key only from
+/// TINYFORGE_LLM_API_KEY or OPENAI_API_KEY.
+func makeLLMProposer() throws -> Proposer {
+    let env = ProcessInfo.processInfo.environment
+    guard let config = try LLMConfig.fromEnvironment(env) else {
+        throw SearchError("--proposer llm", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
+    }
+    try config.validate()
+    return LLMSearchProposer(proposer: LLMProposer(client: makeLLMClient(config)), model: config.model)
 }
 
 /// Runs async work from a synchronous command (the root command is not async).

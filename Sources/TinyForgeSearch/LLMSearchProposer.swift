@@ -1,0 +1,76 @@
+import TinyForgeHardware
+import TinyForgeLLM
+import TinyForgeSpec
+
+/// The `llm` proposer: builds a prompt from the archive (the Pareto front, the best and worst
+/// recent candidates with measured accuracy and cost, the latest rejections with their exact
+/// reasons), asks the LLM for K candidates with rationales, and hands back every answer —
+/// decoded or not — so the validator records each acceptance or rejection with its reason.
+/// Every HTTP exchange is attached for the run store (API keys never appear in them).
+public struct LLMSearchProposer: Proposer {
+    public let name = "llm"
+    public var proposer: LLMProposer
+    public var model: String
+
+    public init(proposer: LLMProposer, model: String) {
+        self.proposer = proposer
+        self.model = model
+    }
+
+    public func propose(count: Int, context: inout ProposalContext) async throws -> [Proposal] {
+        let format = CandidateFormat(space: context.space)
+        let ctx = Self.promptContext(context, format: format, k: count)
+        let known = Set(context.archive.evaluated.map(\.hash))
+        let seed = context.rng.next()
+        let answer = await proposer.propose(ctx, known: known, seed: seed)
+        var exchanges = answer.exchanges.map { e in
+            ExchangeRecord(model: model, prompt: e.requestBody, response: e.responseText ?? "", latencyMs: e.latencyMs,
+                           promptTokens: e.promptTokens, completionTokens: e.completionTokens, error: e.error)
+        }
+        var out: [Proposal] = []
+        for c in answer.candidates {
+            let content: Proposal.Content
+            if let s = c.spec {
+                content = .spec(s)
+            } else {
+                // Rejected by the decoder: keep the expanded text so the validator stores it and
+                // records the decoder's reason (space violations come back the same way).
+                content = .text((c.expanded ?? c.raw).canonicalText())
+            }
+            var p = Proposal(content, proposer: name, rationale: c.rationale, exchanges: out.isEmpty ? exchanges : [])
+            if out.isEmpty { exchanges = [] }
+            if let r = c.rejection, c.spec == nil { p.change = "llm candidate rejected before validation: \(r)" }
+            out.append(p)
+        }
+        if out.isEmpty {
+            // No usable answer: record the exchange and the failure as a rejected text proposal so
+            // the reason reaches the store and the next prompt.
+            let why = answer.failure ?? answer.parseErrors.map(\.message).joined(separator: "; ")
+            out.append(Proposal(.text("{\"llm_failure\": \(JSONValue.string(why).canonicalText())}"), proposer: name,
+                                rationale: nil, change: "llm answer unusable: \(why)", exchanges: exchanges))
+        }
+        return out
+    }
+
+    /// The archive as the prompt's memory: front, best and worst of the last 20 evaluations,
+    /// and the latest rejections with their reasons.
+    static func promptContext(_ c: ProposalContext, format: CandidateFormat, k: Int) -> PromptContext {
+        func summary(_ e: EvaluatedCandidate) -> CandidateSummary {
+            CandidateSummary(architecture: format.compactJSON(e.spec), valAccuracy: e.accuracy, macs: e.cost.macs,
+                             peakSRAMBytes: e.cost.peakSRAMBytes, flashBytes: e.cost.flashBytes, params: e.cost.params)
+        }
+        let recent = c.archive.scored.suffix(20).sorted { ($0.accuracy ?? 0) > ($1.accuracy ?? 0) }
+        let input = InputShape(height: c.space.resolutions.first ?? 32, width: c.space.resolutions.first ?? 32,
+                               channels: c.space.inputChannels)
+        return PromptContext(
+            task: LLMTask(dataset: c.task.dataset, numClasses: c.task.numClasses, input: input),
+            target: c.target, budget: c.budget, space: c.space,
+            front: c.archive.front.map(summary),
+            recentBest: recent.prefix(3).map(summary),
+            recentWorst: recent.suffix(2).map(summary),
+            rejected: c.recentRejections.suffix(8).map { r in
+                RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
+            },
+            k: k, evaluatedCount: c.archive.evaluated.count)
+    }
+}
