@@ -57,6 +57,16 @@ enum RunStoreSchema {
                   created_at TEXT NOT NULL DEFAULT (\(now)), UNIQUE(run_id, eval_index));
                 """)
         }
+        m.registerMigration("v2-explanations") { db in
+            // Per-candidate explanations (binding constraint, bottleneck, shares, diff vs parent,
+            // rationale checks), written by `tinyforge explain`.
+            try db.execute(sql: """
+                CREATE TABLE explanations(
+                  run_id INTEGER NOT NULL REFERENCES runs(id), hash TEXT NOT NULL, json TEXT NOT NULL,
+                  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+                  PRIMARY KEY(run_id, hash));
+                """)
+        }
         return m
     }
 }

@@ -128,6 +128,18 @@ public final class Network {
         }
     }
 
+    /// The first conv when it reads the network input (its input gradient is skipped in training).
+    var firstInputConv: ConvBNAct? {
+        if case .layer(let l as ConvBNAct, let input, _, _)? = nodes.first, input == plan.inputTensor { return l }
+        return nil
+    }
+
+    /// Back-propagates and returns dL/dinput (the first conv must compute its input gradient).
+    func backwardToInput(_ dlogits: Tensor) -> Tensor {
+        backward(dlogits)
+        return grads[plan.inputTensor] ?? Tensor(shape: values[plan.inputTensor]!.shape)
+    }
+
     /// Sums gradients of tensors read by several ops (residual inputs) into a buffer of ours,
     /// so layers' own output buffers are never modified.
     private func accumulate(_ t: Int, _ g: Tensor) {

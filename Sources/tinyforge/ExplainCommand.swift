@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import TinyForgeData
+import TinyForgeEngine
+import TinyForgeExplain
+import TinyForgeHardware
+import TinyForgeSearch
+import TinyForgeSpec
+import TinyForgeTraining
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain a search run: per-candidate explanations (stored in the run), rationale checks, surrogate attributions, and one self-contained HTML report with a JSON twin.")
+
+    @Argument(help: "Run directory of `tinyforge search`.") var runDirectory: String
+    @Option(help: "A trained checkpoint of the chosen model: adds saliency heatmaps of validation images.") var checkpoint: String?
+    @Option(help: "Dataset for the heatmaps (default: the run's).") var dataset: String?
+    @Option(help: "Number of heatmaps.") var heatmaps: Int = 4
+    @Option(help: "Report file (default RUN/report.html; the JSON twin goes beside it).") var out: String?
+    @Option(help: "Extra note shown in the report (repeatable).") var note: [String] = []
+
+    func run() throws {
+        do {
+            let dir = URL(fileURLWithPath: runDirectory)
+            let store = try RunStore.open(directory: dir)
+            let config = try store.config()
+            let report = try Self.buildReport(store: store, config: config, checkpoint: checkpoint,
+                                              dataset: dataset ?? config.task.dataset, heatmaps: heatmaps, notes: note)
+            let html = URL(fileURLWithPath: out ?? dir.appendingPathComponent("report.html").path)
+            try ReportWriter.write(report, htmlURL: html)
+            print("explained \(report.explanations.count) candidates (stored in \(dir.appendingPathComponent("run.sqlite").path))")
+            print("wrote \(html.path) and \(html.deletingPathExtension().appendingPathExtension("json").path)")
+        } catch { throw fail(error) }
+    }
+
+    static func buildReport(store: RunStore, config: SearchConfig, checkpoint: String?, dataset: String,
+                            heatmaps: Int, notes: [String]) throws -> ExplainReport {
+        let state = try store.loadState(objectiveSpace: try config.objectiveSpace())
+        var candidates: [ExplainCandidate] = state.archive.evaluated.map { e in
+            ExplainCandidate(hash: e.hash, spec: e.spec, proposer: e.proposer, rationale: e.rationale,
+                             parentHash: e.parents.first, valAccuracy: e.accuracy,
+                             status: e.accuracy == nil ? .failed : .trained)
+        }
+        for r in try store.candidates(status: "rejected") {
+            guard let s = r.spec else { continue }
+            candidates.append(ExplainCandidate(hash: r.hash, spec: s, proposer: r.proposer, rationale: r.rationale, status: .rejected))
+        }
+        guard !candidates.isEmpty else {
+            throw SearchError("explain", "the run has no evaluated or rejected candidates yet; run or resume the search first")
+        }
+        let history = try store.hypervolumeHistory()
+        let series = [HypervolumeSeries(label: config.proposer, points: history.map { .init(evaluation: $0.evaluation, hypervolume: $0.hypervolume) })]
+        let fitting = state.archive.front.filter { $0.accuracy != nil }
+        let chosen = fitting.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) }?.hash
+        var images: [ReportImage] = []
+        if let ck = checkpoint { images = try saliencyImages(checkpoint: ck, dataset: dataset, count: heatmaps) }
+        var allNotes = notes
+        if config.evaluator == "synthetic" {
+            allNotes.append("Scores come from the synthetic evaluator (a formula of architecture features for demos and tests), not from training: they are not accuracies.")
+        }
+        let limits = ExplainLimits(target: try config.resolvedTarget(), budget: config.budget)
+        let report = ExplainReport.build(title: "TinyForge search \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
+                                         candidates: candidates, limits: limits, hypervolume: series, chosenHash: chosen,
+                                         images: images, notes: allNotes)
+        try store.saveExplanations(zip(candidates, report.explanations).map { ($0.hash, $1.jsonValue) })
+        return report
+    }
+
+    /// Gradient-saliency heatmaps of the first validation images, over the grey image.
+    static func saliencyImages(checkpoint: String, dataset: String, count: Int) throws -> [ReportImage] {
+        let (net, contents) = try Checkpoint.load(checkpoint)
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(dataset), valFraction: 0.1, seed: 42)
+        let spec = net.plan.spec
+        let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: checkpoint) }
+            ?? Normalization.compute(from: splits.train)
+        let pre = try Trainer.preprocessor(for: spec, data: splits.val, normalization: norm, augment: .none)
+        let n = min(max(count, 1), splits.val.count)
+        var it = try BatchIterator(dataset: splits.val, preprocessor: pre, batchSize: n, seed: 0, shuffle: false)
+        guard let b = it.next() else { return [] }
+        let x = Tensor(shape: [n, spec.input.height, spec.input.width, spec.input.channels])
+        b.images.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: x.count) }
+        let (maps, classes) = net.saliency(x)
+        let px = spec.input.height * spec.input.width, ch = spec.input.channels
+        return try (0..<n).map { i in
+            // Grey overlay from the normalised input (first channel), rescaled to 0...255.
+            let g = (0..<px).map { x[(i * px + $0) * ch] }
+            let lo = g.min() ?? 0, hi = g.max() ?? 1
+            let grey = g.map { UInt8(max(0, min(255, (($0 - lo) / max(hi - lo, 1e-6)) * 255))) }
+            let png = try Heatmap.png(values: maps[i], width: spec.input.width, height: spec.input.height, overlay: grey,
+                                      scale: max(1, 160 / spec.input.width))
+            let name = splits.val.classNames?[safe: classes[i]] ?? "class \(classes[i])"
+            let truth = splits.val.classNames?[safe: Int(b.labels[i])] ?? "class \(b.labels[i])"
+            return ReportImage(title: "val image \(i): predicted \(name)", caption: "true: \(truth); gradient saliency |∂logit/∂input|", png: png)
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
