@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TinyForgeDeploy", targets: ["TinyForgeDeploy"]),
         .library(name: "TinyForgeEngine", targets: ["TinyForgeEngine"]),
         .library(name: "TinyForgeTraining", targets: ["TinyForgeTraining"]),
+        .library(name: "TinyForgePipeline", targets: ["TinyForgePipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,13 @@ let package = Package(
             name: "TinyForgeTraining",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"],
             swiftSettings: fast),
+        /// Trained network → int8 model (BN folding, calibration on the training split), int8
+        /// evaluation, export bundles and the device check: the glue between Training and Deploy.
+        .target(
+            name: "TinyForgePipeline",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
+                           "TinyForgeDeploy"],
+            swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -44,6 +52,7 @@ let package = Package(
             name: "tinyforge",
             dependencies: [
                 "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
+                "TinyForgeDeploy", "TinyForgePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -59,6 +68,10 @@ let package = Package(
             name: "TinyForgeDataTests",
             dependencies: ["TinyForgeData", "TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
+        .testTarget(
+            name: "TinyForgePipelineTests",
+            dependencies: ["TinyForgePipeline", "TinyForgeDeploy", "TinyForgeTraining", "TinyForgeEngine", "TinyForgeData",
+                           "TinyForgeHardware", "TinyForgeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )

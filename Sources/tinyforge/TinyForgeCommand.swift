@@ -7,7 +7,7 @@ struct TinyForgeCommand: ParsableCommand {
         commandName: "tinyforge",
         abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
         subcommands: [ProfileCommand.self, SpaceCommand.self, TrainCommand.self, EvaluateCommand.self,
-                      EvaluateCandidateCommand.self])
+                      EvaluateCandidateCommand.self, ExportCommand.self, DeployCheckCommand.self])
 }
 
 /// Prints a user error (what is wrong, where, how to fix) and exits with status 2.
