@@ -26,7 +26,7 @@ public struct ExportSummary: Sendable {
 /// preprocessing, the quantisation of input and output, arena and flash.
 public enum ExportBundle {
     public static func write(_ q: QuantizedNetwork, plan: LayerPlan, normalization: Normalization, format: ExportFormat,
-                             to dir: URL, target: Target, source: String) throws -> ExportSummary {
+                             to dir: URL, target: Target, source: String, testInput: [Int8]? = nil) throws -> ExportSummary {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let gen = try CCodeGenerator(model: q.model)
         let cost = CostModel.evaluate(plan, target: target)
@@ -43,8 +43,20 @@ public enum ExportBundle {
             files += try lib.write(to: dir).map(\.lastPathComponent)
             modelBytes = lib.constantBytes
         }
-        let manifest = self.manifest(q, plan: plan, normalization: normalization, format: format, files: files + ["manifest.json", "README.md"],
+        // A golden test vector: one int8 input and the output the Swift int8 engine (bit-exact
+        // with TFLM) gives for it, so a port can check itself byte for byte.
+        var testVector: JSONValue = .null
+        if let x = testInput {
+            let y = try Int8Interpreter(model: q.model).run(inputs: [x])[0]
+            try Data(x.map { UInt8(bitPattern: $0) }).write(to: dir.appendingPathComponent("test_input.bin"))
+            try Data(y.map { UInt8(bitPattern: $0) }).write(to: dir.appendingPathComponent("test_output.bin"))
+            files += ["test_input.bin", "test_output.bin"]
+            testVector = .object(["input": "test_input.bin", "output": "test_output.bin",
+                                  "meaning": "first validation image, quantised; expected int8 output (Swift int8 engine, bit-exact with TFLM)"])
+        }
+        var manifest = self.manifest(q, plan: plan, normalization: normalization, format: format, files: files + ["manifest.json", "README.md"],
                                      arena: gen.memory, cost: cost, modelBytes: modelBytes, source: source)
+        if case .object(var o) = manifest { o["test_vector"] = testVector; manifest = .object(o) }
         try Data((manifest.prettyText() + "\n").utf8).write(to: dir.appendingPathComponent("manifest.json"))
         try Data(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.memory.arenaBytes, cost: cost,
                         modelBytes: modelBytes, source: source).utf8).write(to: dir.appendingPathComponent("README.md"))

@@ -60,6 +60,26 @@ public enum NetworkQuantization {
         return try q.finish()
     }
 
+    /// Re-estimates the BN running statistics of a freshly initialised network (training-mode
+    /// forward passes, no weight update) on `batches` training batches, `passes` times. A
+    /// random network with the init statistics (mean 0, var 1) has activations that shrink
+    /// layer after layer to nothing; with estimated statistics every layer is normalised, so
+    /// random-weight exports for memory and bit-exactness checks have realistic ranges.
+    public static func warmUpBatchNorm(_ net: Network, normalization: Normalization, train: Dataset, batches: Int = 2,
+                                       batchSize: Int = 8, passes: Int = 30, seed: UInt64 = 11) throws {
+        let spec = net.plan.spec
+        let pre = try Trainer.preprocessor(for: spec, data: train, normalization: normalization, augment: .none)
+        var it = try BatchIterator(dataset: train, preprocessor: pre, batchSize: batchSize, seed: seed, shuffle: true, dropLast: true)
+        var inputs = [Tensor]()
+        while inputs.count < batches, let b = it.next() {
+            let x = Tensor(shape: [b.count, spec.input.height, spec.input.width, spec.input.channels])
+            b.images.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: x.count) }
+            inputs.append(x)
+        }
+        guard !inputs.isEmpty else { throw NetworkQuantizationError.calibration(reason: "no training batch of \(batchSize) images for the BN warm-up") }
+        for _ in 0..<passes { for x in inputs { _ = net.forward(x, training: true) } }
+    }
+
     /// int8 inputs of the first `count` images of `data` (preprocessed, then quantised with
     /// the model's input parameters) — what a device would be fed.
     public static func int8Inputs(_ q: QuantizedNetwork, spec: ArchitectureSpec, data: Dataset,

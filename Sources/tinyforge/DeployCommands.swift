@@ -44,7 +44,9 @@ struct ModelSourceOptions: ParsableArguments {
         if randomInit {
             let (spec, _) = try ArchitectureOptions.parse([model]).load()
             let net = try Network(spec: spec, seed: initSeed)
-            return (net, Normalization.compute(from: splits.train), "\(model) (random weights, seed \(initSeed))")
+            let norm = Normalization.compute(from: splits.train)
+            try NetworkQuantization.warmUpBatchNorm(net, normalization: norm, train: splits.train)
+            return (net, norm, "\(model) (random weights, seed \(initSeed), BN statistics estimated on 16 training images)")
         }
         let (net, contents) = try Checkpoint.load(model)
         let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: model) }
@@ -72,7 +74,9 @@ struct ExportCommand: ParsableCommand {
             let splits = try data.load()
             let (net, norm, from) = try source.load(splits)
             let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
-            let s = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: f, to: URL(fileURLWithPath: out), target: t, source: from)
+            let vector = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: 1).first
+            let s = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: f, to: URL(fileURLWithPath: out), target: t,
+                                           source: from, testInput: vector)
             print("wrote \(s.files.joined(separator: ", ")) to \(out)")
             print("int8: \(q.model.ops.count) ops, input scale \(q.inputQuant.scale) zero point \(q.inputQuant.zeroPoint), output scale \(q.outputQuant.scale) zero point \(q.outputQuant.zeroPoint); calibrated on \(q.calibrationImages) training images (\(q.calibrationMethod?.description ?? ""))")
             print("arena (TinyForge C runtime) \(s.arenaBytes) B; cost model: TFLM activations \(s.tflmArenaEstimateBytes) B; \(f == .tflite ? "model.tflite" : "constants") \(s.modelBytes) B")

@@ -43,7 +43,10 @@ extension FloatGraph {
         func params(_ t: Int, role: String) throws -> QuantParams {
             if let f = tensors[t].fixedQuant { return f }
             let r = try range(t)
-            do { return try Quantizer.activationParams(min: r.min, max: r.max) } catch {
+            // A collapsed range (a dead layer) would give a scale so small that TFLM's
+            // relu6 bound 6/scale overflows int32 and TFLM refuses the model: keep ≥ 1e-5.
+            let lo = Swift.min(r.min, 0), hi = Swift.max(r.max, 0)
+            do { return try Quantizer.activationParams(min: lo, max: Swift.max(hi, lo + Self.minimumRange)) } catch {
                 throw NetworkQuantizationError.layer(role: role, reason: "tensor '\(tensors[t].name)': \(error)")
             }
         }
@@ -109,6 +112,9 @@ extension FloatGraph {
         }
         return QuantizedNetwork(model: model, graph: self, opRoles: roles, tensorMap: ids)
     }
+
+    /// Narrowest activation range quantised (scale ≥ 1e-5/255).
+    public static let minimumRange: Float = 1e-5
 
     /// `[kh,kw,cin,cout]` → `[cout,kh,kw,cin]`.
     static func hwioToOhwi(_ c: Conv) -> [Float] {
