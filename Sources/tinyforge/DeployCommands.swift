@@ -100,6 +100,7 @@ struct DeployCheckCommand: ParsableCommand {
     func run() throws {
         do {
             guard samples >= 1 else { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
+            try DeployCheck.requireToolchain()
             let t = try Target.named(target)
             let splits = try data.load()
             let (net, norm, _) = try source.load(splits)
