@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "TinyForgeSearch", targets: ["TinyForgeSearch"]),
         .library(name: "TinyForgeLLM", targets: ["TinyForgeLLM"]),
         .library(name: "TinyForgeExplain", targets: ["TinyForgeExplain"]),
+        .library(name: "TinyForgePipeline", targets: ["TinyForgePipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +48,13 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
+        /// Trained network → int8 model (BN folding, calibration on the training split), int8
+        /// evaluation, export bundles and the device check: the glue between Training and Deploy.
+        .target(
+            name: "TinyForgePipeline",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
+                           "TinyForgeDeploy"],
+            swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -54,7 +62,7 @@ let package = Package(
             name: "tinyforge",
             dependencies: [
                 "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining", "TinyForgeSearch",
-                "TinyForgeLLM", "TinyForgeExplain", "TinyForgeDeploy",
+                "TinyForgeLLM", "TinyForgeExplain", "TinyForgeDeploy", "TinyForgePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -80,6 +88,10 @@ let package = Package(
         .testTarget(
             name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TinyForgePipelineTests",
+            dependencies: ["TinyForgePipeline", "TinyForgeDeploy", "TinyForgeTraining", "TinyForgeEngine", "TinyForgeData",
+                           "TinyForgeHardware", "TinyForgeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )

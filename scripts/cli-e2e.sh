@@ -27,6 +27,23 @@ check "malformed json" 2 "is not valid JSON" "$TF" profile "$tmp/broken.json"
 check "outside space" 0 "outside space paper: input.height: 32 is not one of 160" "$TF" profile resnet8 --space paper
 check "bad resolution" 2 "--resolution: 0 is out of range" "$TF" profile lmanet-elite --resolution 0
 
+# int8 export and the device check (issue 5): seeded random weights on synthetic data, so no
+# dataset download and no training are needed.
+SYN="synthetic:classes=4,size=28,channels=1,n=128,test=32"
+check "export bad format" 64 '--format: "onnx" is not one of tflite, c' "$TF" export examples/fmnist-small.json --format onnx
+check "export missing checkpoint" 2 "cannot be read (missing or not a file)" "$TF" export "$tmp/none.safetensors" --dataset "$SYN"
+check "export bad percentile" 64 "--percentile must be in (50, 100]" "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --percentile 20
+check "export tflite" 0 "wrote model.tflite, test_input.bin, test_output.bin, manifest.json, README.md" \
+  "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --format tflite --out "$tmp/tfl"
+check "export c" 0 "wrote kernels.c, kernels.h, model.c" \
+  "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --format c --out "$tmp/c"
+check "deploy-check without toolchain" 2 "apt-get install -y gcc-arm-none-eabi" \
+  env PATH=/nonexistent "$TF" deploy-check examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1
+if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
+  check "deploy-check qemu" 0 "outputs identical to the Swift int8 engine: yes" \
+    "$TF" deploy-check examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --samples 2
+fi
+
 # The JSON contract (docs/ARCHITECTURE.md): required keys and exact counts.
 if "$TF" profile lmanet-elite --json --sram 320KB --macs 100M > "$tmp/p.json" && python3 - "$tmp/p.json" <<'PY'
 import json, sys

@@ -3,6 +3,7 @@ import Foundation
 import TinyForgeData
 import TinyForgeEngine
 import TinyForgeHardware
+import TinyForgePipeline
 import TinyForgeSpec
 import TinyForgeTraining
 
@@ -98,11 +99,14 @@ struct TrainCommand: ParsableCommand {
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Accuracy of a trained checkpoint on the validation split (or, explicitly, the test split).")
+        abstract: "Accuracy of a trained checkpoint on the validation split (or, explicitly, the test split); with --int8 float and int8 side by side.")
 
     @Argument(help: "A model.safetensors written by `tinyforge train`.") var checkpoint: String
     @OptionGroup var data: DatasetOptions
     @Option(help: "val (default) or test. The test split is for final reporting only, never for selection.") var split: String = "val"
+    @Flag(help: "Also quantise to int8 (calibrated on the training split) and report int8 accuracy from the Swift int8 engine (bit-exact with TFLM).") var int8 = false
+    @OptionGroup var quant: QuantizeOptions
+    @Option(help: "With --int8: evaluate only the first N images of the split (int8 inference is slower).") var limit: Int?
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() throws {
@@ -117,6 +121,24 @@ struct EvaluateCommand: ParsableCommand {
             }
             let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: checkpoint) }
                 ?? Normalization.compute(from: splits.train)
+            if int8 {
+                if let l = limit, l < 1 { throw ValidationError("--limit must be ≥ 1, got \(l)") }
+                let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
+                let r = try Int8Evaluation.evaluate(net, q, on: set, normalization: norm, limit: limit)
+                if json {
+                    print(JSONValue.object([
+                        "split": .string(split), "count": .number(Double(r.count)), "float_accuracy": .number(r.floatAccuracy),
+                        "int8_accuracy": .number(r.int8Accuracy), "top1_agreement": .number(r.top1Agreement),
+                        "calibration_images": .number(Double(q.calibrationImages)),
+                        "calibration": .string(q.calibrationMethod?.description ?? ""), "hash": .string(net.plan.spec.canonicalHash),
+                    ]).prettyText())
+                } else {
+                    print(String(format: "%@ split, %d images: float %.2f%%  int8 %.2f%%  (Δ %+.2f points, top-1 agreement %.2f%%; calibrated on %d training images, %@; %.1f s)",
+                                 split, r.count, r.floatAccuracy * 100, r.int8Accuracy * 100, -(r.accuracyDrop) * 100,
+                                 r.top1Agreement * 100, q.calibrationImages, q.calibrationMethod?.description ?? "", r.seconds))
+                }
+                return
+            }
             let m = try Trainer.evaluate(net, on: set, normalization: norm)
             if json {
                 print(JSONValue.object(["split": .string(split), "accuracy": .number(m.accuracy), "loss": .number(m.loss),
