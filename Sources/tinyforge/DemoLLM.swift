@@ -1,0 +1,60 @@
+import Foundation
+import TinyForgeSpec
+
+/// Which proposer the demo uses, and the local LLM server it may have started.
+struct DemoLLM {
+    var proposer: String
+    var startedServer: Bool
+
+    /// An explicit `--proposer` wins; otherwise the LLM when TINYFORGE_LLM_URL is set or the
+    /// local server (scripts/llm-server.sh, installed) can be started; otherwise evolution,
+    /// with a notice saying why.
+    static func resolve(requested: String?) throws -> DemoLLM {
+        if let r = requested, r != "llm" { return DemoLLM(proposer: r, startedServer: false) }
+        let env = ProcessInfo.processInfo.environment
+        if let url = env["TINYFORGE_LLM_URL"], !url.isEmpty {
+            print("LLM proposer: \(url) (TINYFORGE_LLM_URL)")
+            return DemoLLM(proposer: "llm", startedServer: false)
+        }
+        let script = "scripts/llm-server.sh"
+        guard FileManager.default.fileExists(atPath: script) else {
+            if requested == "llm" { throw SpecError(path: "--proposer llm", message: "no endpoint: set TINYFORGE_LLM_URL or run from the repository root (scripts/llm-server.sh)") }
+            print("notice: no LLM endpoint configured and scripts/llm-server.sh not found here; using evolution instead")
+            return DemoLLM(proposer: "evolution", startedServer: false)
+        }
+        print("starting the local LLM (SmolLM2-135M via llama.cpp) with \(script) start …")
+        let status = run(["bash", script, "start"])
+        guard status == 0 else {
+            if requested == "llm" { throw SpecError(path: "--proposer llm", message: "the local LLM server did not start (run `bash \(script) install` first)") }
+            print("notice: the local LLM server could not start (install it with `bash \(script) install`); using evolution instead")
+            return DemoLLM(proposer: "evolution", startedServer: false)
+        }
+        let port = (try? String(contentsOfFile: ".venv-llm/run/server.port", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "8085"
+        setenv("TINYFORGE_LLM_URL", "http://127.0.0.1:\(port)", 1)
+        print("LLM proposer: http://127.0.0.1:\(port)")
+        return DemoLLM(proposer: "llm", startedServer: true)
+    }
+
+    func stop() {
+        if startedServer { _ = Self.run(["bash", "scripts/llm-server.sh", "stop"]) }
+    }
+
+    static func run(_ args: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        do { try p.run() } catch { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// The same topology at `factor`× the channels: the demo's distillation teacher.
+    static func widened(_ spec: ArchitectureSpec, factor: Int) -> ArchitectureSpec {
+        var s = spec
+        s.name = (spec.name ?? "network") + "-teacher"
+        if var st = s.stem { st.outChannels *= factor; s.stem = st }
+        for i in s.stages.indices { s.stages[i].outChannels *= factor }
+        if s.head.convChannels > 0 { s.head.convChannels *= factor }
+        return s
+    }
+}
