@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Every test suite: the unit tests (`swift test`), then the end-to-end suites that need a
-# release build. This is the README's test command and what CI runs.
+# Every test suite: the unit tests (`swift test`, which includes the TFLM interop, QEMU and
+# headless-Chromium report checks — each skips, loudly, when its tool is missing), then the
+# end-to-end suites on a release build: the CLI contract, the LLM-guided search through the
+# real local LLM, and the whole demo pipeline in its quick form. This is the README's test
+# command and what CI runs (.ci/run installs the apt/pip tools first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== unit tests (swift test)"
-swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|Executed .* tests" | tail -20
-grep -q "with 0 failures" <(grep "Executed" /tmp/tinyforge-unit.log | tail -1) || { echo "unit tests failed"; exit 1; }
+swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|skipped|Executed .* tests" | tail -40
+grep "Executed" /tmp/tinyforge-unit.log | tail -1 | grep -q "with 0 failures" || { echo "unit tests failed"; exit 1; }
 echo "== release build"
 swift build -c release -Xswiftc -target-cpu -Xswiftc haswell 2>&1 | tail -1
+TF=.build/release/tinyforge
 echo "== CLI end-to-end suite"
-bash scripts/cli-e2e.sh .build/release/tinyforge
+bash scripts/cli-e2e.sh "$TF"
+echo "== LLM end-to-end suite (local SmolLM2 via llama.cpp)"
+bash scripts/llm-e2e.sh "$TF"
+echo "== demo end-to-end (quick)"
+demo=$(mktemp -d)
+if "$TF" demo --quick --out "$demo" > /tmp/tinyforge-demo.log 2>&1 && [ -s "$demo/report.html" ] \
+   && [ -s "$demo/export-tflite/model.tflite" ] && [ -s "$demo/export-c/model.c" ]; then
+  tail -4 /tmp/tinyforge-demo.log
+  echo "demo-e2e: 1 passed, 0 failed"
+else
+  tail -40 /tmp/tinyforge-demo.log
+  echo "demo-e2e: 0 passed, 1 failed"; exit 1
+fi
