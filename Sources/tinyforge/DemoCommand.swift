@@ -87,8 +87,8 @@ struct DemoCommand: ParsableCommand {
         let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
                                           evaluator: config.makeEvaluator(runDirectory: store.directory))
         let printer = SearchProgressPrinter(scoreLabel: "val acc")
-        controller.onProgress = { printer.print($0) }
-        controller.onEvent = { print($0) }
+        controller.onProgress = { printer.print($0); fflush(stdout) }
+        controller.onEvent = { print($0); fflush(stdout) }
         _ = try runBlocking { try await controller.run() }
         let report = try RunReport(store: store)
         try report.writeFiles(store: store)
