@@ -28,10 +28,15 @@ final class SearchE2ETests: XCTestCase {
         return p
     }
 
+    /// Counts stored evaluations through a read-only connection: the poll must never write
+    /// (e.g. migrate) a database that the search process is still creating.
     func evaluations(_ dir: URL) -> Int {
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path),
-              let s = try? RunStore.open(directory: dir) else { return 0 }
-        return (try? s.evaluationCount()) ?? 0
+        let path = dir.appendingPathComponent(RunStore.fileName).path
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var config = Configuration()
+        config.readonly = true
+        guard let q = try? DatabaseQueue(path: path, configuration: config) else { return 0 }
+        return (try? q.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM evaluations") ?? 0 }) ?? 0
     }
 
     /// Starts (or resumes) the run and SIGKILLs it once `killAt` evaluations are stored.
