@@ -107,9 +107,10 @@ public final class ConvBNAct: Layer {
                     }
                 }
                 if depthwise {
+                    let scratch = ws.floats(.columns, Depthwise.scratchSize(s))
                     for img in images {
                         let zp = z.data + img * plane * c
-                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s)
+                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s, scratch: scratch)
                         finish(zp, plane)
                     }
                     return
@@ -226,12 +227,13 @@ public final class ConvBNAct: Layer {
                 dW.zero()
                 if depthwise {
                     let dz = ws.floats(.chunk, plane * c)
+                    let scratch = ws.floats(.columns, Depthwise.scratchSize(s))
                     for img in images {
                         let off = img * plane * c, xoff = img * s.h * s.w * cin
                         BNAct.gradInput(dy.data + off, z.data + off, dz, rows: plane, c: c, scale: scp, shift: shp,
                                         k1: k1p, k2: k2p, act: act)
-                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s)
-                        if wantDx { Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s) }
+                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s, scratch: scratch)
+                        if wantDx { Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s, scratch: scratch) }
                     }
                     return
                 }
