@@ -80,8 +80,9 @@ func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
 // MARK: - Depthwise, per-pixel form (the previous fast kernels)
 
 /// The first SIMD depthwise kernels: one output pixel at a time, all k² weight vectors reloaded
-/// per pixel. Superseded by `Depthwise` (DepthwiseKernels.swift); kept as a second twin in the
-/// tests and as the baseline of the depthwise micro-benchmark (`tinyforge-engine-bench --dw`).
+/// per pixel. `Depthwise` (DepthwiseKernels.swift) replaces them except where they measured
+/// faster (dX at stride 2, dW on maps narrower than 8 columns); they are also a second twin in
+/// the tests and the baseline of the depthwise micro-benchmark (`tinyforge-engine-bench --dw`).
 public enum DepthwiseSimple {
     /// z(oh,ow,C) = depthwise(x(h,w,C), w(k,k,C)) for one image.
     public static func forward(_ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,

@@ -10,9 +10,10 @@
 /// - the loops run row → 8-channel block → output columns, so the window rows of one channel
 ///   block are reused across the whole output row;
 /// - forward keeps 4 output columns in registers (the 3×3 path also keeps the 9 weight vectors),
-///   dW keeps the 9 tap accumulators of a 3×3 kernel in registers for a whole output row;
+///   dW keeps the 9 tap accumulators of a 3×3 kernel in registers for a whole output row
+///   (maps narrower than 8 columns use the per-pixel kernel, which is faster there);
 /// - dX at stride 1 is the forward kernel applied to dz with the taps flipped (same padding);
-///   dX at stride 2 gathers the ≤ ⌈k/2⌉² taps of each input pixel from padded dz rows.
+///   dX at stride 2 uses the per-pixel gather of `DepthwiseSimple` (faster in measurement).
 /// Channels beyond the last multiple of 8 take scalar loops with the same structure.
 /// The reference twin is `ConvReference` (direct loops, Double accumulation).
 public enum Depthwise {
@@ -151,6 +152,9 @@ public enum Depthwise {
     /// dw(k,k,C) += Σ x·dz for one image. `scratch` holds `scratchSize(s)` floats.
     public static func backwardWeights(_ x: UnsafePointer<Float>, _ dz: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
                                        _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
+        // Below 8 output columns the 9 accumulator loads/stores per row cost more than they
+        // save; the tap-major per-pixel kernel wins there (measured with `--dw`).
+        if s.ow < 8 { DepthwiseSimple.backwardWeights(x, dz, dw, s); return }
         var ring = PaddedRows(src: x, h: s.h, w: s.w, c: s.cin, pad: s.pad, slots: s.k, buffer: scratch)
         let c = s.cin, k = s.k, st = s.stride, c8 = c & ~7, cs = c * 4, ss = st * c * 4
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
@@ -229,58 +233,9 @@ public enum Depthwise {
             convolve(&ring, flipped, dx, oh: s.h, ow: s.w, c: c, k: k, st: 1)
             return
         }
-        strided(dz, wt, dx, s, scratch: scratch)
-    }
-
-    /// Gather form for stride > 1: input pixel (iy, ix) receives dz(oy, ox)·w(ky, kx) for the taps
-    /// with iy + p − ky = oy·st and ix + p − kx = ox·st. dz rows are zero-padded by p columns
-    /// (ox index shifted by p), so out-of-range ox read zeros.
-    static func strided(_ dz: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                        _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
-        let c = s.cin, k = s.k, st = s.stride, p = s.pad, c8 = c & ~7, cs = c * 4
-        var ring = PaddedRows(src: dz, h: s.oh, w: s.ow, c: c, pad: p, slots: k, buffer: scratch)
-        withUnsafeTemporaryAllocation(of: (UnsafePointer<Float>, Int).self, capacity: k) { taps in
-            let tp = taps.baseAddress!
-            for iy in 0..<s.h {
-                // (dz row, ky) pairs feeding input row iy; the first request is the highest oy, which
-                // loads the ring far enough, and the others are at most ⌈k/st⌉ rows below it.
-                var nt = 0
-                var ky = (iy + p) % st
-                while ky < k { tp[nt] = (ring.row((iy + p - ky) / st), ky); nt += 1; ky += st }
-                let orow = dx + iy * s.w * c
-                var cb = 0
-                while cb < c8 {
-                    let o = cb * 4
-                    for ix in 0..<s.w {
-                        var acc = F8()
-                        let kx0 = (ix + p) % st
-                        for t in 0..<nt {
-                            let (row, ky) = tp[t]
-                            var kx = kx0
-                            while kx < k {
-                                let ox = (ix + p - kx) / st + p
-                                acc = acc.addingProduct(UnsafeRawPointer(row).loadUnaligned(fromByteOffset: ox * cs + o, as: F8.self),
-                                                        UnsafeRawPointer(wt).loadUnaligned(fromByteOffset: (ky * k + kx) * cs + o, as: F8.self))
-                                kx += st
-                            }
-                        }
-                        UnsafeMutableRawPointer(orow + ix * c + cb).storeBytes(of: acc, as: F8.self)
-                    }
-                    cb += 8
-                }
-                for ch in c8..<c {
-                    for ix in 0..<s.w {
-                        var acc: Float = 0
-                        for t in 0..<nt {
-                            let (row, ky) = tp[t]
-                            var kx = (ix + p) % st
-                            while kx < k { acc += row[((ix + p - kx) / st + p) * c + ch] * wt[(ky * k + kx) * c + ch]; kx += st }
-                        }
-                        orow[ix * c + ch] = acc
-                    }
-                }
-            }
-        }
+        // Stride 2: the per-pixel gather (measured faster than a padded-row gather here, since
+        // each input pixel has only ⌈k/2⌉² or fewer taps and the ring copy is not amortised).
+        DepthwiseSimple.backwardInput(dz, wt, dx, s)
     }
 }
 

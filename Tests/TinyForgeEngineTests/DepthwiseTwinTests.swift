@@ -9,12 +9,13 @@ final class DepthwiseTwinTests: XCTestCase {
     func testDepthwiseKernelsMatchReferenceAndPerPixelTwin() {
         var rng = SeededGenerator(seed: 11)
         // (h, w, c, k, stride): 3×3 at both strides with c % 8 == 0 and ≠ 0, odd and tiny sizes,
-        // widths 1…9 around the 4-column block, and the generic path for k = 5, 7.
+        // widths 1…17 around the 4-column block and the 8-column dW switch, and the generic path
+        // for k = 5, 7.
         let cases: [(Int, Int, Int, Int, Int)] = [
             (8, 8, 16, 3, 1), (8, 8, 16, 3, 2), (7, 9, 24, 3, 1), (7, 9, 24, 3, 2), (5, 6, 13, 3, 1),
             (6, 5, 13, 3, 2), (1, 1, 8, 3, 1), (1, 1, 8, 3, 2), (2, 3, 9, 3, 2), (4, 1, 16, 3, 1),
             (3, 7, 5, 3, 1), (9, 4, 32, 5, 1), (9, 10, 11, 5, 2), (8, 7, 16, 7, 1), (9, 9, 19, 7, 2),
-            (3, 2, 8, 5, 2), (16, 16, 40, 3, 2),
+            (3, 2, 8, 5, 2), (16, 16, 40, 3, 2), (6, 11, 12, 5, 1), (5, 17, 9, 7, 2),
         ]
         for (h, w, c, k, st) in cases {
             let s = ConvShape(n: 1, h: h, w: w, cin: c, cout: c, k: k, stride: st, depthwise: true)
