@@ -4,9 +4,10 @@ import TinyForgeSpec
 /// batch norm → optional activation, as one layer so the BN/activation passes run fused on
 /// cache-resident chunks of the conv output (see `BNAct`).
 ///
-/// Threading: the batch is split statically across the pool's threads (whole images per
-/// thread, so col2im scatters never race); weight gradients go to per-thread buffers that are
-/// summed in thread order at the end, so results are deterministic for a given thread count.
+/// Threading: the batch is split into the pool's fixed shares (whole images per share, so
+/// col2im scatters never race), claimed by whichever thread is running; BN sums and weight
+/// gradients go to per-share buffers summed in share order at the end, so results are
+/// deterministic for a given thread count however the OS schedules the threads.
 public final class ConvBNAct: Layer {
     public let cin, cout, kernel, stride: Int
     public let depthwise: Bool
@@ -88,7 +89,7 @@ public final class ConvBNAct: Layer {
         let z = Tensor.reuse(self.z, shape: oshape), y = Tensor.reuse(self.y, shape: oshape)
         self.z = z; self.y = y; input = x
         usedBatchStats = batchNorm && training
-        let T = pool.threadCount, c = cout, plane = s.oh * s.ow
+        let T = pool.shareCount, c = cout, plane = s.oh * s.ow
         if !usedBatchStats { setAffineFromRunningStats() }
         var sums = [Double](repeating: 0, count: T * 2 * c)
         let fuseApply = !usedBatchStats
@@ -107,9 +108,10 @@ public final class ConvBNAct: Layer {
                     }
                 }
                 if depthwise {
+                    let scratch = ws.floats(.columns, Depthwise.scratchSize(s))
                     for img in images {
                         let zp = z.data + img * plane * c
-                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s)
+                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s, scratch: scratch)
                         finish(zp, plane)
                     }
                     return
@@ -133,7 +135,7 @@ public final class ConvBNAct: Layer {
             }
         } } }
         if usedBatchStats {
-            setAffineFromBatchStats(sums, threads: T, count: s.n * plane)
+            setAffineFromBatchStats(sums, shares: T, count: s.n * plane)
             scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
                 let scp = sc.baseAddress!, shp = sh.baseAddress!
                 pool.parallelFor(s.n) { images, _ in
@@ -160,7 +162,7 @@ public final class ConvBNAct: Layer {
 
     /// Batch statistics (biased variance for normalising, unbiased for the running estimate,
     /// momentum 0.1, exactly like `torch.nn.BatchNorm2d` in training mode).
-    func setAffineFromBatchStats(_ sums: [Double], threads: Int, count: Int) {
+    func setAffineFromBatchStats(_ sums: [Double], shares threads: Int, count: Int) {
         let c = cout, m = Double(count)
         for ch in 0..<c {
             var s = 0.0, q = 0.0
@@ -181,7 +183,7 @@ public final class ConvBNAct: Layer {
         guard let x = input, let z = z else { preconditionFailure("ConvBNAct.backward called before forward") }
         precondition(dy.shape == z.shape, "ConvBNAct.backward: dy \(dy.shape) must match output \(z.shape)")
         let s = ConvShape(n: x.n, h: x.h, w: x.w, cin: cin, cout: cout, k: kernel, stride: stride, depthwise: depthwise)
-        let T = pool.threadCount, c = cout, plane = s.oh * s.ow, act = activation
+        let T = pool.shareCount, c = cout, plane = s.oh * s.ow, act = activation
         let wantDx = computeInputGradient
         let dx = wantDx ? Tensor.reuse(self.dx, shape: x.shape) : Tensor.reuse(self.dx, shape: [1])
         self.dx = dx
@@ -226,12 +228,13 @@ public final class ConvBNAct: Layer {
                 dW.zero()
                 if depthwise {
                     let dz = ws.floats(.chunk, plane * c)
+                    let scratch = ws.floats(.columns, Depthwise.scratchSize(s))
                     for img in images {
                         let off = img * plane * c, xoff = img * s.h * s.w * cin
                         BNAct.gradInput(dy.data + off, z.data + off, dz, rows: plane, c: c, scale: scp, shift: shp,
                                         k1: k1p, k2: k2p, act: act)
-                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s)
-                        if wantDx { Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s) }
+                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s, scratch: scratch)
+                        if wantDx { Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s, scratch: scratch) }
                     }
                     return
                 }
@@ -266,7 +269,8 @@ public final class ConvBNAct: Layer {
                 }
             }
         } } } }
-        for t in 0..<T { addInPlace(weightGrad.data, tg[t].data, weight.count) }
+        // Shares that got no images never zeroed their buffer: skip them.
+        for t in 0..<T where !pool.shareRange(t, of: s.n).isEmpty { addInPlace(weightGrad.data, tg[t].data, weight.count) }
         return dx
     }
 }

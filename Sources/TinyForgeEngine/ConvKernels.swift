@@ -77,9 +77,13 @@ func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
     while i < n { dst[i] += src[i]; i += 1 }
 }
 
-// MARK: - Depthwise (one image at a time; SIMD over channels)
+// MARK: - Depthwise, per-pixel form (the previous fast kernels)
 
-public enum Depthwise {
+/// The first SIMD depthwise kernels: one output pixel at a time, all k² weight vectors reloaded
+/// per pixel. `Depthwise` (DepthwiseKernels.swift) replaces them except where they measured
+/// faster (dX at stride 2, dW on maps narrower than 8 columns); they are also a second twin in
+/// the tests and the baseline of the depthwise micro-benchmark (`tinyforge-engine-bench --dw`).
+public enum DepthwiseSimple {
     /// z(oh,ow,C) = depthwise(x(h,w,C), w(k,k,C)) for one image.
     public static func forward(_ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
                                _ s: ConvShape) {

@@ -90,4 +90,37 @@ final class LayerBehaviourTests: XCTestCase {
             XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: 17)), Array(repeating: 1, count: 17))
         }
     }
+
+    /// Shares are claimed dynamically: many back-to-back regions (workers often join late or
+    /// not at all), each share run exactly once with the range `shareRange` promises, and
+    /// `run` still reaches every thread exactly once.
+    func testThreadPoolSharesAndRunUnderRepeatedRegions() {
+        for threads in [2, 3] {
+            let pool = ThreadPool(threads: threads)
+            XCTAssertEqual(pool.workspaces.count, pool.shareCount)
+            let S = pool.shareCount
+            let seen = UnsafeMutablePointer<Int>.allocate(capacity: S * 2); defer { seen.deallocate() }
+            for round in 0..<300 {
+                let count = [1, 2, 5, 17, 64][round % 5]
+                seen.initialize(repeating: 0, count: S * 2)
+                pool.parallelFor(count) { r, share in
+                    XCTAssertEqual(r, pool.shareRange(share, of: count))
+                    seen[share] += 1; seen[S + share] = r.count
+                }
+                var covered = 0
+                for sh in 0..<S {
+                    let expect = pool.shareRange(sh, of: count).isEmpty ? 0 : 1
+                    XCTAssertEqual(seen[sh], expect, "share \(sh) of \(count), round \(round)")
+                    covered += seen[S + sh]
+                }
+                XCTAssertEqual(covered, count)
+                if round % 7 == 0 {
+                    let ran = UnsafeMutablePointer<Int>.allocate(capacity: threads); defer { ran.deallocate() }
+                    ran.initialize(repeating: 0, count: threads)
+                    pool.run { t in ran[t] += 1 }
+                    XCTAssertEqual(Array(UnsafeBufferPointer(start: ran, count: threads)), Array(repeating: 1, count: threads))
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 // Training-throughput benchmark of the TinyForge engine on two MobileNetV2-style CIFAR nets.
-// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both]
+// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--dw]
 // torch_reference.py builds the same nets in PyTorch and prints the same lines.
 // FLOP convention: 2·MACs per image for forward, ×3 for forward+backward (dX and dW GEMMs).
 import Foundation
@@ -119,7 +119,7 @@ final class SGD {
     }
 }
 
-var threads = 2, batch = 64, iters = 10, which = "both"
+var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -127,9 +127,61 @@ while let a = args.next() {
     case "--batch": batch = Int(args.next()!)!
     case "--iters": iters = Int(args.next()!)!
     case "--net": which = args.next()!
+    case "--dw": dwMicro = true
     default: print("unknown argument \(a)"); exit(2)
     }
 }
+
+/// `--dw`: the depthwise layers of net A (batch images, one thread), per-pixel kernels
+/// (`DepthwiseSimple`) against the register-blocked ones (`Depthwise`), interleaved so that
+/// load changes on a shared machine hit both alike; each figure is the thread's CPU time, the
+/// fastest of `iters` repetitions (the least disturbed one). Prints ms per batch for fwd, dW, dX.
+func depthwiseMicro() {
+    let shapes = [(32, 16, 1), (32, 96, 2), (16, 144, 1), (16, 144, 2), (8, 192, 1), (8, 192, 2), (4, 384, 1), (4, 576, 1)]
+    var rng = SeededGenerator(seed: 9)
+    var totals = [[Double]](repeating: [0, 0, 0], count: 2)
+    for (h, c, st) in shapes {
+        let s = ConvShape(n: 1, h: h, w: h, cin: c, cout: c, k: 3, stride: st, depthwise: true)
+        let x = Tensor(shape: [batch, h, h, c]), wt = Tensor(shape: [9 * c]), dz = Tensor(shape: [batch, s.oh, s.ow, c])
+        for i in 0..<x.count { x[i] = rng.nextGaussian() }
+        for i in 0..<wt.count { wt[i] = rng.nextGaussian() }
+        for i in 0..<dz.count { dz[i] = rng.nextGaussian() }
+        let z = Tensor(shape: dz.shape), dx = Tensor(shape: x.shape), dw = Tensor(shape: [9 * c])
+        let scratch = Tensor(shape: [Depthwise.scratchSize(s)])
+        let xi = h * h * c, zi = s.oh * s.ow * c
+        var t = [[Double]](repeating: [.infinity, .infinity, .infinity], count: 2)
+        // CPU time of this thread: on a shared machine wall time mostly measures other processes.
+        func cpuNow() -> Double {
+            var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) * 1e-6
+        }
+        func time(_ body: () -> Void) -> Double {
+            let t0 = cpuNow(); body(); return cpuNow() - t0
+        }
+        for _ in 0..<iters {
+            for v in 0..<2 {
+                t[v][0] = min(t[v][0], time { for n in 0..<batch {
+                    if v == 0 { DepthwiseSimple.forward(x.data + n * xi, wt.data, z.data + n * zi, s) }
+                    else { Depthwise.forward(x.data + n * xi, wt.data, z.data + n * zi, s, scratch: scratch.data) } } })
+                t[v][1] = min(t[v][1], time { for n in 0..<batch {
+                    if v == 0 { DepthwiseSimple.backwardWeights(x.data + n * xi, dz.data + n * zi, dw.data, s) }
+                    else { Depthwise.backwardWeights(x.data + n * xi, dz.data + n * zi, dw.data, s, scratch: scratch.data) } } })
+                t[v][2] = min(t[v][2], time { for n in 0..<batch {
+                    if v == 0 { DepthwiseSimple.backwardInput(dz.data + n * zi, wt.data, dx.data + n * xi, s) }
+                    else { Depthwise.backwardInput(dz.data + n * zi, wt.data, dx.data + n * xi, s, scratch: scratch.data) } } })
+            }
+        }
+        for v in 0..<2 { for j in 0..<3 { totals[v][j] += t[v][j] } }
+        print(String(format: "dw3x3 %2dx%-2d c%-3d s%d  fwd %6.2f → %6.2f  dW %6.2f → %6.2f  dX %6.2f → %6.2f ms/batch",
+                     h, h, c, st, t[0][0] , t[1][0], t[0][1],
+                     t[1][1], t[0][2], t[1][2]))
+    }
+    let old = totals[0].reduce(0, +), new = totals[1].reduce(0, +)
+    print(String(format: "depthwise total (per-pixel → blocked): fwd %.1f → %.1f, dW %.1f → %.1f, dX %.1f → %.1f ms/batch; %.2f× overall",
+                 totals[0][0], totals[1][0], totals[0][1], totals[1][1], totals[0][2], totals[1][2], old / new))
+}
+
+if dwMicro { depthwiseMicro(); exit(0) }
 
 let pool = ThreadPool(threads: threads)
 var dataRng = SeededGenerator(seed: 5)
@@ -143,14 +195,18 @@ for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
     let params = net.layers.reduce(0) { $0 + $1.parameterCount }
     for _ in 0..<2 { _ = try net.step(x, labels, sgd: sgd) }
     net.times = [:]
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    func processCPU() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPU()
     var loss: Float = 0
     for _ in 0..<iters { loss = try net.step(x, labels, sgd: sgd) }
-    let sec = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    let sec = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, cpu = processCPU() - c0
     let ips = Double(iters * batch) / sec
     let gflops = ips * Double(net.macs) * 6 / 1e9
-    print(String(format: "tinyforge net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f)",
-                 cfg.name, Double(net.macs) / 1e6, params, batch, threads, ips, gflops, loss))
+    // Images per CPU-second of the whole process: what one core achieves when the OS gives it
+    // to us (robust on a shared machine; at 2 threads it also charges spinning and imbalance).
+    let ipc = Double(iters * batch) / cpu
+    print(String(format: "tinyforge net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); per CPU-second: %.1f images, %.1f GFLOP",
+                 cfg.name, Double(net.macs) / 1e6, params, batch, threads, ips, gflops, loss, ipc, ipc * Double(net.macs) * 6 / 1e9))
     let total = net.times.values.reduce(0, +)
     for (k, v) in net.times.sorted(by: { $0.value > $1.value }) {
         print(String(format: "  %-14@ %5.1f%%  %.2f ms/batch", k as NSString, 100 * v / total, 1000 * v / Double(iters)))
