@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TinyForgeSpec
 
 /// Which proposer the demo uses, and the local LLM server it may have started.
@@ -39,13 +42,15 @@ struct DemoLLM {
         if startedServer { _ = Self.run(["bash", "scripts/llm-server.sh", "stop"]) }
     }
 
+    /// Runs a shell command and waits for it. Not Foundation's `Process`: on Linux its
+    /// waitUntilExit() also waits for descendants holding an inherited descriptor, and the LLM
+    /// server the script starts in the background lives on; `system` waits for the shell only.
     static func run(_ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        do { try p.run() } catch { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+        let command = args.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        fflush(stdout)
+        let status = system(command)
+        guard status != -1 else { return -1 }
+        return (status >> 8) & 0xFF
     }
 
     /// The same topology at `factor`× the channels: the demo's distillation teacher.
