@@ -8,13 +8,19 @@ import TinyForgeSpec
 /// decoded or not — so the validator records each acceptance or rejection with its reason.
 /// Every HTTP exchange is attached for the run store (API keys never appear in them).
 public struct LLMSearchProposer: Proposer {
-    public let name = "llm"
+    public var name: String { fallback == nil ? "llm" : "llm+\(fallback!.name)" }
     public var proposer: LLMProposer
     public var model: String
+    /// Optional second proposer whose proposals are appended after the LLM's. The controller
+    /// evaluates accepted proposals in order, so they are used only when the LLM's own
+    /// candidates are rejected (a small model repeating itself or ignoring the budget); each
+    /// keeps its own proposer name in the store, so the report shows who proposed what.
+    public var fallback: Proposer?
 
-    public init(proposer: LLMProposer, model: String) {
+    public init(proposer: LLMProposer, model: String, fallback: Proposer? = nil) {
         self.proposer = proposer
         self.model = model
+        self.fallback = fallback
     }
 
     public func propose(count: Int, context: inout ProposalContext) async throws -> [Proposal] {
@@ -37,7 +43,7 @@ public struct LLMSearchProposer: Proposer {
                 // records the decoder's reason (space violations come back the same way).
                 content = .text((c.expanded ?? c.raw).canonicalText())
             }
-            var p = Proposal(content, proposer: name, rationale: c.rationale, exchanges: out.isEmpty ? exchanges : [])
+            var p = Proposal(content, proposer: "llm", rationale: c.rationale, exchanges: out.isEmpty ? exchanges : [])
             if out.isEmpty { exchanges = [] }
             if let r = c.rejection, c.spec == nil { p.change = "llm candidate rejected before validation: \(r)" }
             out.append(p)
@@ -46,8 +52,11 @@ public struct LLMSearchProposer: Proposer {
             // No usable answer: record the exchange and the failure as a rejected text proposal so
             // the reason reaches the store and the next prompt.
             let why = answer.failure ?? answer.parseErrors.map(\.message).joined(separator: "; ")
-            out.append(Proposal(.text("{\"llm_failure\": \(JSONValue.string(why).canonicalText())}"), proposer: name,
+            out.append(Proposal(.text("{\"llm_failure\": \(JSONValue.string(why).canonicalText())}"), proposer: "llm",
                                 rationale: nil, change: "llm answer unusable: \(why)", exchanges: exchanges))
+        }
+        if let f = fallback {
+            out += try await f.propose(count: count, context: &context)
         }
         return out
     }

@@ -16,8 +16,8 @@ struct DemoLLM {
         if let r = requested, r != "llm" { return DemoLLM(proposer: r, startedServer: false) }
         let env = ProcessInfo.processInfo.environment
         if let url = env["TINYFORGE_LLM_URL"], !url.isEmpty {
-            print("LLM proposer: \(url) (TINYFORGE_LLM_URL)")
-            return DemoLLM(proposer: "llm", startedServer: false)
+            print("LLM proposer: \(url) (TINYFORGE_LLM_URL); random proposals fill in when all of the LLM's are rejected")
+            return DemoLLM(proposer: "llm+random", startedServer: false)
         }
         let script = "scripts/llm-server.sh"
         guard FileManager.default.fileExists(atPath: script) else {
@@ -34,8 +34,8 @@ struct DemoLLM {
         }
         let port = (try? String(contentsOfFile: ".venv-llm/run/server.port", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "8085"
         setenv("TINYFORGE_LLM_URL", "http://127.0.0.1:\(port)", 1)
-        print("LLM proposer: http://127.0.0.1:\(port)")
-        return DemoLLM(proposer: "llm", startedServer: true)
+        print("LLM proposer: http://127.0.0.1:\(port); random proposals fill in when all of the LLM's are rejected")
+        return DemoLLM(proposer: "llm+random", startedServer: true)
     }
 
     func stop() {

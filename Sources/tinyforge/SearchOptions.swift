@@ -103,9 +103,10 @@ struct SearchRunOptions: ParsableArguments {
 
 /// The classic proposers; the LLM proposer is added here when TinyForgeLLM is merged.
 func makeProposer(_ config: SearchConfig) throws -> Proposer {
-    if config.proposer == "llm" { return try makeLLMProposer() }
+    if config.proposer == "llm" { return try makeLLMProposer(fallback: nil) }
+    if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer()) }
     guard let p = config.makeClassicProposer() else {
-        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2, llm")
+        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2, llm, llm+random")
     }
     return p
 }
@@ -115,13 +116,15 @@ func makeProposer(_ config: SearchConfig) throws -> Proposer {
 /// `scripts/llm-server.sh start`, an Ollama or vLLM endpoint), TINYFORGE_LLM_PROVIDER
 /// (openai | ollama), TINYFORGE_LLM_MODEL, TINYFORGE_LLM_STRUCTURED; the API key only from
 /// TINYFORGE_LLM_API_KEY or OPENAI_API_KEY.
-func makeLLMProposer() throws -> Proposer {
+/// `llm+random` appends budget-aware random proposals after the LLM's, used only when the
+/// LLM's own candidates are rejected (see `LLMSearchProposer.fallback`).
+func makeLLMProposer(fallback: Proposer?) throws -> Proposer {
     let env = ProcessInfo.processInfo.environment
     guard let config = try LLMConfig.fromEnvironment(env) else {
         throw SearchError("--proposer llm", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
     }
     try config.validate()
-    return LLMSearchProposer(proposer: LLMProposer(client: makeLLMClient(config)), model: config.model)
+    return LLMSearchProposer(proposer: LLMProposer(client: makeLLMClient(config)), model: config.model, fallback: fallback)
 }
 
 /// Runs async work from a synchronous command (the root command is not async).
