@@ -60,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
             allNotes.append("Scores come from the synthetic evaluator (a formula of architecture features for demos and tests), not from training: they are not accuracies.")
         }
         let limits = ExplainLimits(target: try config.resolvedTarget(), budget: config.budget)
-        let report = ExplainReport.build(title: "TinyForge search \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
+        let report = ExplainReport.build(title: "TinyForge run \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
                                          candidates: candidates, limits: limits, hypervolume: series, chosenHash: chosen,
                                          images: images, notes: allNotes)
         try store.saveExplanations(zip(candidates, report.explanations).map { ($0.hash, $1.jsonValue) })
