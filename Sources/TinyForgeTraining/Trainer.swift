@@ -178,18 +178,11 @@ public enum Trainer {
 
     /// Accuracy and mean cross-entropy (no smoothing) of `net` in eval mode.
     public static func evaluate(_ net: Network, on data: Dataset, normalization: Normalization, batchSize: Int = 100) throws -> EvaluationMetrics {
-        let spec = net.plan.spec
-        let pre = try preprocessor(for: spec, data: data, normalization: normalization, augment: .none)
-        var it = try BatchIterator(dataset: data, preprocessor: pre, batchSize: batchSize, seed: 0, shuffle: false)
         var correct = 0, total = 0
         var lossSum = 0.0
-        var input: Tensor?
-        while let b = it.next() {
-            let n = b.count
-            let x = Tensor.reuse(input, shape: [n, spec.input.height, spec.input.width, spec.input.channels]); input = x
-            b.images.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: x.count) }
-            let labels = (0..<n).map { Int(b.labels[$0]) }
-            let logits = net.forward(x, training: false)
+        try forEachEvalBatch(net, data, normalization, batchSize) { logits, batch in
+            let n = batch.count
+            let labels = (0..<n).map { Int(batch.labels[$0]) }
             let (loss, _) = try SoftmaxCrossEntropy.compute(logits: logits, labels: labels, smoothing: 0)
             lossSum += Double(loss) * Double(n)
             correct += countCorrect(logits, labels, n)
@@ -200,19 +193,27 @@ public enum Trainer {
 
     /// Logits of every image of `data` in order (eval mode): a trained network as a teacher.
     public static func logits(_ net: Network, on data: Dataset, normalization: Normalization, batchSize: Int = 100) throws -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(data.count * net.plan.spec.numClasses)
+        try forEachEvalBatch(net, data, normalization, batchSize) { logits, batch in
+            out.append(contentsOf: UnsafeBufferPointer(start: logits.data, count: batch.count * logits.c))
+        }
+        return out
+    }
+
+    /// Runs `net` in eval mode over `data` in order (no augmentation), calling `body` with each
+    /// batch's logits (a buffer the network owns, valid during the call) and the batch.
+    static func forEachEvalBatch(_ net: Network, _ data: Dataset, _ normalization: Normalization, _ batchSize: Int,
+                                 _ body: (Tensor, Batch) throws -> Void) throws {
         let spec = net.plan.spec
         let pre = try preprocessor(for: spec, data: data, normalization: normalization, augment: .none)
         var it = try BatchIterator(dataset: data, preprocessor: pre, batchSize: batchSize, seed: 0, shuffle: false)
-        var out: [Float] = []
-        out.reserveCapacity(data.count * spec.numClasses)
         var input: Tensor?
         while let b = it.next() {
             let x = Tensor.reuse(input, shape: [b.count, spec.input.height, spec.input.width, spec.input.channels]); input = x
             b.images.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: x.count) }
-            let l = net.forward(x, training: false)
-            out.append(contentsOf: UnsafeBufferPointer(start: l.data, count: b.count * spec.numClasses))
+            try body(net.forward(x, training: false), b)
         }
-        return out
     }
 
     static func countCorrect(_ logits: Tensor, _ labels: [Int], _ n: Int) -> Int {
