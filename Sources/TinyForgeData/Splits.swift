@@ -79,9 +79,10 @@ public enum Splitter {
         case .stratified:
             var byClass = [[Int]](repeating: [], count: classCount)
             for (i, l) in labels.enumerated() { byClass[Int(l)].append(i) }
-            for var members in byClass {
+            let quota = stratifiedQuotas(classSizes: byClass.map(\.count), fraction: fraction)
+            for (c, var members) in byClass.enumerated() {
                 shuffle(&members, &rng)
-                chosen += members.prefix(Int((fraction * Double(members.count)).rounded()))
+                chosen += members.prefix(quota[c])
             }
         }
         chosen.sort()
@@ -89,6 +90,24 @@ public enum Splitter {
         for i in chosen { isChosen[i] = true }
         let rest = (0..<labels.count).filter { !isChosen[$0] }
         return (chosen, rest)
+    }
+
+    /// Per-class counts for a stratified split: ⌊fraction·n_c⌋ each, then the remaining
+    /// round(fraction·N) − Σ⌊…⌋ samples go one each to the classes with the largest fractional
+    /// parts (ties: lower class index). Rounding each class on its own would lose the whole
+    /// split when classes are small (100 classes × 3 images at 10 % → 0 per class), and
+    /// overshoot or undershoot the requested size in general.
+    public static func stratifiedQuotas(classSizes: [Int], fraction: Double) -> [Int] {
+        let total = classSizes.reduce(0, +)
+        var quota = classSizes.map { Int((fraction * Double($0)).rounded(.down)) }
+        var left = Int((fraction * Double(total)).rounded()) - quota.reduce(0, +)
+        let order = classSizes.indices.sorted { a, b in
+            let ra = fraction * Double(classSizes[a]) - Double(quota[a])
+            let rb = fraction * Double(classSizes[b]) - Double(quota[b])
+            return ra != rb ? ra > rb : a < b
+        }
+        for c in order where left > 0 && quota[c] < classSizes[c] { quota[c] += 1; left -= 1 }
+        return quota
     }
 
     /// Carves a validation set of `valFraction` (in [0, 1)) out of `train`.

@@ -172,6 +172,11 @@ struct EvaluateCandidateCommand: ParsableCommand {
             let config = try recipe.config()
             let splits = try data.load()
             if s.numClasses != splits.classCount { s.numClasses = splits.classCount }
+            guard splits.val.count > 0 else {
+                // A search ranks candidates by validation accuracy: without a validation split
+                // there is nothing to rank, so say why instead of reporting "ok" with no score.
+                throw ValidationError("the validation split of \(data.dataset) is empty (\(splits.train.count) training images); raise --val-fraction or use more data")
+            }
             let norm = Normalization.compute(from: splits.train)
             let net = try Network(spec: s, seed: config.seed, threads: config.threads)
             let r = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config)

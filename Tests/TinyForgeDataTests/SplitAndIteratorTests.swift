@@ -29,6 +29,19 @@ final class SplitTests: XCTestCase {
         XCTAssertEqual(s.chosen.count, 100)
     }
 
+    func testStratifiedQuotasKeepTheRequestedSizeWithSmallClasses() throws {
+        // 100 classes × 3 images at 10 %: rounding per class gave an empty validation split.
+        XCTAssertEqual(Splitter.stratifiedQuotas(classSizes: Array(repeating: 3, count: 100), fraction: 0.1).reduce(0, +), 30)
+        XCTAssertEqual(Splitter.stratifiedQuotas(classSizes: [5, 5, 5], fraction: 0.1), [1, 1, 0])
+        XCTAssertEqual(Splitter.stratifiedQuotas(classSizes: [10, 7, 1], fraction: 0.5), [5, 4, 0])
+        XCTAssertEqual(Splitter.stratifiedQuotas(classSizes: [600, 600], fraction: 0.1), [60, 60])
+        let ds = try data(300, classes: 100)
+        let s = try Splitter.split(train: ds, test: nil, valFraction: 0.1, seed: 3)
+        XCTAssertEqual(s.val.count, 30)
+        XCTAssertEqual(s.train.count, 270)
+        XCTAssertTrue(s.val.labelHistogram().allSatisfy { $0 <= 1 })
+    }
+
     func testTestSetIsSealed() throws {
         let ds = try data(20)
         let withTest = try Splitter.split(train: ds, test: ds, valFraction: 0.2, seed: 1)
