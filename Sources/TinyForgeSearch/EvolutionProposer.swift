@@ -2,7 +2,8 @@ import TinyForgeSpec
 
 /// Regularized (aging) evolution (Real et al., 2019): the population is the `populationSize`
 /// most recently proposed evaluated candidates, so the oldest age out however good they are.
-/// Each child: sample `tournamentSize` members, take the best, vary it.
+/// Each child: sample `tournamentSize` members, take the best, vary it. A batching operator
+/// (`LLMVariation`, `evolution+llm`) gets all the round's winners in one `vary` call.
 ///
 /// The population is derived from the archive (proposal order), not kept in the proposer, so a
 /// resumed run continues exactly where it stopped. Until `populationSize` candidates have a

@@ -44,10 +44,13 @@ public struct LLMVariation: VariationOperator {
 
     /// Single-request form for other callers: the request's last proposal (its child, or the
     /// last rejected attempt). Rejected attempts before it are not returned: use `vary`.
+    /// A `spec` that is not the evaluated parent itself has no measurements to show the model,
+    /// so it goes to the fallback operator directly.
     public func mutate(_ spec: ArchitectureSpec, parents: [EvaluatedCandidate], proposer: String,
                        context: inout ProposalContext) async throws -> Proposal? {
-        guard var p = parents.first else { return nil }
-        p.spec = spec
+        guard let p = parents.first, p.hash == spec.canonicalHash else {
+            return try await fallback.mutate(spec, parents: parents, proposer: proposer, context: &context)
+        }
         return try await vary([.mutation(p)], proposer: proposer, context: &context).first?.proposals.last
     }
 

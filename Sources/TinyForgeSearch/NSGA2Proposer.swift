@@ -6,6 +6,10 @@ import TinyForgeSpec
 /// (rank, crowding), crossover with probability `crossoverRate`, then mutation with probability
 /// `mutationRate` (always when the crossover child is already taken).
 ///
+/// With a batching operator (`LLMVariation`, `nsga2+llm`) all children of a round are asked
+/// for at once: each a crossover of two tournament winners (probability `crossoverRate`) or a
+/// mutation of the first, written in one step by the operator.
+///
 /// Stateless like `EvolutionProposer`: everything comes from the archive, so resume is exact.
 public struct NSGA2Proposer: Proposer {
     /// `nsga2`, or `nsga2+<operator>` with a non-classic variation (`nsga2+llm`).
