@@ -31,12 +31,13 @@ public struct LLMVariation: VariationOperator {
     public var maxRequestsPerIteration: Int
     /// Classic draws per request before giving up (each rejected draw is recorded too).
     public var fallbackAttempts: Int
-    /// Latest rejections shown in the prompt.
+    /// Latest rejections shown in the prompt (each is a full architecture, ~150 tokens: the
+    /// prompt's evaluation time on a CPU grows with it).
     public var rejectionsShown: Int
 
     public init(llm: LLMProposer, model: String, prompt: VariationPrompt = VariationPrompt(),
                 fallback: VariationOperator = ClassicVariation(), maxRequestsPerIteration: Int = 1,
-                fallbackAttempts: Int = 10, rejectionsShown: Int = 8) {
+                fallbackAttempts: Int = 10, rejectionsShown: Int = 4) {
         self.llm = llm; self.model = model; self.prompt = prompt; self.fallback = fallback
         self.maxRequestsPerIteration = maxRequestsPerIteration; self.fallbackAttempts = max(1, fallbackAttempts)
         self.rejectionsShown = rejectionsShown
