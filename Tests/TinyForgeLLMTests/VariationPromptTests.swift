@@ -77,6 +77,33 @@ final class VariationPromptTests: XCTestCase {
         XCTAssertTrue(VariationPrompt(maxPromptTokens: 50).build(ctx).overBudget)
     }
 
+    /// Real SmolLM2-135M variation replies (recorded from `tinyforge search --proposer
+    /// evolution+llm` / `nsga2+llm` runs, see Fixtures/README.md) replayed through the loopback
+    /// server: they follow the schema the grammar enforced and decode into mcu28.
+    func testRecordedVariationRepliesReplay() async throws {
+        for (name, k) in [("smollm2_variation_mcu28_k2", 2), ("smollm2_variation_mcu28_k3", 3)] {
+            let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json")
+                                    ?? Bundle.module.url(forResource: name, withExtension: "json"), "missing fixture \(name).json")
+            let server = try LoopbackHTTPServer([.respond(status: 200, headers: ["Content-Type": "application/json"],
+                                                          body: try Data(contentsOf: url))])
+            defer { server.stop() }
+            let cfg = LLMConfig(baseURL: server.baseURL, timeoutSeconds: 5, retries: 0, structuredOutput: .jsonObjectSchema)
+            let asks: [VariationAsk] = k == 2 ? [.mutation(0), .mutation(1)] : [.crossover(0, 1), .mutation(0), .crossover(1, 0)]
+            let prompt = VariationPrompt().build(try Self.context(asks: asks))
+            let r = await LLMProposer(client: OpenAICompatibleClient(config: cfg, environment: [:]), parseRetries: 0)
+                .ask(prompt, space: .mcu28, task: Self.task, seed: 1)
+            XCTAssertNil(r.failure, name)
+            XCTAssertEqual(r.candidates.count, k, name)
+            XCTAssertEqual(r.exchanges.first?.promptTokens.map { $0 > 1000 }, true)
+            for c in r.candidates {
+                let s = try XCTUnwrap(c.spec, "\(name): \(c.rejection ?? "")")
+                XCTAssertEqual(SearchSpace.mcu28.violations(of: s), [])
+            }
+            let text = try XCTUnwrap(r.exchanges.first?.responseText)
+            XCTAssertEqual(SchemaCheck.violations(try JSONValue.parse(text), schema: prompt.schema), [], name)
+        }
+    }
+
     /// One variation round through the real client: a good reply decodes into the space; a
     /// silent server becomes a recorded timeout failure, never a crash.
     func testRoundThroughLoopbackServer() async throws {
