@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
         .testTarget(
             name: "TinyForgeSearchTests",
-            dependencies: ["TinyForgeSearch", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware",
+                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
             resources: [.copy("Fixtures")]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # LLM integration suite: installs the local LLM (SmolLM2-135M behind llama.cpp's
-# OpenAI-compatible server on 127.0.0.1), then (1) the live client tests and (2) a real
-# LLM-guided search of a few trials through it, checking the run store afterwards.
+# OpenAI-compatible server on 127.0.0.1), then (1) a real LLM-guided search of a few trials,
+# (2) evolution with the LLM as mutation operator (evolution+llm), checking each run store,
+# and (3) the live client tests.
 # Usage: scripts/llm-e2e.sh [path/to/tinyforge]
 set -u
 cd "$(dirname "$0")/.."
@@ -34,6 +35,44 @@ ev = db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
 print(f"llm exchanges {ex[0]}, candidates {len(rows)}, evaluations {ev}")
 PY
 then ok; else bad "run store check"; fi
+
+# (3) evolution with the LLM as its variation operator: a population of 2 (random samples),
+# then every child written by the model from its parents (one request per iteration) or, when
+# the model's child is unusable, by the classic mutation. The store must hold the exchanges and
+# account for every candidate: LLM children and fallbacks named in `change`, rejections with reasons.
+run2=$(mktemp -d)/run
+if bash scripts/llm-server.sh run -- "$TF" search --proposer evolution+llm --population 2 --tournament 2 --space mcu28 \
+     --dataset "synthetic:classes=10,size=28" --target stm32f746 --sram 64KB --flash 256KB --macs 5M \
+     --evaluator synthetic --trials 5 --batch 2 --seed 3 --run "$run2" > /tmp/tinyforge-llm-evo.log 2>&1; then ok
+else bad "evolution+llm search exited non-zero"; tail -20 /tmp/tinyforge-llm-evo.log; fi
+
+if python3 - "$run2/run.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+status, = db.execute("SELECT status FROM runs").fetchone()
+assert status == "done", f"run status {status}"
+ev = db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+assert ev == 5, f"evaluations {ev}"
+ex = db.execute("SELECT COUNT(*), MIN(latency_ms) FROM exchanges WHERE proposer='evolution+llm'").fetchone()
+assert ex[0] >= 1 and ex[1] is not None and ex[1] > 0, f"exchanges: {ex}"
+iters = db.execute("SELECT next_iteration FROM runs").fetchone()[0]
+rows = db.execute("SELECT status, reason, change, parents_json FROM candidates").fetchall()
+dups = db.execute("SELECT change, reason FROM duplicates").fetchall()
+kinds = {"random": 0, "llm": 0, "fallback": 0}
+llm_done = 0
+for status, reason, change, parents in rows + [("duplicate", r, c, "[x]") for c, r in dups]:
+    assert status in ("done", "failed", "rejected", "duplicate"), status
+    if status in ("rejected", "duplicate"): assert reason, "rejection without reason"
+    change = change or ""
+    if change.startswith("random initial sample"): kinds["random"] += 1
+    elif change.startswith("llm "): kinds["llm"] += 1; llm_done += status == "done"
+    elif change.startswith("classic fallback: "): kinds["fallback"] += 1
+    else: raise AssertionError(f"candidate made by an unnamed operator: {change!r}")
+    if not change.startswith("random"): assert parents != "[]", "child without parents"
+assert kinds["llm"] >= 1, f"no LLM child recorded: {kinds}"
+print(f"evolution+llm: {ev} evaluations, {ex[0]} exchanges in {iters} iterations; proposals {kinds}, LLM children evaluated {llm_done}")
+PY
+then ok; else bad "evolution+llm run store check"; fi
 
 if bash scripts/llm-server.sh run -- swift test --filter LocalLLMIntegrationTests > /tmp/tinyforge-llm-tests.log 2>&1; then ok
 else bad "LocalLLMIntegrationTests"; tail -20 /tmp/tinyforge-llm-tests.log; fi

@@ -42,8 +42,15 @@ public struct LLMProposer: Sendable {
     /// `known` = canonical hashes already evaluated or queued (rejected as duplicates).
     /// `seed` derives the per-request seeds (seed, seed+1, …).
     public func propose(_ ctx: PromptContext, known: Set<String> = [], seed: UInt64) async -> LLMProposal {
-        let prompt = builder.build(ctx)
-        let decoder = CandidateDecoder(space: ctx.space, task: ctx.task)
+        await ask(builder.build(ctx), space: ctx.space, task: ctx.task, known: known, seed: seed)
+    }
+
+    /// One round for any built prompt whose reply is `{"candidates": [...]}` in the compact
+    /// form of `space` (the proposal prompt, `VariationPrompt`): ask, parse, decode, with the
+    /// same parse-error feedback and retries as `propose`.
+    public func ask(_ prompt: BuiltPrompt, space: SearchSpace, task: LLMTask, known: Set<String> = [],
+                    seed: UInt64) async -> LLMProposal {
+        let decoder = CandidateDecoder(space: space, task: task)
         var out = LLMProposal(prompt: prompt, candidates: [], exchanges: [], repairs: [], truncated: false,
                               parseErrors: [], failure: nil, seeds: [])
         var messages = prompt.messages

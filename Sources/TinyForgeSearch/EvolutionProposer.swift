@@ -2,7 +2,8 @@ import TinyForgeSpec
 
 /// Regularized (aging) evolution (Real et al., 2019): the population is the `populationSize`
 /// most recently proposed evaluated candidates, so the oldest age out however good they are.
-/// Each child: sample `tournamentSize` members, take the best, vary it.
+/// Each child: sample `tournamentSize` members, take the best, vary it. A batching operator
+/// (`LLMVariation`, `evolution+llm`) gets all the round's winners in one `vary` call.
 ///
 /// The population is derived from the archive (proposal order), not kept in the proposer, so a
 /// resumed run continues exactly where it stopped. Until `populationSize` candidates have a
@@ -15,7 +16,8 @@ public struct EvolutionProposer: Proposer {
         case accuracy
     }
 
-    public var name: String { "evolution" }
+    /// `evolution`, or `evolution+<operator>` with a non-classic variation (`evolution+llm`).
+    public var name: String { variation.name == "classic" ? "evolution" : "evolution+\(variation.name)" }
     public var populationSize: Int
     public var tournamentSize: Int
     public var selection: Selection
@@ -49,21 +51,22 @@ public struct EvolutionProposer: Proposer {
         var out: [Proposal] = []
         var accepted = 0, attempts = 0
         while accepted < count, attempts < count * maxAttemptsPerProposal {
-            attempts += 1
-            var winner = Int.random(in: 0..<population.count, using: &context.rng)
-            for _ in 1..<tournamentSize {
-                let c = Int.random(in: 0..<population.count, using: &context.rng)
-                if better(c, winner) { winner = c }
+            // A batching operator (LLM) gets every child of the round in one call; the classic
+            // one a request per round (tournament, then mutation: the original order).
+            let n = variation.batchesRequests ? min(count - accepted, count * maxAttemptsPerProposal - attempts) : 1
+            attempts += n
+            var requests: [VariationRequest] = []
+            for _ in 0..<n {
+                var winner = Int.random(in: 0..<population.count, using: &context.rng)
+                for _ in 1..<tournamentSize {
+                    let c = Int.random(in: 0..<population.count, using: &context.rng)
+                    if better(c, winner) { winner = c }
+                }
+                requests.append(.mutation(population[winner]))
             }
-            let parent = population[winner]
-            guard let child = try await variation.mutate(parent.spec, parents: [parent], proposer: name, context: &context)
-            else { continue }
-            out.append(child)
-            if let s = child.spec {
-                if context.check(s).isAccepted { accepted += 1 }
-                context.reserve(s)
-            } else {
-                accepted += 1 // text: only the controller can decode and judge it
+            for o in try await variation.vary(requests, proposer: name, context: &context) {
+                out += o.proposals
+                if o.hasChild { accepted += 1 }
             }
         }
         return out

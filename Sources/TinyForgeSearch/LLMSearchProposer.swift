@@ -29,10 +29,7 @@ public struct LLMSearchProposer: Proposer {
         let known = Set(context.archive.evaluated.map(\.hash))
         let seed = context.rng.next()
         let answer = await proposer.propose(ctx, known: known, seed: seed)
-        var exchanges = answer.exchanges.map { e in
-            ExchangeRecord(model: model, prompt: e.requestBody, response: e.responseText ?? "", latencyMs: e.latencyMs,
-                           promptTokens: e.promptTokens, completionTokens: e.completionTokens, error: e.error)
-        }
+        var exchanges = answer.exchanges.map { ExchangeRecord($0, model: model) }
         var out: [Proposal] = []
         for c in answer.candidates {
             let content: Proposal.Content

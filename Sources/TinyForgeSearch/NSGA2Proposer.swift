@@ -6,9 +6,14 @@ import TinyForgeSpec
 /// (rank, crowding), crossover with probability `crossoverRate`, then mutation with probability
 /// `mutationRate` (always when the crossover child is already taken).
 ///
+/// With a batching operator (`LLMVariation`, `nsga2+llm`) all children of a round are asked
+/// for at once: each a crossover of two tournament winners (probability `crossoverRate`) or a
+/// mutation of the first, written in one step by the operator.
+///
 /// Stateless like `EvolutionProposer`: everything comes from the archive, so resume is exact.
 public struct NSGA2Proposer: Proposer {
-    public var name: String { "nsga2" }
+    /// `nsga2`, or `nsga2+<operator>` with a non-classic variation (`nsga2+llm`).
+    public var name: String { variation.name == "classic" ? "nsga2" : "nsga2+\(variation.name)" }
     public var populationSize: Int
     public var crossoverRate: Double
     public var mutationRate: Double
@@ -36,6 +41,26 @@ public struct NSGA2Proposer: Proposer {
         }
         var out: [Proposal] = []
         var accepted = 0, attempts = 0
+        if variation.batchesRequests {
+            // One call per round for all its children (LLM variation): each child is a crossover
+            // of two tournament winners with probability `crossoverRate`, else a mutation of the
+            // first; the operator writes it in one step (no crossover-then-mutation chain).
+            while accepted < count, attempts < count * maxAttemptsPerProposal {
+                let n = min(count - accepted, count * maxAttemptsPerProposal - attempts)
+                attempts += n
+                var requests: [VariationRequest] = []
+                for _ in 0..<n {
+                    let a = tournament(&context.rng), b = tournament(&context.rng)
+                    let cross = a.hash != b.hash && Double.random(in: 0..<1, using: &context.rng) < crossoverRate
+                    requests.append(cross ? .crossover(a, b) : .mutation(a))
+                }
+                for o in try await variation.vary(requests, proposer: name, context: &context) {
+                    out += o.proposals
+                    if o.hasChild { accepted += 1 }
+                }
+            }
+            return out
+        }
         while accepted < count, attempts < count * maxAttemptsPerProposal {
             attempts += 1
             let a = tournament(&context.rng), b = tournament(&context.rng)

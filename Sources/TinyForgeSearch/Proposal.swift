@@ -78,6 +78,10 @@ public struct ProposalContext {
     /// The same checks the controller applies, for proposers that resample what would be
     /// rejected. Knows every hash seen in the run.
     public var validator: CandidateValidator
+    /// LLM requests made so far in this proposer call (the controller builds a fresh context
+    /// per iteration, so this counts per iteration, resumed runs included). LLM variation
+    /// operators bound their calls with it.
+    public var llmRequests: Int = 0
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, archive: ParetoArchive,
                 recentRejections: [Rejection], iteration: Int, rng: SeededGenerator, validator: CandidateValidator) {

@@ -14,7 +14,8 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     public var flashBytes: Int
     public var macs: Int?
     public var objectives: [Objective]
-    /// `random`, `evolution`, `nsga2` (built here) or any name the caller builds a proposer for (`llm`).
+    /// `random`, `evolution`, `nsga2` (built here) or any name the caller builds a proposer for
+    /// (`llm`, `llm+random`, and `evolution+llm` / `nsga2+llm`: these with an `LLMVariation`).
     public var proposer: String
     public var populationSize: Int = 20
     public var tournamentSize: Int = 5

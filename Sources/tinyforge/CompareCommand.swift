@@ -9,7 +9,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var options: SearchRunOptions
 
-    @Option(help: "Comma-separated proposers.")
+    @Option(help: "Comma-separated proposers: random, evolution, nsga2, llm, llm+random, evolution+llm, nsga2+llm (llm ones need TINYFORGE_LLM_URL).")
     var proposers: String = "random,evolution,nsga2"
 
     @Option(help: "Number of seeds (at least 3 for a spread).")

@@ -16,7 +16,7 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var options: SearchRunOptions
 
-    @Option(help: "Proposer: random, evolution (regularized evolution) or nsga2.")
+    @Option(help: "Proposer: random, evolution (regularized evolution), nsga2, llm, llm+random, evolution+llm or nsga2+llm (the LLM writes the children of evolution / NSGA-II, classic mutation as fallback). The llm ones need TINYFORGE_LLM_URL.")
     var proposer: String = "evolution"
 
     @Option(help: "Seed of proposals and worker training.")

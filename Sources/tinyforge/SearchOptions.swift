@@ -101,12 +101,23 @@ struct SearchRunOptions: ParsableArguments {
     }
 }
 
-/// The classic proposers; the LLM proposer is added here when TinyForgeLLM is merged.
+/// Every proposer name `search --proposer` and `compare --proposers` accept.
+let proposerNames = ["random", "evolution", "nsga2", "llm", "llm+random", "evolution+llm", "nsga2+llm"]
+
+/// The classic proposers, the `llm` proposer, and evolution / NSGA-II with the LLM as their
+/// variation operator (`evolution+llm`, `nsga2+llm`: `LLMVariation`, classic fallback per child).
 func makeProposer(_ config: SearchConfig) throws -> Proposer {
     if config.proposer == "llm" { return try makeLLMProposer(fallback: nil) }
     if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer()) }
+    if config.proposer == "evolution+llm" || config.proposer == "nsga2+llm" {
+        let (llmConfig, client) = try llmClientFromEnvironment(config.proposer)
+        var base = config
+        base.proposer = String(config.proposer.dropLast(4))
+        return base.makeClassicProposer(variation: LLMVariation(llm: LLMProposer(client: client, parseRetries: 0),
+                                                                model: llmConfig.model))!
+    }
     guard let p = config.makeClassicProposer() else {
-        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of random, evolution, nsga2, llm, llm+random")
+        throw SearchError("--proposer", "\"\(config.proposer)\" is not one of \(proposerNames.joined(separator: ", "))")
     }
     return p
 }
@@ -119,12 +130,19 @@ func makeProposer(_ config: SearchConfig) throws -> Proposer {
 /// `llm+random` appends budget-aware random proposals after the LLM's, used only when the
 /// LLM's own candidates are rejected (see `LLMSearchProposer.fallback`).
 func makeLLMProposer(fallback: Proposer?) throws -> Proposer {
+    let (config, client) = try llmClientFromEnvironment(fallback == nil ? "llm" : "llm+random")
+    return LLMSearchProposer(proposer: LLMProposer(client: client), model: config.model, fallback: fallback)
+}
+
+/// The LLM endpoint of the environment (see `makeLLMProposer`), validated; `name` is the
+/// proposer that needs it, for the error message.
+func llmClientFromEnvironment(_ name: String) throws -> (LLMConfig, LLMClient) {
     let env = ProcessInfo.processInfo.environment
     guard let config = try LLMConfig.fromEnvironment(env) else {
-        throw SearchError("--proposer llm", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
+        throw SearchError("--proposer \(name)", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
     }
     try config.validate()
-    return LLMSearchProposer(proposer: LLMProposer(client: makeLLMClient(config)), model: config.model, fallback: fallback)
+    return (config, makeLLMClient(config))
 }
 
 /// Runs async work from a synchronous command (the root command is not async).
