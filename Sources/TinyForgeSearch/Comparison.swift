@@ -86,7 +86,9 @@ public struct Comparison {
 
     public func table() -> String {
         var l: [String] = []
-        l.append("hypervolume (mean ± sd over \(seeds.count) seeds) after n evaluations; evaluator \(evaluator)" +
+        l.append("hypervolume (mean ± sd over \(seeds.count) seeds) after n evaluations"
+                 + (horizon > trials ? " (all rungs of successive halving; \(trials) candidates trained per run)" : "")
+                 + "; evaluator \(evaluator)" +
                  (evaluator == "synthetic" ? " (synthetic scores, not accuracies)" : ""))
         l.append("proposer     " + checkpoints.map { pad("n=\($0)", 18) }.joined() + "epochs")
         for p in proposers {

@@ -5,8 +5,8 @@
 /// training split). Retraining instead of continuing from a checkpoint keeps every evaluation a
 /// pure function of (spec, settings, seed): deterministic, resumable after `kill -9` without
 /// checkpoint files, and the rung-r accuracy means the same thing for every candidate. The
-/// price is the earlier rungs' epochs, a factor ≤ 1 + 1/3 + 1/9 … extra for η = 3 with
-/// geometric epochs.
+/// price is the earlier rungs' epochs once more: with geometric epochs (e_r = e₀·η^r) at most
+/// 1/(η−1) more epochs than continuing from checkpoints (R rungs: R / (1 + (R−1)(1−1/η))).
 public struct HalvingSettings: Codable, Sendable, Equatable {
     /// Training epochs per rung, strictly increasing (rung 0 = the proxy).
     public var epochs: [Int]
