@@ -255,6 +255,10 @@ public final class SearchController {
             barren = 0
             if try await !evaluate(accepted) { return finish(&s, archive, start, status: "interrupted") }
         }
+        if config.halving != nil {
+            try event("successive halving done: \(s.trained) candidates trained in \(s.evaluations) evaluations (per rung "
+                      + s.evaluationsPerRung.map(String.init).joined(separator: "/") + "), \(s.epochsSpent) training epochs")
+        }
         try store.setStatus("done")
         return finish(&s, archive, start, status: "done")
     }

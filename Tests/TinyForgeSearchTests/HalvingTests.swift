@@ -152,6 +152,26 @@ final class HalvingTests: XCTestCase {
         XCTAssertTrue(report.text().contains("rung 1 (4 ep, subset 0.1): 2"), report.text())
     }
 
+    /// A rung-r worker gets that rung's epochs and subset, in its own directory.
+    func testProcessWorkerArgumentsPerRung() throws {
+        var config = testConfig()
+        config.halving = try HalvingSettings.parse(epochs: "1,3,9", eta: 3, subsets: "0.25,0.5,1")
+        config.settings.epochs = 1
+        var rng = SeededGenerator(seed: 2)
+        let spec = try SearchSpace.mcu28.sample(numClasses: 10, using: &rng)
+        let cost = CostSummary(macs: 1, params: 1, peakSRAMBytes: 1, flashBytes: 1, latencyMs: 0)
+        let ev = ProcessEvaluator(command: ["w"], workRoot: URL(fileURLWithPath: "/tmp/c"))
+        func job(_ rung: Int) -> EvaluationJob {
+            EvaluationJob(candidateID: 7, hash: spec.canonicalHash, spec: spec, cost: cost, settings: config.settings(rung: rung), rung: rung)
+        }
+        let a0 = ev.arguments(for: job(0), specPath: "s", metricsPath: "m").joined(separator: " ")
+        let a2 = ev.arguments(for: job(2), specPath: "s", metricsPath: "m").joined(separator: " ")
+        XCTAssertTrue(a0.contains("--epochs 1 --subset 0.25 --seed 1"), a0)
+        XCTAssertTrue(a2.contains("--epochs 9 --subset 1.0 --seed 1"), a2)
+        XCTAssertEqual(ev.workDirectory(for: job(0)).lastPathComponent, "7-\(spec.canonicalHash.prefix(12))")
+        XCTAssertEqual(ev.workDirectory(for: job(2)).lastPathComponent, "7-\(spec.canonicalHash.prefix(12))-rung2")
+    }
+
     func testArchiveRebuildsTheFrontWhenAMemberDrops() throws {
         let os = try ObjectiveSpace(objectives: [.accuracy, .sram], budget: testBudget)
         var archive = ParetoArchive(objectiveSpace: os)
