@@ -31,7 +31,7 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: "Evaluations run at the same time.")
     var workers: Int = 1
 
-    @Option(help: "Training epochs per candidate.")
+    @Option(help: "Training epochs per candidate (with --halving-epochs, its first value is used instead).")
     var epochs: Int = 3
 
     @Option(help: "Fraction of the training split used per candidate, in (0, 1].")
