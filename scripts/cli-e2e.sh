@@ -70,5 +70,27 @@ assert max(l["live_bytes"] for l in r["layers"]) <= r["peak_sram_bytes"]
 PY
 then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: profile --json contract"; fi
 
+# Successive halving (synthetic evaluator, milliseconds): 12 trained, η = 3 → rungs 12/4/1 at
+# least; the rung is marked in pareto.json and candidates.csv; flags are validated.
+HV=(search --space mcu28 --dataset synthetic:classes=10 --target stm32f746 --sram 64KB --flash 256KB --macs 5M
+    --proposer random --trials 12 --batch 4 --evaluator synthetic --seed 1)
+check "search halving" 0 "trained 12 candidates in" "$TF" "${HV[@]}" --halving-epochs 1,3,9 --halving-eta 3 --run "$tmp/halving"
+check "runs show halving" 0 "successive halving η=3" "$TF" runs show "$tmp/halving"
+check "halving not increasing" 2 "--halving-epochs: 3,1 must be strictly increasing" "$TF" "${HV[@]}" --halving-epochs 3,1 --run "$tmp/hv-bad"
+check "halving eta alone" 2 "--halving-eta: only applies with --halving-epochs" "$TF" "${HV[@]}" --halving-eta 2 --run "$tmp/hv-bad2"
+if python3 - "$tmp/halving" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+p = json.load(open(d + "/pareto.json"))
+n = p["evaluations_per_rung"]
+assert p["trained"] == 12 and n[0] == 12 and n[1] >= 4 and n[2] >= 1, n
+assert p["epochs_spent"] == n[0] * 1 + n[1] * 3 + n[2] * 9, p["epochs_spent"]
+assert all("rung" in c for c in p["front"]) and any(c["rung"] == 2 for c in p["front"])
+rows = list(csv.DictReader(open(d + "/candidates.csv")))
+assert len({r["id"] for r in rows}) == len(rows)   # one row per candidate
+assert sum(1 for r in rows if r["rung"] == "2") >= 1
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: halving pareto.json / candidates.csv"; fi
+
 echo "cli-e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -92,11 +92,14 @@ public struct EvaluatedCandidate: Sendable {
     public var proposer: String
     public var parents: [String]
     public var rationale: String?
+    /// The successive-halving rung `result` comes from (0 = the proxy; always 0 without halving).
+    /// The archive keeps each candidate's highest rung with a score.
+    public var rung: Int
 
     public init(id: Int64, hash: String, spec: ArchitectureSpec, cost: CostSummary, result: EvaluationResult,
-                proposer: String, parents: [String] = [], rationale: String? = nil) {
+                proposer: String, parents: [String] = [], rationale: String? = nil, rung: Int = 0) {
         self.id = id; self.hash = hash; self.spec = spec; self.cost = cost; self.result = result
-        self.proposer = proposer; self.parents = parents; self.rationale = rationale
+        self.proposer = proposer; self.parents = parents; self.rationale = rationale; self.rung = rung
     }
 
     public var accuracy: Double? { result.scoredAccuracy }

@@ -3,6 +3,8 @@ import TinyForgeSpec
 
 /// Runs several proposers over several seeds with the same number of evaluations each and
 /// summarises hypervolume against evaluations (mean ± sample standard deviation over seeds).
+/// With successive halving, `trials` counts trained candidates and the x axis counts every
+/// evaluation (all rungs), so the table runs to the longest curve and reports epochs spent.
 /// Every run is a normal run directory (`DIR/<proposer>-seed<S>`), so a comparison can be
 /// resumed and every run inspected with `tinyforge runs show`.
 public struct Comparison {
@@ -13,6 +15,10 @@ public struct Comparison {
         public var hypervolume: [Double]
         public var status: String
         public var wallSeconds: Double
+        /// Training epochs spent (Σ evaluations × their rung's epochs) and evaluations per rung;
+        /// with successive halving the curve has more points than `trials`.
+        public var epochsSpent: Int = 0
+        public var evaluationsPerRung: [Int] = []
     }
 
     public var curves: [Curve]
@@ -40,9 +46,10 @@ public struct Comparison {
                                                   evaluator: stored.makeEvaluator(runDirectory: dir))
                 let summary = try await controller.run()
                 let hv = try store.hypervolumeHistory().map(\.hypervolume)
-                log?("\(p) seed \(seed): \(hv.count) evaluations, HV " + String(format: "%.4f, %.1f s", hv.last ?? 0, summary.wallSeconds)
-                     + " (\(summary.status))")
-                curves.append(Curve(proposer: p, seed: seed, hypervolume: hv, status: summary.status, wallSeconds: summary.wallSeconds))
+                log?("\(p) seed \(seed): \(hv.count) evaluations, \(summary.epochsSpent) epochs, HV "
+                     + String(format: "%.4f, %.1f s", hv.last ?? 0, summary.wallSeconds) + " (\(summary.status))")
+                curves.append(Curve(proposer: p, seed: seed, hypervolume: hv, status: summary.status, wallSeconds: summary.wallSeconds,
+                                    epochsSpent: summary.epochsSpent, evaluationsPerRung: summary.evaluationsPerRung))
             }
         }
         return Comparison(curves: curves, trials: base.trials, proposers: proposers, seeds: seeds, evaluator: base.evaluator)
@@ -65,21 +72,31 @@ public struct Comparison {
         return (m, v.squareRoot())
     }
 
+    /// Evaluations on the x axis: `trials`, or more when halving added higher-rung evaluations.
+    public var horizon: Int { max(trials, curves.map(\.hypervolume.count).max() ?? 0) }
+
     public var checkpoints: [Int] {
-        Array(Set([1, 2, 3, 4].map { max(1, trials * $0 / 4) } + [min(10, trials)])).sorted()
+        Array(Set([1, 2, 3, 4].map { max(1, horizon * $0 / 4) } + [min(10, horizon)])).sorted()
+    }
+
+    /// Mean ± sd of the epochs spent per run of `proposer`.
+    public func epochs(_ proposer: String) -> (mean: Double, sd: Double) {
+        Self.meanSD(curves.filter { $0.proposer == proposer }.map { Double($0.epochsSpent) })
     }
 
     public func table() -> String {
         var l: [String] = []
-        l.append("hypervolume (mean ± sd over \(seeds.count) seeds) after n evaluations; evaluator \(evaluator)" +
+        l.append("hypervolume (mean ± sd over \(seeds.count) seeds) after n evaluations"
+                 + (horizon > trials ? " (all rungs of successive halving; \(trials) candidates trained per run)" : "")
+                 + "; evaluator \(evaluator)" +
                  (evaluator == "synthetic" ? " (synthetic scores, not accuracies)" : ""))
-        l.append("proposer     " + checkpoints.map { pad("n=\($0)", 18) }.joined())
+        l.append("proposer     " + checkpoints.map { pad("n=\($0)", 18) }.joined() + "epochs")
         for p in proposers {
             let cells = checkpoints.map { n -> String in
                 let s = stats(p, at: n)
                 return pad(String(format: "%.4f", s.mean) + " ± " + String(format: "%.4f", s.sd), 18)
             }
-            l.append(pad(p, 13) + cells.joined())
+            l.append(pad(p, 13) + cells.joined() + String(format: "%.0f", epochs(p).mean))
         }
         l.append(RunReport.normalisation)
         return l.joined(separator: "\n")
@@ -89,13 +106,16 @@ public struct Comparison {
         var results: [String: JSONValue] = [:]
         for p in proposers {
             let runs = curves.filter { $0.proposer == p }
-            let stats = (1...max(trials, 1)).map { self.stats(p, at: $0) }
+            let stats = (1...max(horizon, 1)).map { self.stats(p, at: $0) }
             results[p] = [
                 "hv_mean": .array(stats.map { .number($0.mean) }), "hv_sd": .array(stats.map { .number($0.sd) }),
                 "final_mean": .number(stats.last?.mean ?? 0), "final_sd": .number(stats.last?.sd ?? 0),
+                "epochs_mean": .number(epochs(p).mean),
                 "per_seed": .array(runs.map { ["seed": .number(Double($0.seed)), "evaluations": .number(Double($0.hypervolume.count)),
                                                "final_hv": .number($0.hypervolume.last ?? 0), "status": .string($0.status),
                                                "wall_seconds": .number($0.wallSeconds),
+                                               "epochs_spent": .number(Double($0.epochsSpent)),
+                                               "evaluations_per_rung": .array($0.evaluationsPerRung.map { .number(Double($0)) }),
                                                "hv": .array($0.hypervolume.map { .number($0) })] }),
             ]
         }

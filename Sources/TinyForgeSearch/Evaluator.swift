@@ -24,9 +24,13 @@ public struct EvaluationJob: Sendable {
     public var spec: ArchitectureSpec
     public var cost: CostSummary
     public var settings: EvaluationSettings
+    /// Successive-halving rung (0 = the proxy); `settings` already holds this rung's epochs.
+    public var rung: Int
 
-    public init(candidateID: Int64, hash: String, spec: ArchitectureSpec, cost: CostSummary, settings: EvaluationSettings) {
+    public init(candidateID: Int64, hash: String, spec: ArchitectureSpec, cost: CostSummary, settings: EvaluationSettings,
+                rung: Int = 0) {
         self.candidateID = candidateID; self.hash = hash; self.spec = spec; self.cost = cost; self.settings = settings
+        self.rung = rung
     }
 }
 

@@ -26,13 +26,34 @@ public struct ParetoArchive: Sendable {
 
     /// Adds one evaluation; updates front and hypervolume (the front changes only when the new
     /// point is not dominated, so the common case costs one pass over the front).
+    ///
+    /// Successive halving: a higher-rung result of a candidate already here REPLACES its entry
+    /// (each candidate counts once, with its highest scored rung), unless it failed, in which case
+    /// the lower rung's score stands. Replacing a front member rebuilds the front from every
+    /// scored candidate, since a lower new score can uncover points the old one dominated.
     public mutating func add(_ c: EvaluatedCandidate) {
-        let at = evaluated.firstIndex { $0.id > c.id } ?? evaluated.endIndex
-        evaluated.insert(c, at: at)
+        if let i = evaluated.firstIndex(where: { $0.id == c.id }) {
+            guard c.rung >= evaluated[i].rung, c.accuracy != nil || evaluated[i].accuracy == nil else { return }
+            evaluated[i] = c
+            if frontPoints[c.id] != nil { return rebuildFront() }
+        } else {
+            let at = evaluated.firstIndex { $0.id > c.id } ?? evaluated.endIndex
+            evaluated.insert(c, at: at)
+        }
         guard let p = objectiveSpace.point(c) else { return }
         if frontPoints.values.contains(where: { Pareto.dominates($0, p) }) { return }
         for (id, q) in frontPoints where Pareto.dominates(p, q) { frontPoints[id] = nil }
         frontPoints[c.id] = p
+        frontIDs = frontPoints.keys.sorted()
+        hypervolume = Hypervolume.exact(frontIDs.map { frontPoints[$0]! }, reference: objectiveSpace.reference)
+    }
+
+    /// The front as the non-dominated set of all scored candidates (equal to what incremental
+    /// `add`s give, since dominance is transitive).
+    private mutating func rebuildFront() {
+        let pts = evaluated.compactMap { c in objectiveSpace.point(c).map { (c.id, $0) } }
+        frontPoints = [:]
+        for (id, p) in pts where !pts.contains(where: { Pareto.dominates($0.1, p) }) { frontPoints[id] = p }
         frontIDs = frontPoints.keys.sorted()
         hypervolume = Hypervolume.exact(frontIDs.map { frontPoints[$0]! }, reference: objectiveSpace.reference)
     }

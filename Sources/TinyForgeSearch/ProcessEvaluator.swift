@@ -8,7 +8,7 @@ import Glibc
 ///     COMMAND... --spec DIR/spec.json --dataset SRC --epochs E --subset F --seed S --out DIR/metrics.json [EXTRA...]
 ///
 /// where COMMAND is by default `tinyforge evaluate-candidate` and DIR is
-/// `workRoot/<candidate id>-<short hash>/`. The worker writes METRICS.json (see
+/// `workRoot/<candidate id>-<short hash>/` (`…-rung<r>/` for successive-halving rungs r > 0). The worker writes METRICS.json (see
 /// `EvaluationResult.decodeMetrics`). A crash, a non-zero exit, a timeout or a missing / invalid
 /// metrics file gives `.failed` with the reason and the tail of the worker's stderr; nothing
 /// here throws. Concurrency (N workers at a time) is the controller's `workers` setting.
@@ -38,7 +38,9 @@ public struct ProcessEvaluator: Evaluator {
     }
 
     public func workDirectory(for job: EvaluationJob) -> URL {
-        workRoot.appendingPathComponent("\(job.candidateID)-\(job.hash.prefix(12))", isDirectory: true)
+        // Higher rungs get their own directory so each rung's logs are kept.
+        workRoot.appendingPathComponent("\(job.candidateID)-\(job.hash.prefix(12))" + (job.rung > 0 ? "-rung\(job.rung)" : ""),
+                                        isDirectory: true)
     }
 
     public func evaluate(_ job: EvaluationJob) async -> EvaluationResult {

@@ -19,6 +19,25 @@ public struct RunReport {
         history = try store.hypervolumeHistory()
     }
 
+    /// Stored evaluations per rung (one entry without halving).
+    public var evaluationsPerRung: [Int] { HalvingScheduler.counts(state.rungResults, rungs: config.rungs) }
+
+    /// Σ count_r · epochs_r: the training epochs the stored evaluations were configured with.
+    public var epochsSpent: Int {
+        evaluationsPerRung.enumerated().map { $0.element * config.settings(rung: $0.offset).epochs }.reduce(0, +)
+    }
+
+    /// One line on successive halving, nil when it is off.
+    public var halvingLine: String? {
+        guard let h = config.halving else { return nil }
+        let rungs = evaluationsPerRung.enumerated().map { r, n -> String in
+            let s = config.settings(rung: r)
+            return "rung \(r) (\(s.epochs) ep, subset \(s.subset)): \(n)"
+        }
+        return "successive halving η=\(h.eta), retrained from scratch per rung: " + rungs.joined(separator: ", ")
+            + "; trained \(state.trainedCount)/\(config.trials); the front mixes rungs (each candidate at its highest scored rung)"
+    }
+
     /// What to call the score: never "accuracy" for the synthetic proxy.
     public var scoreLabel: String { config.evaluator == "synthetic" ? "synthetic score (not an accuracy)" : "val accuracy" }
 
@@ -30,15 +49,19 @@ public struct RunReport {
         var l: [String] = []
         let short = config.evaluator == "synthetic" ? "synth" : "val_acc"
         l.append("run: proposer \(config.proposer), evaluator \(config.evaluator), seed \(config.seed), status \(state.status)")
-        l.append("evaluations \(state.evaluationCount)/\(config.trials)   done \(counts["done"] ?? 0), failed \(counts["failed"] ?? 0), rejected \(counts["rejected"] ?? 0), duplicates \(counts["duplicate"] ?? 0), pending \(state.pending.count)")
+        l.append("evaluations \(state.evaluationCount)" + (config.halving == nil ? "/\(config.trials)" : " (all rungs)")
+                 + ", epochs \(epochsSpent)   done \(counts["done"] ?? 0), failed \(counts["failed"] ?? 0), rejected \(counts["rejected"] ?? 0), duplicates \(counts["duplicate"] ?? 0), pending \(state.pending.count)")
         l.append("objectives \(config.objectives.map(\.rawValue).joined(separator: ", ")); budget SRAM \(Units.formatBytes(config.sramBytes)), flash \(Units.formatBytes(config.flashBytes))" + (config.macs.map { ", MACs \(Units.formatCount($0))" } ?? ""))
         l.append("hypervolume " + String(format: "%.4f", state.archive.hypervolume) + " (\(Self.normalisation))")
+        if let h = halvingLine { l.append(h) }
         if config.evaluator == "synthetic" { l.append("NOTE: scores come from the synthetic evaluator, a formula of architecture features; they are not accuracies on \(config.task.dataset).") }
         l.append("")
         l.append("Pareto front (\(state.archive.frontIDs.count)), by \(scoreLabel):")
-        l.append("  #      hash          " + pad(short, 6) + "      MACs      SRAM     flash    params  proposer")
+        let halving = config.halving != nil
+        l.append("  #      hash          " + pad(short, 6) + (halving ? "  rung" : "") + "      MACs      SRAM     flash    params  proposer")
         for c in frontSortedByScore() {
             l.append("  " + pad(String(c.id), 6) + " " + String(c.hash.prefix(12)) + "  " + String(format: "%.4f", c.accuracy ?? 0)
+                     + (halving ? "  " + lpad(String(c.rung), 4) : "")
                      + "  " + lpad(Units.formatCount(c.cost.macs), 8) + "  " + lpad(Units.formatBytes(c.cost.peakSRAMBytes), 8)
                      + "  " + lpad(Units.formatBytes(c.cost.flashBytes), 8) + "  " + lpad(String(c.cost.params), 8) + "  " + c.proposer)
         }
@@ -55,6 +78,7 @@ public struct RunReport {
                 "latency_ms": .number(c.cost.latencyMs), "metrics": c.result.metricsJSON(),
                 "objectives_normalised": .array((os.point(c) ?? []).map { .number($0) }),
                 "parents": .array(c.parents.map { .string($0) }),
+                "rung": .number(Double(c.rung)), "epochs_trained": .number(Double(config.settings(rung: c.rung).epochs)),
             ]
             o[config.evaluator == "synthetic" ? "synthetic_score" : "val_accuracy"] = .number(c.accuracy ?? 0)
             if let r = c.rationale { o["rationale"] = .string(r) }
@@ -71,21 +95,34 @@ public struct RunReport {
             "hypervolume": .number(state.archive.hypervolume), "hypervolume_normalisation": .string(Self.normalisation),
             "hypervolume_history": .array(history.map { .array([.number(Double($0.evaluation)), .number($0.hypervolume)]) }),
             "counts": .object(counts.mapValues { .number(Double($0)) }),
+            "trained": .number(Double(state.trainedCount)), "epochs_spent": .number(Double(epochsSpent)),
+            "evaluations_per_rung": .array(evaluationsPerRung.map { .number(Double($0)) }),
+            "halving": config.halving.map { h in
+                ["epochs": .array(h.epochs.map { .number(Double($0)) }), "eta": .number(Double(h.eta)),
+                 "subsets": .array((0..<h.rungs).map { .number(config.settings(rung: $0).subset) }),
+                 "note": "each candidate is scored at its highest rung with a score; accuracies from different rungs coexist on the front"]
+            } ?? .null,
             "front": .array(front),
         ]
     }
 
-    /// Every candidate (rejected ones included) with cost, status, reason and metrics.
+    /// Every candidate (rejected ones included) with cost, status, reason and metrics: one row
+    /// per candidate. With successive halving the metrics are those of the evaluation the archive
+    /// uses (highest rung with a score, else the highest rung), `rung` names it and `rungs` lists
+    /// every rung's score ("0:0.8123 1:0.8450", "failed" for a failed evaluation).
     public static func candidatesCSV(store: RunStore) throws -> String {
-        let rows = try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT c.id, c.iteration, c.hash, c.status, c.proposer, c.rejection_kind, c.reason, c.cost_json, c.parents_json,
-                       c.change, c.attempts, e.eval_index, e.status AS estatus, e.val_accuracy, e.val_loss, e.train_loss, e.epochs, e.seconds
-                FROM candidates c LEFT JOIN evaluations e ON e.candidate_id = c.id
-                WHERE c.run_id = ? ORDER BY c.id
-                """, arguments: [store.runID])
+        let (rows, evals) = try store.read { db in
+            (try Row.fetchAll(db, sql: """
+                SELECT id, iteration, hash, status, proposer, rejection_kind, reason, cost_json, parents_json, change, attempts
+                FROM candidates WHERE run_id = ? ORDER BY id
+                """, arguments: [store.runID]),
+             try Row.fetchAll(db, sql: """
+                SELECT candidate_id, rung, eval_index, status AS estatus, val_accuracy, val_loss, train_loss, epochs, seconds
+                FROM evaluations WHERE run_id = ? ORDER BY candidate_id, rung
+                """, arguments: [store.runID]))
         }
-        var out = "id,iteration,hash,status,proposer,rejection_kind,reason,macs,params,peak_sram_bytes,flash_bytes,eval_index,eval_status,val_accuracy,val_loss,train_loss,epochs,seconds,attempts,change,parents\n"
+        let byCandidate = Dictionary(grouping: evals, by: { $0["candidate_id"] as Int64 })
+        var out = "id,iteration,hash,status,proposer,rejection_kind,reason,macs,params,peak_sram_bytes,flash_bytes,eval_index,eval_status,val_accuracy,val_loss,train_loss,epochs,seconds,attempts,change,parents,rung,rungs\n"
         func f(_ s: String?) -> String {
             guard let s = s else { return "" }
             return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
@@ -93,13 +130,18 @@ public struct RunReport {
         for r in rows {
             let cost: CostSummary? = decodeStored(r["cost_json"])
             let parents: [String] = decodeStored(r["parents_json"]) ?? []
+            let es = byCandidate[r["id"] as Int64] ?? []
+            let e = es.last { ($0["estatus"] as String) != "failed" } ?? es.last
+            let rungs = es.map { x in "\(x["rung"] as Int):" + ((x["estatus"] as String) == "failed" ? "failed"
+                                                              : String(format: "%.4f", (x["val_accuracy"] as Double?) ?? 0)) }
             let cols: [String?] = [
                 String(r["id"] as Int64), String(r["iteration"] as Int), r["hash"], r["status"], r["proposer"], r["rejection_kind"], r["reason"],
                 cost.map { String($0.macs) }, cost.map { String($0.params) }, cost.map { String($0.peakSRAMBytes) }, cost.map { String($0.flashBytes) },
-                (r["eval_index"] as Int?).map(String.init), r["estatus"], (r["val_accuracy"] as Double?).map { String($0) },
-                (r["val_loss"] as Double?).map { String($0) }, (r["train_loss"] as Double?).map { String($0) },
-                (r["epochs"] as Int?).map(String.init), (r["seconds"] as Double?).map { String($0) }, String(r["attempts"] as Int),
+                (e?["eval_index"] as Int?).map(String.init), e?["estatus"], (e?["val_accuracy"] as Double?).map { String($0) },
+                (e?["val_loss"] as Double?).map { String($0) }, (e?["train_loss"] as Double?).map { String($0) },
+                (e?["epochs"] as Int?).map(String.init), (e?["seconds"] as Double?).map { String($0) }, String(r["attempts"] as Int),
                 r["change"], parents.map { String($0.prefix(12)) }.joined(separator: " "),
+                (e?["rung"] as Int?).map(String.init), rungs.joined(separator: " "),
             ]
             out += cols.map(f).joined(separator: ",") + "\n"
         }

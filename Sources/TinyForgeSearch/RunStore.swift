@@ -16,6 +16,8 @@ public struct PendingCandidate: Sendable {
     public var cost: CostSummary
     /// It was being evaluated when the process died.
     public var wasInterrupted: Bool
+    /// The rung its next evaluation is at (0 unless promoted by successive halving).
+    public var rung: Int = 0
 }
 
 /// What the controller needs to continue a run.
@@ -27,6 +29,11 @@ public struct StoredState {
     public var nextIteration: Int
     public var evaluationCount: Int
     public var status: String
+    /// Every stored evaluation (rung, score) in evaluation order, for the halving rule.
+    public var rungResults: [RungResult] = []
+
+    /// Rung-0 evaluations: the candidates trained so far (what `--trials` counts).
+    public var trainedCount: Int { rungResults.filter { $0.rung == 0 }.count }
 }
 
 /// SQLite run store (GRDB, WAL journal, synchronous FULL) in the run directory.
@@ -36,7 +43,9 @@ public struct StoredState {
 ///    `next_iteration` are written in ONE transaction, so proposals are never half-recorded;
 /// 2. `markEvaluating` flips candidates to `evaluating` before work starts;
 /// 3. an evaluation's result, its candidate's `done`/`failed` status and the hypervolume row are
-///    written in ONE transaction, and `evaluations` is UNIQUE per candidate.
+///    written in ONE transaction, and `evaluations` is UNIQUE per (candidate, rung);
+/// 4. successive-halving promotions flip `done` candidates back to `proposed` in ONE
+///    transaction; their pending rung is derived (highest stored rung + 1), never stored.
 /// After `kill -9` at any point, `loadState` finds completed evaluations exactly once and every
 /// `proposed`/`evaluating` candidate as pending (re-run); nothing completed is repeated.
 public final class RunStore: @unchecked Sendable {
@@ -176,22 +185,41 @@ public final class RunStore: @unchecked Sendable {
 
     /// Stores a completed evaluation, its candidate's final status and the hypervolume after it,
     /// atomically. Returns the evaluation number (1-based).
+    ///
+    /// `rung` > 0 (successive halving): the candidate already has a score from a lower rung, so
+    /// it stays `done` even when this evaluation failed; the failure is kept in the evaluation
+    /// row and in the candidate's `reason` ("rung r evaluation failed: …").
     @discardableResult
-    public func recordEvaluation(candidateID: Int64, result: EvaluationResult, hypervolume: Double, frontSize: Int) throws -> Int {
+    public func recordEvaluation(candidateID: Int64, result: EvaluationResult, hypervolume: Double, frontSize: Int,
+                                 rung: Int = 0) throws -> Int {
         try db.write { db in
             let n = (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(eval_index), 0) FROM evaluations WHERE run_id = ?", arguments: [runID]) ?? 0) + 1
             try db.execute(sql: """
-                INSERT INTO evaluations(run_id, candidate_id, eval_index, status, reason, val_accuracy, val_loss, train_loss,
+                INSERT INTO evaluations(run_id, candidate_id, rung, eval_index, status, reason, val_accuracy, val_loss, train_loss,
                                         epochs, seconds, extra_json)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [runID, candidateID, n, result.status.name, result.failureReason, result.valAccuracy, result.valLoss,
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                """, arguments: [runID, candidateID, rung, n, result.status.name, result.failureReason, result.valAccuracy, result.valLoss,
                                  result.trainLoss, result.epochs, result.seconds, encodeJSON(result.extra)])
-            let status = result.failureReason == nil ? "done" : "failed"
+            let status = result.failureReason == nil || rung > 0 ? "done" : "failed"
+            let reason = rung > 0 ? result.failureReason.map { "rung \(rung) evaluation failed: \($0)" } : result.failureReason
             try db.execute(sql: "UPDATE candidates SET status = ?, reason = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-                           arguments: [status, result.failureReason, candidateID])
+                           arguments: [status, reason, candidateID])
             try db.execute(sql: "INSERT INTO hypervolume(run_id, eval_index, candidate_id, hv, front_size) VALUES (?,?,?,?,?)",
                            arguments: [runID, n, candidateID, hypervolume, frontSize])
             return n
+        }
+    }
+
+    /// Queues successive-halving promotions: the candidates go back to `proposed` (their next
+    /// evaluation is pending) in one transaction. `loadState` then lists them as pending at the
+    /// rung after their highest stored one, so a crash from here on re-runs exactly these.
+    public func promote(_ promotions: [HalvingScheduler.Promotion]) throws {
+        guard !promotions.isEmpty else { return }
+        try db.write { db in
+            for p in promotions {
+                try db.execute(sql: "UPDATE candidates SET status = 'proposed', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND run_id = ? AND status = 'done'",
+                               arguments: [p.candidateID, runID])
+            }
         }
     }
 

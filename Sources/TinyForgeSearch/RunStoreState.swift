@@ -10,19 +10,23 @@ extension RunStore {
             var archive = ParetoArchive(objectiveSpace: objectiveSpace)
             let evals = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.hash, c.spec_json, c.cost_json, c.proposer, c.parents_json, c.rationale,
-                       e.status AS estatus, e.reason AS ereason, e.val_accuracy, e.val_loss, e.train_loss, e.epochs, e.seconds, e.extra_json
+                       e.rung, e.status AS estatus, e.reason AS ereason, e.val_accuracy, e.val_loss, e.train_loss, e.epochs, e.seconds, e.extra_json
                 FROM evaluations e JOIN candidates c ON c.id = e.candidate_id
                 WHERE e.run_id = ? ORDER BY e.eval_index
                 """, arguments: [runID])
+            var rungResults: [RungResult] = [], maxRung: [Int64: Int] = [:]
             for r in evals {
                 let st: String = r["estatus"]
                 let status: EvaluationResult.Status = st == "ok" ? .ok : st == "diverged" ? .diverged : .failed(reason: r["ereason"] ?? "failed")
                 let extra: [String: Double] = decodeStored(r["extra_json"]) ?? [:]
                 let result = EvaluationResult(status: status, valAccuracy: r["val_accuracy"], valLoss: r["val_loss"],
                                               trainLoss: r["train_loss"], epochs: r["epochs"] ?? 0, seconds: r["seconds"] ?? 0, extra: extra)
-                archive.add(EvaluatedCandidate(id: r["id"], hash: r["hash"], spec: try storedSpec(r["spec_json"]),
+                let id: Int64 = r["id"], rung: Int = r["rung"]
+                rungResults.append(RungResult(candidateID: id, rung: rung, accuracy: result.scoredAccuracy))
+                maxRung[id] = max(maxRung[id] ?? 0, rung)
+                archive.add(EvaluatedCandidate(id: id, hash: r["hash"], spec: try storedSpec(r["spec_json"]),
                                                cost: try storedCost(r["cost_json"]), result: result, proposer: r["proposer"],
-                                               parents: decodeStored(r["parents_json"]) ?? [], rationale: r["rationale"]))
+                                               parents: decodeStored(r["parents_json"]) ?? [], rationale: r["rationale"], rung: rung))
             }
             var seen: [String: String] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT id, hash, status FROM candidates WHERE run_id = ?", arguments: [runID]) {
@@ -33,12 +37,15 @@ extension RunStore {
             var pending: [PendingCandidate] = []
             for r in try Row.fetchAll(db, sql: "SELECT id, hash, spec_json, cost_json, status FROM candidates WHERE run_id = ? AND status IN ('proposed','evaluating') ORDER BY id",
                                       arguments: [runID]) {
-                pending.append(PendingCandidate(id: r["id"], hash: r["hash"], spec: try storedSpec(r["spec_json"]),
-                                                cost: try storedCost(r["cost_json"]), wasInterrupted: (r["status"] as String) == "evaluating"))
+                let id: Int64 = r["id"]
+                pending.append(PendingCandidate(id: id, hash: r["hash"], spec: try storedSpec(r["spec_json"]),
+                                                cost: try storedCost(r["cost_json"]), wasInterrupted: (r["status"] as String) == "evaluating",
+                                                rung: maxRung[id].map { $0 + 1 } ?? 0))
             }
             let rejections = try recentRejections(db, limit: recentRejectionLimit)
             return StoredState(archive: archive, seen: seen, recentRejections: rejections, pending: pending,
-                               nextIteration: run["next_iteration"], evaluationCount: evals.count, status: run["status"])
+                               nextIteration: run["next_iteration"], evaluationCount: evals.count, status: run["status"],
+                               rungResults: rungResults)
         }
     }
 

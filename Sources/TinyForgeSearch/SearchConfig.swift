@@ -38,6 +38,9 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     /// The run stops (status `stalled`) after this many consecutive iterations without one
     /// accepted proposal: the space may not contain anything that fits the budget.
     public var maxBarrenIterations: Int = 20
+    /// Successive halving of the proxy training; nil = every candidate is trained once with
+    /// `settings` (absent from configs written before halving existed, so they decode as off).
+    public var halving: HalvingSettings?
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, objectives: [Objective]? = nil,
                 proposer: String, trials: Int, batch: Int, workers: Int, settings: EvaluationSettings, seed: UInt64,
@@ -73,10 +76,25 @@ public struct SearchConfig: Codable, Sendable, Equatable {
         if evaluator == "process", workerCommand.isEmpty {
             throw SearchError("--worker-command", "the process evaluator needs a worker command")
         }
+        if let h = halving {
+            try h.validate()
+            guard settings.epochs == h.epochs[0] else {
+                throw SearchError("--epochs", "\(settings.epochs) differs from rung 0 of --halving-epochs (\(h.epochs[0])); with halving, rung 0 is the proxy training")
+            }
+        }
         guard timeoutSeconds > 0 else { throw SearchError("--timeout", "\(timeoutSeconds) must be positive") }
         _ = try space()
         _ = try resolvedTarget()
         _ = try objectiveSpace()
+    }
+
+    /// Rungs of the evaluation ladder: 1 without halving.
+    public var rungs: Int { halving?.rungs ?? 1 }
+
+    /// Training settings of an evaluation at `rung` (rung 0 = `settings` without halving).
+    public func settings(rung: Int) -> EvaluationSettings {
+        guard let h = halving, rung > 0 else { return halving.map { $0.settings(base: settings, rung: 0) } ?? settings }
+        return h.settings(base: settings, rung: rung)
     }
 
     /// The built-in proposers; nil for other names (the caller builds those, e.g. `llm`).

@@ -15,6 +15,10 @@ public struct SearchProgress: Sendable {
     public var elapsedSeconds: Double
     /// Remaining time at the pace of this session, nil before the first evaluation.
     public var etaSeconds: Double?
+    /// Successive halving: the rung of this evaluation (0 = proxy) and the candidates trained
+    /// so far (rung-0 evaluations, what `trials` counts). Without halving: 0 and `evaluation`.
+    public var rung: Int = 0
+    public var trained: Int = 0
 }
 
 /// What a `run()` did.
@@ -33,6 +37,12 @@ public struct SearchSummary: Sendable {
     public var storeSeconds: Double
     /// Front update + exact hypervolume after each evaluation.
     public var archiveSeconds: Double
+    /// Stored evaluations per rung (one entry without halving) and the training epochs they
+    /// were configured with in total (Σ count_r · epochs_r), the budget halving spends.
+    public var evaluationsPerRung: [Int] = []
+    public var epochsSpent: Int = 0
+    /// Rung-0 evaluations: candidates trained (what `trials` counts).
+    public var trained: Int { evaluationsPerRung.first ?? evaluations }
     public var controllerSecondsPerTrial: Double {
         evaluationsThisSession == 0 ? 0
             : (proposeSeconds + validateSeconds + storeSeconds + archiveSeconds) / Double(evaluationsThisSession)
@@ -40,11 +50,16 @@ public struct SearchSummary: Sendable {
 }
 
 /// The search loop: propose → validate (space, duplicates, budget) → record → evaluate
-/// (`workers` at once) → archive + hypervolume → record, until `trials` evaluations completed.
+/// (`workers` at once) → archive + hypervolume → record, until `trials` candidates are trained.
 ///
 /// Iterations are synchronous batches and iteration i draws from
 /// `SeededGenerator(seed: config.seed, stream: i)`, so a resumed run proposes exactly what an
 /// uninterrupted one would (for deterministic proposers and evaluators).
+///
+/// With successive halving (`config.halving`), after every batch the promotions due
+/// (`HalvingScheduler`) are stored and evaluated as a batch of their own, before any new
+/// proposal, until none is due; after the last proposal batch the rungs are drained the same
+/// way. Batch boundaries make the rule see the same evaluations whatever order workers finish in.
 public final class SearchController {
     public let store: RunStore
     public let config: SearchConfig
@@ -66,6 +81,7 @@ public final class SearchController {
         var archive = state.archive
         var validator = CandidateValidator(space: space, task: config.task, target: target, budget: config.budget, seen: state.seen)
         var rejections = state.recentRejections
+        var rungResults = state.rungResults
         let start = Date()
         var s = SearchSummary(status: "running", evaluations: state.evaluationCount, evaluationsThisSession: 0, reEvaluated: 0,
                               rejectedThisSession: 0, hypervolume: archive.hypervolume, front: archive.front, wallSeconds: 0,
@@ -80,10 +96,18 @@ public final class SearchController {
         }
         try store.setStatus("running")
 
+        func tally() {
+            s.evaluationsPerRung = HalvingScheduler.counts(rungResults, rungs: config.rungs)
+            s.epochsSpent = s.evaluationsPerRung.enumerated().map { $0.element * config.settings(rung: $0.offset).epochs }.reduce(0, +)
+        }
+        tally()
+        let plannedEpochs = config.halving?.plannedEpochs(trials: config.trials) ?? config.trials * config.settings.epochs
+        var epochsThisSession = 0
+
         func evaluate(_ batch: [PendingCandidate]) async throws -> Bool {
             try timed(&s.storeSeconds) { try store.markEvaluating(batch.map(\.id)) }
-            let settings = config.settings
-            let jobs = batch.map { EvaluationJob(candidateID: $0.id, hash: $0.hash, spec: $0.spec, cost: $0.cost, settings: settings) }
+            let jobs = batch.map { EvaluationJob(candidateID: $0.id, hash: $0.hash, spec: $0.spec, cost: $0.cost,
+                                                 settings: config.settings(rung: $0.rung), rung: $0.rung) }
             let byID = Dictionary(uniqueKeysWithValues: batch.map { ($0.id, $0) })
             let proposals = try timed(&s.storeSeconds) { try store.proposalInfo(ids: batch.map(\.id)) }
             var next = 0
@@ -97,19 +121,25 @@ public final class SearchController {
                     let p = byID[id]!, info = proposals[id]
                     let c = EvaluatedCandidate(id: id, hash: p.hash, spec: p.spec, cost: p.cost, result: result,
                                                proposer: info?.proposer ?? proposer.name, parents: info?.parents ?? [],
-                                               rationale: info?.rationale)
+                                               rationale: info?.rationale, rung: p.rung)
                     timed(&s.archiveSeconds) { archive.add(c) }
                     let n = try timed(&s.storeSeconds) {
                         try store.recordEvaluation(candidateID: id, result: result, hypervolume: archive.hypervolume,
-                                                   frontSize: archive.frontIDs.count)
+                                                   frontSize: archive.frontIDs.count, rung: p.rung)
                     }
-                    if let why = result.failureReason { try event("evaluation of #\(id) \(p.hash.prefix(12)) failed: \(why)", level: "warning") }
+                    let at = config.halving == nil ? "" : " at rung \(p.rung)"
+                    if let why = result.failureReason { try event("evaluation of #\(id) \(p.hash.prefix(12))\(at) failed: \(why)", level: "warning") }
+                    rungResults.append(RungResult(candidateID: id, rung: p.rung, accuracy: result.scoredAccuracy))
+                    tally()
+                    epochsThisSession += config.settings(rung: p.rung).epochs
                     s.evaluations = n; s.evaluationsThisSession += 1
                     let elapsed = Date().timeIntervalSince(start)
+                    // Remaining time by epochs: higher rungs cost more than proxy evaluations.
+                    let eta = elapsed / Double(epochsThisSession) * Double(max(0, plannedEpochs - s.epochsSpent))
                     onProgress?(SearchProgress(
                         evaluation: n, trials: config.trials, candidate: c, best: archive.best, hypervolume: archive.hypervolume,
                         frontSize: archive.frontIDs.count, rejected: s.rejectedThisSession, elapsedSeconds: elapsed,
-                        etaSeconds: elapsed / Double(s.evaluationsThisSession) * Double(max(0, config.trials - n))))
+                        etaSeconds: eta, rung: p.rung, trained: s.trained))
                     if let stop = stopAfterEvaluations, s.evaluationsThisSession >= stop {
                         group.cancelAll()
                         return false
@@ -125,14 +155,37 @@ public final class SearchController {
 
         if !state.pending.isEmpty {
             let interrupted = state.pending.filter(\.wasInterrupted).count
-            try event("resume: \(state.pending.count) candidate(s) without a completed evaluation (\(interrupted) interrupted mid-evaluation) are evaluated again")
+            let promoted = state.pending.filter { $0.rung > 0 }.count
+            try event("resume: \(state.pending.count) candidate(s) without a completed evaluation (\(interrupted) interrupted mid-evaluation"
+                      + (promoted > 0 ? ", \(promoted) promoted to a higher rung" : "") + ") are evaluated again")
             s.reEvaluated = state.pending.count
             if try await !evaluate(state.pending) { return finish(&s, archive, start, status: "interrupted") }
         }
+        /// Stores and evaluates the promotions due now; false when the session stopped.
+        func promote(_ due: [HalvingScheduler.Promotion]) async throws -> Bool {
+            let byID = Dictionary(uniqueKeysWithValues: archive.evaluated.map { ($0.id, $0) })
+            let batch = due.map { d -> PendingCandidate in
+                let c = byID[d.candidateID]!
+                return PendingCandidate(id: c.id, hash: c.hash, spec: c.spec, cost: c.cost, wasInterrupted: false, rung: d.toRung)
+            }
+            try timed(&s.storeSeconds) { try store.promote(due) }
+            let rungs = Dictionary(grouping: due, by: \.toRung).sorted { $0.key < $1.key }
+                .map { "\($0.value.count) to rung \($0.key) (\(config.settings(rung: $0.key).epochs) epochs)" }.joined(separator: ", ")
+            try event("successive halving: promoting \(rungs): " + due.map { "#\($0.candidateID)" }.joined(separator: " "))
+            return try await evaluate(batch)
+        }
         var iteration = state.nextIteration
         var barren = 0, proposerFailures = 0
-        while s.evaluations < config.trials {
-            let need = min(config.batch, config.trials - s.evaluations)
+        while true {
+            if let h = config.halving {
+                let due = HalvingScheduler.promotions(rungResults, eta: h.eta, rungs: h.rungs)
+                if !due.isEmpty {
+                    if try await !promote(due) { return finish(&s, archive, start, status: "interrupted") }
+                    continue
+                }
+            }
+            guard s.trained < config.trials else { break }
+            let need = min(config.batch, config.trials - s.trained)
             var ctx = ProposalContext(space: space, task: config.task, target: target, budget: config.budget, archive: archive,
                                       recentRejections: rejections, iteration: iteration,
                                       rng: SeededGenerator(seed: config.seed, stream: UInt64(iteration)), validator: validator)
@@ -201,6 +254,10 @@ public final class SearchController {
             }
             barren = 0
             if try await !evaluate(accepted) { return finish(&s, archive, start, status: "interrupted") }
+        }
+        if config.halving != nil {
+            try event("successive halving done: \(s.trained) candidates trained in \(s.evaluations) evaluations (per rung "
+                      + s.evaluationsPerRung.map(String.init).joined(separator: "/") + "), \(s.epochsSpent) training epochs")
         }
         try store.setStatus("done")
         return finish(&s, archive, start, status: "done")

@@ -48,7 +48,8 @@ struct SearchCommand: ParsableCommand {
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
             let report = try RunReport(store: store)
-            let printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
+            var printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
+            printer.halving = config.halving != nil
             if !json {
                 controller.onProgress = { printer.print($0) }
                 controller.onEvent = { m in
@@ -57,6 +58,10 @@ struct SearchCommand: ParsableCommand {
                 }
                 print("run \(store.directory.path): \(config.proposer), \(config.trials) trials, evaluator \(config.evaluator), "
                       + "\(report.state.evaluationCount) already evaluated")
+                if let h = config.halving {
+                    print("successive halving: epochs \(h.epochs.map(String.init).joined(separator: ",")) per rung, η=\(h.eta), "
+                          + "about \(h.plannedEvaluations(trials: config.trials).reduce(0, +)) evaluations and \(h.plannedEpochs(trials: config.trials)) epochs planned")
+                }
             }
             let summary = try runBlocking { try await controller.run() }
             let final = try RunReport(store: store)
@@ -64,7 +69,10 @@ struct SearchCommand: ParsableCommand {
             if json {
                 print(final.paretoJSON().prettyText())
             } else {
+                if printer.isTTY && printer.halving { print("") }
                 print(final.text())
+                print("trained \(summary.trained) candidates in \(summary.evaluations) evaluations (per rung: "
+                      + summary.evaluationsPerRung.map(String.init).joined(separator: "/") + "), \(summary.epochsSpent) training epochs")
                 print("controller overhead " + String(format: "%.2f ms", summary.controllerSecondsPerTrial * 1000)
                       + " per trial (propose " + String(format: "%.2f", summary.proposeSeconds) + " s, validate "
                       + String(format: "%.2f", summary.validateSeconds) + " s, store " + String(format: "%.2f", summary.storeSeconds)

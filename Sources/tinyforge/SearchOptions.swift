@@ -31,7 +31,7 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: "Evaluations run at the same time.")
     var workers: Int = 1
 
-    @Option(help: "Training epochs per candidate.")
+    @Option(help: "Training epochs per candidate (with --halving-epochs, its first value is used instead).")
     var epochs: Int = 3
 
     @Option(help: "Fraction of the training split used per candidate, in (0, 1].")
@@ -58,6 +58,15 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: "Synthetic evaluator only: sleep per evaluation in ms (simulates training time).")
     var syntheticDelayMs: Int = 0
 
+    @Option(help: ArgumentHelp("Successive halving: training epochs per rung, strictly increasing (e.g. 1,3,9). Rung 0 (replaces --epochs) trains every candidate; the top 1/η of each rung is retrained from scratch with the next rung's epochs. --trials counts rung-0 candidates. Default: off.", valueName: "E0,E1,..."))
+    var halvingEpochs: String?
+
+    @Option(help: "Successive halving: keep the top ⌊n/η⌋ of each rung (default 3).")
+    var halvingEta: Int?
+
+    @Option(help: ArgumentHelp("Successive halving: training-split fraction per rung (e.g. 0.25,0.5,1). Default: --subset at every rung.", valueName: "F0,F1,..."))
+    var halvingSubsets: String?
+
     func makeConfig(proposer: String, seed: UInt64) throws -> SearchConfig {
         guard let dataset = dataset else {
             throw SearchError("--dataset", "is required for a new run (e.g. --dataset fashion-mnist:/data/fmnist); or continue a run with --resume DIR")
@@ -77,6 +86,13 @@ struct SearchRunOptions: ParsableArguments {
         c.tournamentSize = tournament
         c.timeoutSeconds = timeout
         c.syntheticDelayMs = syntheticDelayMs
+        if let e = halvingEpochs {
+            let h = try HalvingSettings.parse(epochs: e, eta: halvingEta, subsets: halvingSubsets)
+            c.halving = h
+            c.settings.epochs = h.epochs[0]
+        } else if halvingEta != nil || halvingSubsets != nil {
+            throw SearchError(halvingEta != nil ? "--halving-eta" : "--halving-subsets", "only applies with --halving-epochs (e.g. --halving-epochs 1,3,9)")
+        }
         if evaluator == "process" {
             c.workerCommand = workerCommand.map { $0.split(separator: " ").map(String.init) }
                 ?? [Self.selfExecutable(), "evaluate-candidate"]
@@ -164,17 +180,22 @@ struct SearchProgressPrinter {
     let isTTY = isatty(STDOUT_FILENO) == 1
     let scoreLabel: String
 
+    /// Successive halving on: lines say which rung and count trained candidates separately.
+    var halving = false
+
     func line(_ p: SearchProgress) -> String {
         let score = p.candidate.accuracy.map { String(format: "%.4f", $0) } ?? "failed"
         let best = p.best.map { String(format: "%.4f #%lld", $0.accuracy ?? 0, $0.id) } ?? "-"
-        return "trial \(p.evaluation)/\(p.trials)  \(scoreLabel) \(score) (best \(best))  HV " + String(format: "%.4f", p.hypervolume)
+        let head = halving ? "eval \(p.evaluation) (trained \(p.trained)/\(p.trials), rung \(p.rung) #\(p.candidate.id))"
+                           : "trial \(p.evaluation)/\(p.trials)"
+        return head + "  \(scoreLabel) \(score) (best \(best))  HV " + String(format: "%.4f", p.hypervolume)
             + "  front \(p.frontSize)  rejected \(p.rejected)  elapsed \(Self.duration(p.elapsedSeconds))"
             + "  ETA \(p.etaSeconds.map(Self.duration) ?? "?")"
     }
 
     func print(_ p: SearchProgress) {
         if isTTY {
-            FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line(p) + (p.evaluation >= p.trials ? "\n" : "")).utf8))
+            FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line(p) + (p.evaluation >= p.trials && !halving ? "\n" : "")).utf8))
         } else {
             Swift.print(line(p))
             fflush(stdout)

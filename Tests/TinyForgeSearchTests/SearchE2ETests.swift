@@ -97,6 +97,34 @@ final class SearchE2ETests: XCTestCase {
         XCTAssertEqual(try table(killed), try table(ref), "killed-and-resumed run differs from the uninterrupted one")
     }
 
+    /// Successive halving under `kill -9`: every (candidate, rung) evaluation stored once, and
+    /// the same evaluations table as an uninterrupted run.
+    func testKill9HalvingSearchThenResume() throws {
+        let root = temporaryDirectory(self, "e2e-halving")
+        let killed = root.appendingPathComponent("killed"), ref = root.appendingPathComponent("reference")
+        let common = ["search", "--space", "mcu28", "--dataset", "synthetic:classes=10", "--target", "stm32f746", "--sram", "64KB",
+                      "--flash", "256KB", "--macs", "5M", "--proposer", "nsga2", "--population", "6", "--trials", "16",
+                      "--batch", "4", "--workers", "2", "--evaluator", "synthetic", "--seed", "5",
+                      "--halving-epochs", "1,2,4", "--halving-eta", "2"]
+        try runAndKill(common + ["--synthetic-delay-ms", "60", "--run", killed.path], dir: killed, killAt: 6)
+        try runAndKill(["search", "--resume", killed.path], dir: killed, killAt: 15)
+        try finish(["search", "--resume", killed.path])
+        try finish(common + ["--run", ref.path])
+        func rungTable(_ dir: URL) throws -> [String] {
+            try RunStore.open(directory: dir).read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT c.hash, e.rung, e.status, e.val_accuracy FROM evaluations e JOIN candidates c ON c.id = e.candidate_id
+                    ORDER BY c.id, e.rung
+                    """).map { "\($0["hash"] as String) r\($0["rung"] as Int) \($0["status"] as String) \(($0["val_accuracy"] as Double?) ?? -1)" }
+            }
+        }
+        let rows = try rungTable(killed)
+        XCTAssertEqual(Set(rows).count, rows.count, "a (candidate, rung) evaluation appears twice")
+        XCTAssertTrue(rows.contains { $0.contains(" r2 ") }, "no candidate reached rung 2")
+        XCTAssertEqual(rows, try rungTable(ref), "killed-and-resumed halving run differs from the uninterrupted one")
+        XCTAssertEqual(try table(killed).count, try table(ref).count)
+    }
+
     func testKill9ProcessEvaluatorSearchThenResume() throws {
         let root = temporaryDirectory(self, "e2e-process")
         let worker = try FakeWorker.script(root, "sleepy", """
