@@ -49,11 +49,12 @@ let package = Package(
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
         /// Trained network → int8 model (BN folding, calibration on the training split), int8
-        /// evaluation, export bundles and the device check: the glue between Training and Deploy.
+        /// evaluation, export bundles, the device check and the finish step's training: the glue between
+        /// Training, Search and Deploy.
         .target(
             name: "TinyForgePipeline",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
-                           "TinyForgeDeploy"],
+                           "TinyForgeDeploy", "TinyForgeSearch"],
             swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
@@ -84,8 +85,8 @@ let package = Package(
         .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
         .testTarget(
             name: "TinyForgeSearchTests",
-            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware",
-                           .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),
+                           "TinyForgePipeline", "TinyForgeTraining", "TinyForgeData"]),
         .testTarget(
             name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
             resources: [.copy("Fixtures")]),

@@ -51,6 +51,43 @@ check "search paper space" 0 "evaluations 2/2   done 2, failed 0" \
   "$TF" search --proposer random --space paper --dataset "cifar100:$tmp/c100" --target stm32h743 --sram 320KB \
   --flash 1MB --macs 100M --trials 2 --batch 2 --epochs 1 --run "$tmp/paper-run"
 check "paper run front" 0 "Pareto front" "$TF" runs show "$tmp/paper-run"
+# The finish step: a tiny synthetic-evaluator search, then its top-2 front members trained for one
+# epoch on generated data, distilled from a checkpoint `tinyforge train` made a moment before.
+FDS="synthetic:classes=4,size=28,channels=1,n=160,test=32"
+check "finish: search" 0 "Pareto front" "$TF" search --space mcu28 --dataset "$FDS" --evaluator synthetic --proposer random \
+  --trials 10 --batch 4 --sram 64KB --flash 256KB --macs 3M --run "$tmp/frun"
+check "finish: teacher" 0 "done in" "$TF" train examples/fmnist-small.json --dataset "$FDS" --epochs 1 --batch 16 --out "$tmp/fteacher"
+check "finish: top 2 distilled" 0 "finished.json" "$TF" finish "$tmp/frun" --top 2 --epochs 1 --batch 16 \
+  --teacher "$tmp/fteacher/model.safetensors" --alpha 0.5:0.8
+check "finish: resume skips" 0 "already finished with these settings" "$TF" finish "$tmp/frun" --top 2 --epochs 1 --batch 16 \
+  --teacher "$tmp/fteacher/model.safetensors" --alpha 0.5:0.8
+check "finish: runs show lists them" 0 "Finished models (2" "$TF" runs show "$tmp/frun"
+if python3 - "$tmp/frun" > "$tmp/fmodels.txt" <<'PY'
+import json, os, sys
+run = sys.argv[1]
+models = json.load(open(os.path.join(run, "finished.json")))["models"]
+assert len(models) == 2, len(models)
+for m in models:
+    assert m["status"] == "done" and m["distilled"] is True and m["epochs"] == 1, m
+    assert 0 <= m["finished_val_accuracy"] <= 1 and "proxy_synthetic_score" in m, m
+    d = os.path.join(run, "finished", m["hash"][:12])
+    for f in ["model.safetensors", "metrics.json", "architecture.json"]:
+        assert os.path.isfile(os.path.join(d, f)), (d, f)
+    print(os.path.join(d, "model.safetensors"))
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: finish: finished.json contract"; fi
+while read -r model; do
+  check "finish: evaluate loads $(basename "$(dirname "$model")")" 0 "val split: accuracy" "$TF" evaluate "$model" --dataset "$FDS"
+done < "$tmp/fmodels.txt"
+check "finish: unknown run" 2 "holds no run" "$TF" finish "$tmp/none" --top 1 --epochs 1
+check "finish: top 0" 2 "--top: 0 must be at least 1" "$TF" finish "$tmp/frun" --top 0 --epochs 1
+python3 -c "import numpy, sys; numpy.save(sys.argv[1], numpy.zeros((5, 4), numpy.float32))" "$tmp/bad-logits.npy"
+check "finish: teacher logits shape" 2 "--teacher-logits $tmp/bad-logits.npy: must be float32 of shape (160, 4)" \
+  "$TF" finish "$tmp/frun" --top 1 --epochs 1 --teacher-logits "$tmp/bad-logits.npy"
+check "search --finish-top" 0 "finished.json" "$TF" search --space mcu28 --dataset "$FDS" --evaluator synthetic --proposer random \
+  --trials 6 --batch 3 --sram 64KB --flash 256KB --macs 3M --run "$tmp/frun2" --finish-top 1 --finish-epochs 1 --finish-arg=--batch=16
+check "search --finish-arg typo" 2 "--finish-arg" "$TF" search --space mcu28 --dataset "$FDS" --evaluator synthetic \
+  --trials 6 --run "$tmp/frun3" --finish-top 1 --finish-arg=--lrr=1
 
 # The JSON contract (docs/ARCHITECTURE.md): required keys and exact counts.
 if "$TF" profile lmanet-elite --json --sram 320KB --macs 100M > "$tmp/p.json" && python3 - "$tmp/p.json" <<'PY'

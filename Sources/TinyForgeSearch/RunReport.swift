@@ -9,6 +9,8 @@ public struct RunReport {
     public var state: StoredState
     public var counts: [String: Int]
     public var history: [(evaluation: Int, hypervolume: Double, frontSize: Int)]
+    /// Front members trained fully by `tinyforge finish` (empty when it never ran).
+    public var finished: [FinishedRecord] = []
 
     public static let normalisation = "hypervolume of the front in the unit box: accuracy → 1 − accuracy, each cost → cost / its budget limit; reference point = (accuracy 0, every budget limit) = (1, …, 1); 1.0 would be a perfect network at zero cost"
 
@@ -17,6 +19,7 @@ public struct RunReport {
         state = try store.loadState(objectiveSpace: try config.objectiveSpace())
         counts = try store.statusCounts()
         history = try store.hypervolumeHistory()
+        finished = try store.finishedRecords()
     }
 
     /// Stored evaluations per rung (one entry without halving).
@@ -65,7 +68,23 @@ public struct RunReport {
                      + "  " + lpad(Units.formatCount(c.cost.macs), 8) + "  " + lpad(Units.formatBytes(c.cost.peakSRAMBytes), 8)
                      + "  " + lpad(Units.formatBytes(c.cost.flashBytes), 8) + "  " + lpad(String(c.cost.params), 8) + "  " + c.proposer)
         }
+        if !finished.isEmpty { l += finishedText() }
         return l.joined(separator: "\n")
+    }
+
+    /// The `finished` rows: proxy score → val accuracy after the longer schedule.
+    public func finishedText() -> [String] {
+        var l = ["", "Finished models (\(finished.count), val split; \(FinishStep.directoryName)/<hash12>/\(FinishStep.modelFileName)):"]
+        l.append("  hash          " + pad(config.evaluator == "synthetic" ? "synth" : "proxy", 6) + "    finished  epochs  distilled  status    seconds      MACs      SRAM     flash")
+        for r in finished {
+            let acc = r.valAccuracy.map { String(format: "%7.2f%%", $0 * 100) } ?? "       -"
+            l.append("  " + r.hash12 + "  " + (r.proxyScore.map { String(format: "%.4f", $0) } ?? "     -") + "  → " + acc
+                     + "  " + lpad(String(r.epochs), 6) + "  " + pad(r.distilled ? "yes" : "no", 9) + "  " + pad(r.status.rawValue, 8)
+                     + "  " + lpad(r.seconds.map { String(format: "%.1f", $0) } ?? "-", 7)
+                     + "  " + lpad(Units.formatCount(r.macs), 8) + "  " + lpad(Units.formatBytes(r.peakSRAMBytes), 8)
+                     + "  " + lpad(Units.formatBytes(r.flashBytes), 8) + (r.reason.map { "  (\($0))" } ?? ""))
+        }
+        return l
     }
 
     public func paretoJSON() -> JSONValue {

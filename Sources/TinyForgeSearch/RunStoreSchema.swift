@@ -11,6 +11,8 @@ import GRDB
 /// - exchanges: LLM prompts/responses (never API keys).
 /// - events: timestamped log lines.
 /// - hypervolume: front hypervolume after every evaluation (x axis = evaluation number).
+/// - explanations (v2): `tinyforge explain` results per candidate.
+/// - finished (v3): front members fully trained by `tinyforge finish`, status training → done | failed.
 enum RunStoreSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -65,6 +67,24 @@ enum RunStoreSchema {
                   run_id INTEGER NOT NULL REFERENCES runs(id), hash TEXT NOT NULL, json TEXT NOT NULL,
                   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
                   PRIMARY KEY(run_id, hash));
+                """)
+        }
+        m.registerMigration("v3-finished") { db in
+            // Front members fully trained by `tinyforge finish` (one row per candidate hash;
+            // re-finishing with other settings replaces the row). See RunStoreFinished.swift.
+            let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+            try db.execute(sql: """
+                CREATE TABLE finished(
+                  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+                  candidate_id INTEGER REFERENCES candidates(id), hash TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('training','done','failed')),
+                  settings_json TEXT NOT NULL, selection TEXT NOT NULL, rank INTEGER NOT NULL,
+                  proxy_score REAL, val_accuracy REAL, val_loss REAL, epochs INTEGER NOT NULL,
+                  distilled INTEGER NOT NULL, teacher TEXT, seconds REAL, reason TEXT,
+                  macs INTEGER NOT NULL, params INTEGER NOT NULL, peak_sram_bytes INTEGER NOT NULL,
+                  flash_bytes INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                  created_at TEXT NOT NULL DEFAULT (\(now)), updated_at TEXT,
+                  UNIQUE(run_id, hash));
                 """)
         }
         return m

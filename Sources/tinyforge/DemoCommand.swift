@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeExplain
 import TinyForgeHardware
+import TinyForgePipeline
 import TinyForgeSearch
 import TinyForgeSpec
 import TinyForgeTraining
@@ -102,35 +103,43 @@ struct DemoCommand: ParsableCommand {
         print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
 
         step(3, "full training of the chosen model")
+        // The shared finish step (as `tinyforge finish --top 1 --select accuracy`): recorded in
+        // the run store, model in search/finished/<hash12>/, skipped when the demo is re-run.
         let norm = Normalization.compute(from: splits.train)
         var recipe = TrainConfig()
         recipe.epochs = s.epochs; recipe.batchSize = 64; recipe.schedule.baseLR = 0.1; recipe.seed = seed
         recipe.augment = splits.train.height == 28 ? AugmentConfig(cropPadding: 2, horizontalFlip: true, cutout: 0) : .none
-        let student = try Network(spec: chosen, seed: seed)
-        let progress = TrainProgressPrinter()
-        let full = try Trainer.train(student, train: splits.train, val: splits.val, normalization: norm, config: recipe, progress: progress.report)
-        guard full.status == .completed else { throw SearchError("demo", full.message ?? "full training diverged") }
+        let finished = try FinishCommand.finish(store: store, top: 1, rule: .accuracy, splits: splits, normalization: norm, dataset: ds,
+                                                valFraction: 0.1, splitSeed: 42, config: recipe, teacher: nil)
+        guard let full = finished.first?.0, full.hash == best.hash, full.status == .done else {
+            throw SearchError("demo", "full training of \(best.hash.prefix(12)) failed: \(finished.first?.0.reason ?? "no result"); see \(runDir.path)/finished.json")
+        }
+        let finishedModel = runDir.appendingPathComponent(full.directory).appendingPathComponent(FinishStep.modelFileName).path
         let studentPath = outDir.appendingPathComponent("student.safetensors").path
-        try Checkpoint.save(student, to: studentPath, metadata: ["normalization": norm.metadataText, "dataset": ds])
+        try? FileManager.default.removeItem(atPath: studentPath)
+        try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
+        let (student, _) = try Checkpoint.load(finishedModel)
 
         step(4, "distillation from a TinyForge-trained teacher")
         let teacherSpec = DemoLLM.widened(chosen, factor: 2)
         let teacher = try Network(spec: teacherSpec, seed: seed &+ 1)
         var tr = recipe; tr.epochs = s.teacherEpochs
+        let progress = TrainProgressPrinter()
         print("teacher: the chosen network at 2× width, \(teacher.parameterCount) params, \(Units.formatCount(LayerPlan(spec: teacherSpec).macs)) MACs")
         let tres = try Trainer.train(teacher, train: splits.train, val: splits.val, normalization: norm, config: tr, progress: progress.report)
         let teacherLogits = try Trainer.logits(teacher, on: splits.train, normalization: norm)
         var kd = recipe
         kd.epochs = s.distillEpochs; kd.schedule.baseLR = 0.02
         kd.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 4)
-        let before = full.finalValAccuracy ?? 0
-        let kdres = try Trainer.train(student, train: splits.train, val: splits.val, normalization: norm, config: kd,
-                                      teacherLogits: teacherLogits, progress: progress.report)
+        let before = full.valAccuracy ?? 0
+        // Fine-tunes the finished student in place; student.safetensors is replaced only when
+        // the distillation completes.
+        let kdres = try FinishTrainer.trainAndSave(student, splits: splits, normalization: norm, config: kd, teacherLogits: teacherLogits,
+                                                   directory: outDir, modelFile: "student.safetensors",
+                                                   metadata: ["dataset": ds, "teacher": "2x-wide TinyForge teacher"], progress: progress.report)
         let after = kdres.finalValAccuracy ?? 0
         print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
                      (tres.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
-        try Checkpoint.save(student, to: studentPath, metadata: ["normalization": norm.metadataText, "dataset": ds,
-                                                                 "val_accuracy": "\(after)"])
 
         step(5, "int8 export (.tflite and C)")
         let deploy = try DemoDeploy.export(checkpoint: studentPath, splits: splits, norm: norm, outDir: outDir)

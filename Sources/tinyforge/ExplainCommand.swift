@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeExplain
 import TinyForgeHardware
+import TinyForgePipeline
 import TinyForgeSearch
 import TinyForgeSpec
 import TinyForgeTraining

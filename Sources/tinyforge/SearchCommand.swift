@@ -12,6 +12,7 @@ struct SearchCommand: ParsableCommand {
                         --flash 1MB --macs 20M --proposer evolution --trials 100 --batch 4 --workers 2 --run runs/a
             Resume:   tinyforge search --resume runs/a      (after a crash or kill -9: nothing completed is redone)
             Inspect:  tinyforge runs show runs/a
+            Finish:   add --finish-top 3 --finish-epochs 30 [--finish-arg=--lr=0.1 ...] to train the front's best fully
             """)
 
     @OptionGroup var options: SearchRunOptions
@@ -31,8 +32,11 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print the final summary as JSON (pareto.json) instead of text.")
     var json = false
 
+    @OptionGroup var finish: SearchFinishOptions
+
     func run() throws {
         do {
+            let finishStep = try finish.command(runDirectory: resume ?? runDirectory ?? "")
             let store: RunStore
             let config: SearchConfig
             if let dir = resume {
@@ -80,6 +84,7 @@ struct SearchCommand: ParsableCommand {
                 print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
             }
             if summary.status != "done" { throw ExitCode(1) }
+            if let f = finishStep { try f.execute(quiet: json) }
         } catch let e as ExitCode {
             throw e
         } catch {

@@ -17,10 +17,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var recipe: RecipeOptions
 
     @Option(help: "Output directory.") var out: String = "out/train"
-    @Option(help: "Distil from this TinyForge checkpoint (teacher logits computed on the training split).") var teacher: String?
-    @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class).") var teacherLogits: String?
-    @Option(help: "Distillation α (weight of the label loss), constant or START:END.") var alpha: String = "0.5"
-    @Option(help: "Distillation temperature.") var temperature: Float = 4
+    @OptionGroup var teacherOptions: TeacherOptions
 
     func run() throws {
         do {
@@ -35,9 +32,9 @@ struct TrainCommand: ParsableCommand {
             let norm = Normalization.compute(from: splits.train)
             let net = try Network(spec: spec, seed: config.seed, threads: config.threads)
             var logits: [Float]?
-            if teacher != nil || teacherLogits != nil {
-                logits = try loadTeacher(spec: spec, splits: splits, norm: norm)
-                config.distillation = try distillationConfig()
+            if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset) {
+                logits = l
+                config.distillation = try teacherOptions.distillationConfig()
             }
             print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(LayerPlan(spec: spec).macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
             let printer = TrainProgressPrinter()
@@ -60,39 +57,6 @@ struct TrainCommand: ParsableCommand {
             }
             print(String(format: "done in %.1f s: val accuracy %.2f%% → %@/model.safetensors", result.seconds, (result.finalValAccuracy ?? 0) * 100, out))
         } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(error) }
-    }
-
-    func distillationConfig() throws -> DistillationConfig {
-        let parts = alpha.split(separator: ":").map { Float($0) }
-        guard !parts.isEmpty, parts.count <= 2, parts.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
-            throw ValidationError("--alpha: \"\(alpha)\" must be a number in [0, 1] or START:END, e.g. 0.4:0.8")
-        }
-        guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
-        return DistillationConfig(alphaStart: parts[0]!, alphaEnd: parts.last!!, temperature: temperature)
-    }
-
-    /// Teacher logits for every image of the training split, in split order.
-    func loadTeacher(spec: ArchitectureSpec, splits: DatasetSplits, norm: Normalization) throws -> [Float] {
-        if let path = teacher {
-            let (t, c) = try Checkpoint.load(path)
-            guard t.plan.spec.numClasses == spec.numClasses else {
-                throw TrainingError.checkpoint(file: path, reason: "teacher has \(t.plan.spec.numClasses) classes, the student \(spec.numClasses)")
-            }
-            let tnorm = try c.metadata["normalization"].map { try Normalization(metadataText: $0, file: path) } ?? norm
-            return try Trainer.logits(t, on: splits.train, normalization: tnorm)
-        }
-        let path = teacherLogits!
-        let a = try NPY.read(path: path)
-        let total = splits.trainIndices.count + splits.valIndices.count
-        guard a.dtype == .float32, a.shape.count == 2, a.shape[1] == spec.numClasses, a.shape[0] == total else {
-            throw TrainingError.checkpoint(file: path, reason: "teacher logits must be float32 of shape (\(total), \(spec.numClasses)) — one row per image of the full training set — found \(a.dtype.rawValue) \(a.shape)")
-        }
-        var all = [Float](repeating: 0, count: a.shape[0] * a.shape[1])
-        all.withUnsafeMutableBytes { dst in a.payload.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(dst.count))) } }
-        let k = spec.numClasses
-        var out = [Float](); out.reserveCapacity(splits.train.count * k)
-        for i in splits.trainIndices { out.append(contentsOf: all[(i * k)..<((i + 1) * k)]) }
-        return out
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TinyForgeData
+import TinyForgePipeline
 import TinyForgeSpec
 import TinyForgeTraining
 
@@ -113,37 +114,48 @@ func writeJSON(_ value: JSONValue, to path: String) throws {
     try Data((value.prettyText() + "\n").utf8).write(to: url, options: .atomic)
 }
 
-extension TrainResult {
-    func jsonValue() -> JSONValue {
-        var o: [String: JSONValue] = [
-            "status": .string(status.rawValue), "seconds": .number(seconds),
-            "epochs": .array(epochs.map { m in
-                var e: [String: JSONValue] = ["epoch": .number(Double(m.epoch + 1)), "train_loss": .number(m.trainLoss),
-                                              "train_accuracy": .number(m.trainAccuracy), "learning_rate": .number(m.learningRate),
-                                              "seconds": .number(m.seconds), "images_per_second": .number(m.imagesPerSecond)]
-                if let v = m.valAccuracy { e["val_accuracy"] = .number(v) }
-                if let v = m.valLoss { e["val_loss"] = .number(v) }
-                return .object(e)
-            }),
-        ]
-        if let m = message { o["message"] = .string(m) }
-        if let v = finalValAccuracy { o["val_accuracy"] = .number(v) }
-        if let v = finalValLoss { o["val_loss"] = .number(v) }
-        return .object(o)
-    }
-}
+/// Distillation options shared by `tinyforge train` and `tinyforge finish`.
+struct TeacherOptions: ParsableArguments {
+    @Option(help: "Distil from this TinyForge checkpoint (teacher logits computed on the training split).") var teacher: String?
+    @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class).") var teacherLogits: String?
+    @Option(help: "Distillation α (weight of the label loss), constant or START:END.") var alpha: String = "0.5"
+    @Option(help: "Distillation temperature.") var temperature: Float = 4
 
-extension Normalization {
-    var metadataText: String {
-        JSONValue.object(["mean": .array(mean.map { .number(Double($0)) }), "std": .array(std.map { .number(Double($0)) })]).canonicalText()
-    }
+    /// What the teacher is, for reports; nil without one.
+    var teacherDescription: String? { teacher.map { "checkpoint \($0)" } ?? teacherLogits.map { "logits \($0)" } }
 
-    init(metadataText: String, file: String) throws {
-        guard case .object(let o) = try JSONValue.parse(metadataText, source: "\(file) metadata.normalization"),
-              case .array(let m)? = o["mean"], case .array(let s)? = o["std"] else {
-            throw TrainingError.checkpoint(file: file, reason: "metadata.normalization is not {\"mean\": [...], \"std\": [...]}")
+    func distillationConfig() throws -> DistillationConfig {
+        let parts = alpha.split(separator: ":").map { Float($0) }
+        guard !parts.isEmpty, parts.count <= 2, parts.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+            throw ValidationError("--alpha: \"\(alpha)\" must be a number in [0, 1] or START:END, e.g. 0.4:0.8")
         }
-        func floats(_ a: [JSONValue]) -> [Float] { a.compactMap { if case .number(let d) = $0 { return Float(d) }; return nil } }
-        self.init(mean: floats(m), std: floats(s))
+        guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
+        return DistillationConfig(alphaStart: parts[0]!, alphaEnd: parts.last!!, temperature: temperature)
+    }
+
+    /// Teacher logits for every image of the training split, in split order; nil without a teacher.
+    func logits(numClasses: Int, splits: DatasetSplits, norm: Normalization, dataset: String) throws -> [Float]? {
+        if teacher != nil && teacherLogits != nil {
+            throw ValidationError("--teacher and --teacher-logits: give one teacher, not both")
+        }
+        if let path = teacher {
+            let (t, c) = try Checkpoint.load(path)
+            guard t.plan.spec.numClasses == numClasses else {
+                throw TrainingError.invalidOption("--teacher \(path)", "the teacher has \(t.plan.spec.numClasses) classes, the student \(numClasses); use a teacher trained on \(dataset)")
+            }
+            let tnorm = try c.metadata["normalization"].map { try Normalization(metadataText: $0, file: path) } ?? norm
+            return try Trainer.logits(t, on: splits.train, normalization: tnorm)
+        }
+        guard let path = teacherLogits else { return nil }
+        let a = try NPY.read(path: path)
+        let total = splits.trainIndices.count + splits.valIndices.count
+        guard a.dtype == .float32, a.shape.count == 2, a.shape[1] == numClasses, a.shape[0] == total else {
+            throw TrainingError.invalidOption("--teacher-logits \(path)", "must be float32 of shape (\(total), \(numClasses)) — one row per image of the full training set of \(dataset), one column per class — but is \(a.dtype.rawValue) \(a.shape); make the logits on this dataset, or pass a teacher checkpoint with --teacher")
+        }
+        var all = [Float](repeating: 0, count: a.shape[0] * a.shape[1])
+        all.withUnsafeMutableBytes { dst in a.payload.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(dst.count))) } }
+        var out = [Float](); out.reserveCapacity(splits.train.count * numClasses)
+        for i in splits.trainIndices { out.append(contentsOf: all[(i * numClasses)..<((i + 1) * numClasses)]) }
+        return out
     }
 }

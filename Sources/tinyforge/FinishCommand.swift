@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import TinyForgeData
+import TinyForgeHardware
+import TinyForgePipeline
+import TinyForgeSearch
+import TinyForgeSpec
+import TinyForgeTraining
+
+/// `tinyforge finish RUN --top K`: the search ranks by short proxy trainings; this trains the
+/// chosen front members properly (full training split, longer schedule, optional distillation)
+/// so what gets deployed is a finished model, not a proxy.
+struct FinishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finish",
+        abstract: "Fully train K members of a run's Pareto front with a longer schedule (distilled when a teacher is given).",
+        discussion: """
+            Selection (--select): spread (default) = the most accurate member first, then repeatedly the member
+            farthest (max–min Euclidean distance) from those already picked in normalised cost space (each cost
+            objective of the run / its budget limit); accuracy = the K most accurate; knee = the K closest to the
+            ideal point after min–max normalising every objective over the front.
+            Writes RUN/finished/<hash12>/{model.safetensors, metrics.json, architecture.json} and RUN/finished.json
+            and records each member in RUN/run.sqlite. Accuracies are on the validation split (never test).
+            Resumable: members already finished with the same settings are skipped, interrupted ones retrained.
+            Example: tinyforge finish runs/a --top 3 --epochs 30 --lr 0.1 --augment digits --teacher-logits t.npy
+            """)
+
+    @Argument(help: "Run directory (written by tinyforge search).") var runDirectory: String
+    @Option(help: "Number of front members to train.") var top: Int
+    @Option(name: .customLong("select"), help: "Which members: spread, accuracy or knee (see below).") var select: String = "spread"
+    @Option(help: "Dataset source (default: the run's dataset).") var dataset: String?
+    @Option(help: "Validation fraction (default: the run's, else 0.1).") var valFraction: Double?
+    @Option(help: "Seed of the validation split (default: the run's, else 42).") var splitSeed: UInt64?
+    @OptionGroup var recipe: RecipeOptions
+    @OptionGroup var teacherOptions: TeacherOptions
+    @Flag(help: "Print finished.json instead of progress and a table.") var json = false
+
+    func run() throws {
+        do { try execute(quiet: json) } catch let e as ExitCode { throw e } catch { throw fail(error) }
+        if json, let store = try? RunStore.open(directory: URL(fileURLWithPath: runDirectory)),
+           let j = try? FinishStep.summaryJSON(store: store) {
+            print(j.prettyText())
+        }
+    }
+
+    /// Parses the options, loads data and teacher, then runs the shared finish step.
+    @discardableResult
+    func execute(quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
+        guard top >= 1 else { throw SearchError("--top", "\(top) must be at least 1 (the number of front members to finish)") }
+        let rule = try FinishRule.parse(select)
+        let store = try RunStore.open(directory: URL(fileURLWithPath: runDirectory))
+        let config = try store.config()
+        guard recipe.subset == 1 else {
+            throw SearchError("--subset", "finish trains on the full training split; drop --subset (it is for proxy training)")
+        }
+        var train = try recipe.config()
+        let source = dataset ?? config.task.dataset
+        let vf = valFraction ?? Self.passedValue("--val-fraction", config.settings.extraArgs).flatMap(Double.init) ?? 0.1
+        let seed = splitSeed ?? Self.passedValue("--split-seed", config.settings.extraArgs).flatMap { UInt64($0) } ?? 42
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(source), valFraction: vf, seed: seed)
+        let norm = Normalization.compute(from: splits.train)
+        var teacher: FinishTeacher?
+        if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source) {
+            train.distillation = try teacherOptions.distillationConfig()
+            teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
+        }
+        return try Self.finish(store: store, top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
+                               valFraction: vf, splitSeed: seed, config: train, teacher: teacher, quiet: quiet)
+    }
+
+    struct FinishTeacher {
+        var logits: [Float]
+        var description: String
+    }
+
+    /// The finish step shared by `finish`, `search --finish-top` and `demo`: selects, trains
+    /// (via `FinishTrainer`), records, writes finished.json and prints a table.
+    static func finish(store: RunStore, top: Int, rule: FinishRule, splits: DatasetSplits, normalization: Normalization,
+                       dataset: String, valFraction: Double, splitSeed: UInt64, config: TrainConfig, teacher: FinishTeacher?,
+                       quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
+        let run = try store.config()
+        guard splits.classCount <= run.task.numClasses else {
+            throw SearchError("--dataset", "\(dataset) has \(splits.classCount) classes but the run's networks output \(run.task.numClasses); finish on the run's dataset (\(run.task.dataset)) or one with at most \(run.task.numClasses) classes")
+        }
+        var recipe = config
+        recipe.subsetFraction = 1
+        if teacher == nil { recipe.distillation = nil }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let recipeJSON = try JSONValue.parse(try enc.encode(recipe), source: "train config")
+        let settingsJSON: JSONValue = ["dataset": .string(dataset), "val_fraction": .number(valFraction),
+                                       "split_seed": .number(Double(splitSeed)), "train": recipeJSON,
+                                       "teacher": teacher.map { .string($0.description) } ?? .null]
+        let settings = FinishSettings(epochs: recipe.epochs, teacher: teacher?.description, json: settingsJSON.canonicalText())
+        let step = try FinishStep(store: store, top: top, rule: rule, settings: settings)
+        let printer = TrainProgressPrinter()
+        let trainer = FinishTrainer(splits: splits, normalization: normalization, config: recipe, teacherLogits: teacher?.logits,
+                                    metadata: ["dataset": dataset, "val_fraction": "\(valFraction)", "split_seed": "\(splitSeed)",
+                                               "teacher": teacher?.description ?? ""],
+                                    progress: quiet ? nil : printer.report)
+        if !quiet {
+            print("finish \(store.directory.path): \(top) member(s) by \(rule.rawValue), \(recipe.epochs) epoch(s) on \(splits.train.count) train / \(splits.val.count) val images of \(dataset)"
+                  + (teacher.map { ", distilled from \($0.description)" } ?? ""))
+        }
+        let results = try step.run(onEvent: { m in if !quiet { print(m); fflush(stdout) } }, train: trainer.train)
+        if !quiet {
+            let report = try RunReport(store: store)
+            for line in report.finishedText() { print(line) }
+            print("wrote \(store.directory.appendingPathComponent(FinishStep.summaryFileName).path)")
+        }
+        return results
+    }
+
+    /// The value of `--name V` or `--name=V` in a worker argument list (the run's split settings).
+    static func passedValue(_ name: String, _ args: [String]) -> String? {
+        for (i, a) in args.enumerated() {
+            if a == name, i + 1 < args.count { return args[i + 1] }
+            if a.hasPrefix(name + "=") { return String(a.dropFirst(name.count + 1)) }
+        }
+        return nil
+    }
+}
+
+/// `tinyforge search --finish-top K --finish-epochs E [--finish-arg=--lr=0.1 ...]`: the finish
+/// step after a search that completed (status done).
+struct SearchFinishOptions: ParsableArguments {
+    @Option(help: "After a completed search, fully train this many front members (as `tinyforge finish --top K`).") var finishTop: Int?
+    @Option(help: "Epochs of that training (as `tinyforge finish --epochs`).") var finishEpochs: Int?
+    @Option(help: "Extra argument for the finish step, written --finish-arg=--lr=0.1 (repeatable).") var finishArg: [String] = []
+
+    /// The finish command to run after the search, checked before the search starts so a typo
+    /// does not surface only after hours of search.
+    func command(runDirectory: String) throws -> FinishCommand? {
+        guard let k = finishTop else {
+            if finishEpochs != nil || !finishArg.isEmpty {
+                throw SearchError("--finish-epochs/--finish-arg", "need --finish-top K (the number of front members to finish)")
+            }
+            return nil
+        }
+        guard k >= 1 else { throw SearchError("--finish-top", "\(k) must be at least 1") }
+        let args = [runDirectory, "--top", "\(k)"] + (finishEpochs.map { ["--epochs", "\($0)"] } ?? []) + finishArg
+        do { return try FinishCommand.parse(args) } catch {
+            throw SearchError("--finish-arg", "\(FinishCommand.message(for: error)) (arguments passed on to finish: \(args.dropFirst().joined(separator: " ")))")
+        }
+    }
+}
