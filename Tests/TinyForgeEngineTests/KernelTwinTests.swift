@@ -117,7 +117,8 @@ final class KernelTwinTests: XCTestCase {
     /// The fused BN+activation passes against a plain per-element evaluation.
     func testFusedBNActMatchesPlainFormulas() {
         var rng = SeededGenerator(seed: 4)
-        let rows = 11, c = 13
+        // c = 13: 8-wide block + scalar tail; 77: 32-wide blocks + 8-wide + tail.
+        for (rows, c) in [(11, 13), (9, 77)] {
         let z = randomTensor([rows, c], &rng, scale: 2), dy = randomTensor([rows, c], &rng)
         let scale = (0..<c).map { _ in rng.nextGaussian() }, shift = (0..<c).map { _ in rng.nextGaussian() }
         let mean = (0..<c).map { _ in rng.nextGaussian() * 0.1 }
@@ -141,6 +142,12 @@ final class KernelTwinTests: XCTestCase {
             assertClose(dz.array, rdz, tol: 1e-5, "gradInput \(String(describing: act))")
             assertClose(sg.map(Float.init), rsg.map(Float.init), tol: 1e-5, "Σg \(String(describing: act))")
             assertClose(sgz.map(Float.init), rsgz.map(Float.init), tol: 1e-5, "Σg(z−μ) \(String(describing: act))")
+            var st = [Double](repeating: 0, count: c), sq = st, rst = st, rsq = st
+            BNAct.accumulateStats(z.data, rows: rows, c: c, sum: &st, sumSq: &sq)
+            for r in 0..<rows { for ch in 0..<c { let v = Double(z[r * c + ch]); rst[ch] += v; rsq[ch] += v * v } }
+            assertClose(st.map(Float.init), rst.map(Float.init), tol: 1e-5, "Σz")
+            assertClose(sq.map(Float.init), rsq.map(Float.init), tol: 1e-5, "Σz²")
+        }
         }
     }
 }
