@@ -17,10 +17,31 @@ public enum BNAct {
 
     /// Adds per-channel Σz and Σz² of a block (rows × C) into Double accumulators.
     /// Float partials per block keep the loop vectorised; Double totals keep E[z²]−E[z]² sane.
+    /// Channels go 32 at a time (8 independent accumulator chains, whole 128-byte row pieces),
+    /// then 8 at a time, then one by one; each channel's sum runs over the rows in order, so
+    /// the result does not depend on which block width handled it.
     public static func accumulateStats(_ z: UnsafePointer<Float>, rows: Int, c: Int,
                                        sum: UnsafeMutablePointer<Double>, sumSq: UnsafeMutablePointer<Double>) {
-        let c8 = c & ~7
+        let c32 = c & ~31, c8 = c & ~7
         var cb = 0
+        while cb < c32 {
+            var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8(), q0 = F8(), q1 = F8(), q2 = F8(), q3 = F8()
+            var p = UnsafeRawPointer(z + cb)
+            for _ in 0..<rows {
+                let v0 = p.loadUnaligned(as: F8.self), v1 = p.loadUnaligned(fromByteOffset: 32, as: F8.self)
+                let v2 = p.loadUnaligned(fromByteOffset: 64, as: F8.self), v3 = p.loadUnaligned(fromByteOffset: 96, as: F8.self)
+                s0 += v0; q0 = q0.addingProduct(v0, v0); s1 += v1; q1 = q1.addingProduct(v1, v1)
+                s2 += v2; q2 = q2.addingProduct(v2, v2); s3 += v3; q3 = q3.addingProduct(v3, v3)
+                p += c * 4
+            }
+            for l in 0..<8 {
+                sum[cb + l] += Double(s0[l]); sumSq[cb + l] += Double(q0[l])
+                sum[cb + 8 + l] += Double(s1[l]); sumSq[cb + 8 + l] += Double(q1[l])
+                sum[cb + 16 + l] += Double(s2[l]); sumSq[cb + 16 + l] += Double(q2[l])
+                sum[cb + 24 + l] += Double(s3[l]); sumSq[cb + 24 + l] += Double(q3[l])
+            }
+            cb += 32
+        }
         while cb < c8 {
             var s = F8(), q = F8()
             var p = UnsafeRawPointer(z + cb)
@@ -34,7 +55,7 @@ public enum BNAct {
         }
         for ch in c8..<c {
             var s: Float = 0, q: Float = 0
-            for r in 0..<rows { let v = z[r * c + ch]; s += v; q += v * v }
+            for r in 0..<rows { let v = z[r * c + ch]; s += v; q = q.addingProduct(v, v) }
             sum[ch] += Double(s); sumSq[ch] += Double(q)
         }
     }
@@ -103,12 +124,44 @@ public enum BNAct {
         }
     }
 
+    /// One row block: channels 32 at a time (8 independent accumulator chains instead of 2,
+    /// whole 128-byte row pieces), then 8 at a time, then scalar; per channel the sums run over
+    /// the rows in order whichever width handles it.
     @inline(__always)
     static func gradBlockT<K: ActKernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ rows: Int, _ c: Int,
                                          _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
                                          _ sumG: UnsafeMutablePointer<Double>, _ sumGZ: UnsafeMutablePointer<Double>) {
-        let c8 = c & ~7
+        let c32 = c & ~31, c8 = c & ~7
         var cb = 0
+        while cb < c32 {
+            let scp = UnsafeRawPointer(scale + cb), shp = UnsafeRawPointer(shift + cb), mup = UnsafeRawPointer(mean + cb)
+            let sc0 = scp.loadUnaligned(as: F8.self), sc1 = scp.loadUnaligned(fromByteOffset: 32, as: F8.self)
+            let sc2 = scp.loadUnaligned(fromByteOffset: 64, as: F8.self), sc3 = scp.loadUnaligned(fromByteOffset: 96, as: F8.self)
+            let sh0 = shp.loadUnaligned(as: F8.self), sh1 = shp.loadUnaligned(fromByteOffset: 32, as: F8.self)
+            let sh2 = shp.loadUnaligned(fromByteOffset: 64, as: F8.self), sh3 = shp.loadUnaligned(fromByteOffset: 96, as: F8.self)
+            let mu0 = mup.loadUnaligned(as: F8.self), mu1 = mup.loadUnaligned(fromByteOffset: 32, as: F8.self)
+            let mu2 = mup.loadUnaligned(fromByteOffset: 64, as: F8.self), mu3 = mup.loadUnaligned(fromByteOffset: 96, as: F8.self)
+            var g0 = F8(), g1 = F8(), g2 = F8(), g3 = F8(), h0 = F8(), h1 = F8(), h2 = F8(), h3 = F8()
+            var pz = UnsafeRawPointer(z + cb), pd = UnsafeRawPointer(dy + cb)
+            for _ in 0..<rows {
+                let z0 = pz.loadUnaligned(as: F8.self), z1 = pz.loadUnaligned(fromByteOffset: 32, as: F8.self)
+                let z2 = pz.loadUnaligned(fromByteOffset: 64, as: F8.self), z3 = pz.loadUnaligned(fromByteOffset: 96, as: F8.self)
+                let d0 = K.df(z0 * sc0 + sh0, pd.loadUnaligned(as: F8.self))
+                let d1 = K.df(z1 * sc1 + sh1, pd.loadUnaligned(fromByteOffset: 32, as: F8.self))
+                let d2 = K.df(z2 * sc2 + sh2, pd.loadUnaligned(fromByteOffset: 64, as: F8.self))
+                let d3 = K.df(z3 * sc3 + sh3, pd.loadUnaligned(fromByteOffset: 96, as: F8.self))
+                g0 += d0; h0 = h0.addingProduct(d0, z0 - mu0); g1 += d1; h1 = h1.addingProduct(d1, z1 - mu1)
+                g2 += d2; h2 = h2.addingProduct(d2, z2 - mu2); g3 += d3; h3 = h3.addingProduct(d3, z3 - mu3)
+                pz += c * 4; pd += c * 4
+            }
+            for l in 0..<8 {
+                sumG[cb + l] += Double(g0[l]); sumGZ[cb + l] += Double(h0[l])
+                sumG[cb + 8 + l] += Double(g1[l]); sumGZ[cb + 8 + l] += Double(h1[l])
+                sumG[cb + 16 + l] += Double(g2[l]); sumGZ[cb + 16 + l] += Double(h2[l])
+                sumG[cb + 24 + l] += Double(g3[l]); sumGZ[cb + 24 + l] += Double(h3[l])
+            }
+            cb += 32
+        }
         while cb < c8 {
             let sc = UnsafeRawPointer(scale + cb).loadUnaligned(as: F8.self)
             let sh = UnsafeRawPointer(shift + cb).loadUnaligned(as: F8.self)
@@ -129,7 +182,7 @@ public enum BNAct {
             for r in 0..<rows {
                 let zv = z[r * c + ch]
                 let g = K.df1(zv * scale[ch] + shift[ch], dy[r * c + ch])
-                sg += g; sgz += g * (zv - mean[ch])
+                sg += g; sgz = sgz.addingProduct(g, zv - mean[ch])
             }
             sumG[ch] += Double(sg); sumGZ[ch] += Double(sgz)
         }

@@ -30,6 +30,9 @@ public final class ConvBNAct: Layer {
     var scale: [Float], shift: [Float], mean: [Float], invStd: [Float]
     var usedBatchStats = false
     var threadGrads: [Tensor] = []
+    /// The weights packed once per pass for the GEMM (forward: W, backward: Wᵀ), shared
+    /// read-only by every chunk and thread instead of being repacked per chunk.
+    var packedW: Tensor?
 
     /// - Parameters:
     ///   - groups: 1 (full conv) or `cin` (depthwise, requires `cout == cin`).
@@ -76,8 +79,8 @@ public final class ConvBNAct: Layer {
         return [x[0], s.oh, s.ow, cout]
     }
 
-    /// Rows per GEMM chunk: big enough to amortise packing the weights (overhead ≈ 1/rows),
-    /// small enough that the chunk's im2col rows and outputs stay in L2.
+    /// Rows per GEMM chunk: big enough to amortise the dW GEMM's packing of dz and its C
+    /// (dW) traffic, small enough that the chunk's im2col rows and outputs stay in L2.
     func chunkRows(_ s: ConvShape) -> Int { max(48, min(512, 24_576 / max(s.patch, s.cout))) }
 
     // MARK: forward
@@ -94,6 +97,8 @@ public final class ConvBNAct: Layer {
         var sums = [Double](repeating: 0, count: T * 2 * c)
         let fuseApply = !usedBatchStats
         let act = activation
+        let gk = Gemm.selected
+        let pw = UnsafePointer(depthwise ? weight.data : packWeights(k: s.patch, n: c, rsB: c, csB: 1, kernel: gk))
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
         sums.withUnsafeMutableBufferPointer { sums in
             let scp = sc.baseAddress!, shp = sh.baseAddress!, sumsp = sums.baseAddress!
@@ -118,7 +123,6 @@ public final class ConvBNAct: Layer {
                 }
                 let direct = kernel == 1 && stride == 1
                 let rowsPerChunk = chunkRows(s)
-                let pack = ws.floats(.pack, Gemm.packSize(n: c))
                 let col = direct ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
                 var p = images.lowerBound * plane
                 let pEnd = images.upperBound * plane
@@ -127,8 +131,8 @@ public final class ConvBNAct: Layer {
                     let a: UnsafePointer<Float>
                     if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) } else { a = UnsafePointer(x.data + p * cin) }
                     let zp = z.data + p * c
-                    Gemm.sgemm(m: rows, n: c, k: s.patch, a: a, rsA: s.patch, csA: 1, b: weight.data, rsB: c, csB: 1,
-                               c: zp, ldc: c, accumulate: false, pack: pack)
+                    Gemm.sgemm(m: rows, n: c, k: s.patch, a: a, rsA: s.patch, csA: 1, packedB: pw,
+                               c: zp, ldc: c, accumulate: false, kernel: gk)
                     finish(zp, rows)
                     p += rows
                 }
@@ -145,6 +149,15 @@ public final class ConvBNAct: Layer {
             } }
         }
         return y
+    }
+
+    /// Packs B = W (patch × cout, rsB = cout) or Wᵀ (cout × patch, csB = cout) into `packedW`.
+    func packWeights(k: Int, n: Int, rsB: Int, csB: Int, kernel: GemmKernel) -> UnsafeMutablePointer<Float> {
+        let size = Gemm.packedSize(k: k, n: n)
+        let t = (packedW?.count ?? 0) >= size ? packedW! : Tensor(shape: [size])
+        packedW = t
+        Gemm.packAll(k: k, n: n, b: weight.data, rsB: rsB, csB: csB, into: t.data, kernel: kernel)
+        return t.data
     }
 
     /// Eval BN (running stats) or no BN (scale 1, shift = bias).
@@ -219,6 +232,8 @@ public final class ConvBNAct: Layer {
         }
 
         // Pass B: chunk by chunk, dz = scale·g + k1 + k2·z (cache-resident), then the GEMMs.
+        let gk = Gemm.selected
+        let pwt = UnsafePointer(depthwise || !wantDx ? weight.data : packWeights(k: c, n: s.patch, rsB: 1, csB: c, kernel: gk))
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
         k1.withUnsafeBufferPointer { k1b in k2.withUnsafeBufferPointer { k2b in
             let scp = sc.baseAddress!, shp = sh.baseAddress!, k1p = k1b.baseAddress!, k2p = k2b.baseAddress!
@@ -241,7 +256,7 @@ public final class ConvBNAct: Layer {
                 let direct = kernel == 1 && stride == 1
                 let rowsPerChunk = chunkRows(s)
                 let dz = ws.floats(.chunk, rowsPerChunk * c)
-                let pack = ws.floats(.pack, Gemm.packSize(n: max(c, s.patch)))
+                let pack = ws.floats(.pack, Gemm.packSize(n: c))
                 let col = direct ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
                 let dcol = direct ? nil : ws.floats(.chunk2, rowsPerChunk * s.patch)
                 if wantDx && !direct {
@@ -257,20 +272,28 @@ public final class ConvBNAct: Layer {
                     let a: UnsafePointer<Float>
                     if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) } else { a = UnsafePointer(x.data + p * cin) }
                     Gemm.sgemm(m: s.patch, n: c, k: rows, a: a, rsA: 1, csA: s.patch, b: dz, rsB: c, csB: 1,
-                               c: dW.data, ldc: c, accumulate: true, pack: pack)
+                               c: dW.data, ldc: c, accumulate: true, pack: pack, kernel: gk)
                     if wantDx {
                         // dcol(rows × patch) = dz · Wᵀ, W is (patch × cout)
                         let out = dcol ?? (dx.data + p * cin)
-                        Gemm.sgemm(m: rows, n: s.patch, k: c, a: dz, rsA: c, csA: 1, b: weight.data, rsB: 1, csB: c,
-                                   c: out, ldc: s.patch, accumulate: false, pack: pack)
+                        Gemm.sgemm(m: rows, n: s.patch, k: c, a: dz, rsA: c, csA: 1, packedB: pwt,
+                                   c: out, ldc: s.patch, accumulate: false, kernel: gk)
                         if let dcol { Im2Col.backward(dcol, s, p, p + rows, dx.data) }
                     }
                     p += rows
                 }
             }
         } } } }
-        // Shares that got no images never zeroed their buffer: skip them.
-        for t in 0..<T where !pool.shareRange(t, of: s.n).isEmpty { addInPlace(weightGrad.data, tg[t].data, weight.count) }
+        // Sum the per-share dW buffers, split over the weight elements so both threads take
+        // part (serial, this was ~1 ms per wide layer); every element still adds the shares in
+        // share order, so the result is the same bits as a serial sum. Shares that got no
+        // images never zeroed their buffer: skip them.
+        let used = (0..<T).filter { !pool.shareRange($0, of: s.n).isEmpty }
+        let wc = weight.count, block = 2048
+        pool.parallelFor((wc + block - 1) / block) { blocks, _ in
+            let lo = blocks.lowerBound * block, hi = min(wc, blocks.upperBound * block)
+            for t in used { addInPlace(weightGrad.data + lo, tg[t].data + lo, hi - lo) }
+        }
         return dx
     }
 }

@@ -13,30 +13,95 @@
 /// accumulators, leaving room for two B vectors and a broadcast; every k step does 12 FMAs for
 /// 8 loads. One 256×16 B panel is 16 KB and the 6×256 A strip 6 KB, both L1-resident while
 /// the kernel sweeps the panels of one row strip.
+///
+/// Two register tiles exist (`GemmKernel`): this file's AVX2 6×16 one and the AVX-512 12×32
+/// one (Gemm512.swift). They give bitwise-identical results; `sgemm` uses `Gemm.selected`,
+/// chosen once per process (GemmSelect.swift).
 public enum Gemm {
     public static let mr = 6
     public static let nr = 16
     public static let kc = 256
 
-    /// Floats of scratch `sgemm` needs for a given N.
-    public static func packSize(n: Int) -> Int { kc * ((n + nr - 1) / nr) * nr }
+    /// Floats of scratch `sgemm` needs for a given N (B packed in panels of the wider tile).
+    public static func packSize(n: Int) -> Int { kc * ((n + nr512 - 1) / nr512) * nr512 }
 
     /// Fast path. `pack` must hold `packSize(n:)` floats (use the thread's workspace).
+    /// `kernel` defaults to the per-process choice; tests and benchmarks pass it explicitly.
     public static func sgemm(m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, rsA: Int, csA: Int,
                              b: UnsafePointer<Float>, rsB: Int, csB: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int,
-                             accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
+                             accumulate: Bool, pack: UnsafeMutablePointer<Float>,
+                             kernel: GemmKernel = Gemm.selected) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        switch kernel {
+        case .avx2:
+            sgemm256(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: b, rsB: rsB, csB: csB, prepacked: nil,
+                     c: c, ldc: ldc, accumulate: accumulate, pack: pack)
+        case .avx512:
+            sgemm512(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: b, rsB: rsB, csB: csB, prepacked: nil,
+                     c: c, ldc: ldc, accumulate: accumulate, pack: pack)
+        }
+    }
+
+    /// Floats that `packAll` needs for a K × N matrix B (either kernel's layout).
+    public static func packedSize(k: Int, n: Int) -> Int { max(1, k * ((n + nr512 - 1) / nr512) * nr512) }
+
+    /// Packs all of B (K × N, any strides) once, in `kernel`'s panel layout, for repeated
+    /// `sgemm(packedB:)` calls with the same B — the layer weights, which every row chunk of
+    /// every thread multiplies by (packing them per chunk cost 10–40 % of a 48-row GEMM).
+    /// `out` must hold `packedSize(k:n:)` floats and be 64-byte aligned.
+    public static func packAll(k: Int, n: Int, b: UnsafePointer<Float>, rsB: Int, csB: Int,
+                               into out: UnsafeMutablePointer<Float>, kernel: GemmKernel = Gemm.selected) {
+        let w = kernel == .avx512 ? nr512 : nr
+        let stride = (n + w - 1) / w * w
+        var pc = 0
+        while pc < k {
+            let kcur = min(kc, k - pc)
+            packB(kcur, n, b + pc * rsB, rsB, csB, out + pc * stride, width: w)
+            pc += kcur
+        }
+    }
+
+    /// `C (+)= A · B` with B already packed by `packAll` for the same `kernel`.
+    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rsA: Int, csA: Int,
+                             packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             accumulate: Bool, kernel: GemmKernel = Gemm.selected) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let scratch = UnsafeMutablePointer(mutating: packedB)   // never written: prepacked is set
+        switch kernel {
+        case .avx2:
+            sgemm256(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: packedB, rsB: 0, csB: 0, prepacked: packedB,
+                     c: c, ldc: ldc, accumulate: accumulate, pack: scratch)
+        case .avx512:
+            sgemm512(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: packedB, rsB: 0, csB: 0, prepacked: packedB,
+                     c: c, ldc: ldc, accumulate: accumulate, pack: scratch)
+        }
+    }
+
+    /// The AVX2 path: 6×16 tiles over 16-wide B panels. B comes from `prepacked` (block pc at
+    /// offset pc·panels·16) or is packed here into `pack` one k block at a time.
+    static func sgemm256(m: Int, n: Int, k: Int,
+                         a: UnsafePointer<Float>, rsA: Int, csA: Int,
+                         b: UnsafePointer<Float>, rsB: Int, csB: Int, prepacked: UnsafePointer<Float>?,
+                         c: UnsafeMutablePointer<Float>, ldc: Int,
+                         accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
         let panels = (n + nr - 1) / nr
         var pc = 0
         while pc < k {
             let kcur = min(kc, k - pc)
-            packB(kcur, n, b + pc * rsB, rsB, csB, pack)
+            let bblock: UnsafePointer<Float>
+            if let prepacked { bblock = prepacked + pc * panels * nr } else {
+                packB(kcur, n, b + pc * rsB, rsB, csB, pack, width: nr); bblock = UnsafePointer(pack)
+            }
             let acc = accumulate || pc > 0
             var ir = 0
             while ir < m {
@@ -44,7 +109,7 @@ public enum Gemm {
                 let ap = a + ir * rsA + pc * csA
                 for p in 0..<panels {
                     let ncur = min(nr, n - p * nr)
-                    let bp = UnsafePointer(pack + p * kcur * nr)
+                    let bp = bblock + p * kcur * nr
                     let cp = c + ir * ldc + p * nr
                     if ncur <= 8 {
                         kernel6x8(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
@@ -58,26 +123,37 @@ public enum Gemm {
         }
     }
 
-    /// Packs B(0..<kc, 0..<n) into panels `[panel][k][16]`, zero-padding the last panel.
+    /// Packs B(0..<kc, 0..<n) into panels `[panel][k][width]` (width 16 or 32), zero-padding
+    /// the last panel. Transposed B (csB ≠ 1, rsB = 1) is read column by column so the loads
+    /// stay contiguous and the strided writes land in the L1-resident panel.
     @inline(__always)
     static func packB(_ kc: Int, _ n: Int, _ b: UnsafePointer<Float>, _ rsB: Int, _ csB: Int,
-                      _ out: UnsafeMutablePointer<Float>) {
-        let panels = (n + nr - 1) / nr
+                      _ out: UnsafeMutablePointer<Float>, width: Int) {
+        let panels = (n + width - 1) / width
         for p in 0..<panels {
-            let j0 = p * nr, w = min(nr, n - j0)
-            let dst = out + p * kc * nr
-            if csB == 1 && w == nr {
+            let j0 = p * width, w = min(width, n - j0)
+            let dst = out + p * kc * width
+            if csB == 1 && w == width {
                 for k in 0..<kc {
                     let src = UnsafeRawPointer(b + k * rsB + j0)
-                    let d = UnsafeMutableRawPointer(dst + k * nr)
-                    d.storeBytes(of: src.loadUnaligned(as: F8.self), as: F8.self)
-                    d.storeBytes(of: src.loadUnaligned(fromByteOffset: 32, as: F8.self), toByteOffset: 32, as: F8.self)
+                    let d = UnsafeMutableRawPointer(dst + k * width)
+                    var o = 0
+                    while o < width * 4 {
+                        d.storeBytes(of: src.loadUnaligned(fromByteOffset: o, as: F8.self), toByteOffset: o, as: F8.self)
+                        o += 32
+                    }
                 }
+            } else if rsB == 1 {
+                for j in 0..<w {
+                    let src = b + (j0 + j) * csB
+                    for k in 0..<kc { dst[k * width + j] = src[k] }
+                }
+                if w < width { for k in 0..<kc { (dst + k * width + w).update(repeating: 0, count: width - w) } }
             } else {
                 for k in 0..<kc {
-                    let row = dst + k * nr, src = b + k * rsB + j0 * csB
+                    let row = dst + k * width, src = b + k * rsB + j0 * csB
                     for j in 0..<w { row[j] = src[j * csB] }
-                    for j in w..<nr { row[j] = 0 }
+                    for j in w..<width { row[j] = 0 }
                 }
             }
         }

@@ -1,5 +1,5 @@
 // Training-throughput benchmark of the TinyForge engine on two MobileNetV2-style CIFAR nets.
-// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--dw]
+// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--dw] [--gemm]
 // torch_reference.py builds the same nets in PyTorch and prints the same lines.
 // FLOP convention: 2·MACs per image for forward, ×3 for forward+backward (dX and dW GEMMs).
 import Foundation
@@ -119,7 +119,7 @@ final class SGD {
     }
 }
 
-var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false
+var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false, gemmMicro = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -128,6 +128,7 @@ while let a = args.next() {
     case "--iters": iters = Int(args.next()!)!
     case "--net": which = args.next()!
     case "--dw": dwMicro = true
+    case "--gemm": gemmMicro = true
     default: print("unknown argument \(a)"); exit(2)
     }
 }
@@ -181,7 +182,68 @@ func depthwiseMicro() {
                  totals[0][0], totals[1][0], totals[0][1], totals[1][1], totals[0][2], totals[1][2], old / new))
 }
 
+/// `--gemm`: the 1×1-conv GEMMs of net B for one share of 8 images (forward, dW, dX as
+/// ConvBNAct issues them: 48–512-row chunks, weights packed once per pass, dz per chunk), each GEMM kernel, thread CPU time, fastest of
+/// `iters`. Prints GFLOP/s per kernel and which one `Gemm.selected` picked.
+func gemmMicroBench() {
+    // (spatial, cin, cout) of net B's 1×1 convs
+    let shapes = [(32, 32, 16), (32, 16, 96), (32, 96, 24), (16, 24, 144), (16, 144, 24), (16, 144, 32), (16, 32, 192),
+                  (16, 192, 32), (8, 192, 64), (8, 64, 384), (8, 384, 64), (8, 384, 96), (8, 96, 576), (8, 576, 96),
+                  (4, 576, 160), (4, 160, 960), (4, 960, 160), (4, 160, 640)]
+    let imgs = 8
+    var rng = SeededGenerator(seed: 11)
+    let ws = Workspace()
+    func cpuNow() -> Double { var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+    var tot = [Double](repeating: 0, count: GemmKernel.allCases.count), flops = 0.0
+    for (h, cin, cout) in shapes {
+        let rowsAll = imgs * h * h
+        let chunk = max(48, min(512, 24_576 / max(cin, cout)))
+        let x = Tensor(shape: [rowsAll * cin]), w = Tensor(shape: [cin * cout]), dz = Tensor(shape: [rowsAll * cout])
+        for i in 0..<x.count { x[i] = rng.nextGaussian() }
+        for i in 0..<w.count { w[i] = rng.nextGaussian() }
+        for i in 0..<dz.count { dz[i] = rng.nextGaussian() }
+        let z = Tensor(shape: [rowsAll * cout]), dx = Tensor(shape: [rowsAll * cin]), dw = Tensor(shape: [cin * cout])
+        let pack = ws.floats(.pack, Gemm.packSize(n: max(cin, cout)))
+        let pw = Tensor(shape: [Gemm.packedSize(k: max(cin, cout), n: max(cin, cout))])
+        var line = String(format: "1x1 %2dx%-2d %3d→%-3d chunk %3d", h, h, cin, cout, chunk)
+        for (ki, kern) in GemmKernel.allCases.enumerated() {
+            var best = [Double](repeating: .infinity, count: 3)
+            for _ in 0..<iters {
+                for part in 0..<3 {
+                    let t0 = cpuNow()
+                    if part == 0 { Gemm.packAll(k: cin, n: cout, b: w.data, rsB: cout, csB: 1, into: pw.data, kernel: kern) }
+                    if part == 2 { Gemm.packAll(k: cout, n: cin, b: w.data, rsB: 1, csB: cout, into: pw.data, kernel: kern) }
+                    var p = 0
+                    while p < rowsAll {
+                        let rows = min(chunk, rowsAll - p)
+                        switch part {
+                        case 0: Gemm.sgemm(m: rows, n: cout, k: cin, a: x.data + p * cin, rsA: cin, csA: 1, packedB: pw.data,
+                                           c: z.data + p * cout, ldc: cout, accumulate: false, kernel: kern)
+                        case 1: Gemm.sgemm(m: cin, n: cout, k: rows, a: x.data + p * cin, rsA: 1, csA: cin, b: dz.data + p * cout, rsB: cout, csB: 1,
+                                           c: dw.data, ldc: cout, accumulate: true, pack: pack, kernel: kern)
+                        default: Gemm.sgemm(m: rows, n: cin, k: cout, a: dz.data + p * cout, rsA: cout, csA: 1, packedB: pw.data,
+                                            c: dx.data + p * cin, ldc: cin, accumulate: false, kernel: kern)
+                        }
+                        p += rows
+                    }
+                    best[part] = min(best[part], cpuNow() - t0)
+                }
+            }
+            let f = 2.0 * Double(rowsAll * cin * cout)
+            tot[ki] += best.reduce(0, +)
+            if ki == 0 { flops += 3 * f }
+            line += String(format: "  %@ fwd %5.1f dW %5.1f dX %5.1f", kern.rawValue, f / best[0] / 1e9, f / best[1] / 1e9, f / best[2] / 1e9)
+        }
+        print(line + " GFLOP/s")
+    }
+    for (ki, kern) in GemmKernel.allCases.enumerated() {
+        print(String(format: "%@ total: %.2f ms per 8 images, %.1f GFLOP/s", kern.rawValue, tot[ki] * 1e3, flops / tot[ki] / 1e9))
+    }
+    print("Gemm.selected = \(Gemm.selected.rawValue)")
+}
+
 if dwMicro { depthwiseMicro(); exit(0) }
+if gemmMicro { gemmMicroBench(); exit(0) }
 
 let pool = ThreadPool(threads: threads)
 var dataRng = SeededGenerator(seed: 5)
