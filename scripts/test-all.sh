@@ -10,7 +10,7 @@ echo "== unit tests (swift test)"
 swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|skipped|Executed .* tests" | tail -40
 grep "Executed" /tmp/tinyforge-unit.log | tail -1 | grep -Eq "(with|and) 0 failures" || { echo "unit tests failed"; exit 1; }
 echo "== release build"
-swift build -c release -Xswiftc -target-cpu -Xswiftc haswell 2>&1 | tail -1
+swift build -c release -Xswiftc -target-cpu -Xswiftc native 2>&1 | tail -1
 TF=.build/release/tinyforge
 echo "== CLI end-to-end suite"
 bash scripts/cli-e2e.sh "$TF"
