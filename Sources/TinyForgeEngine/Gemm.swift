@@ -33,19 +33,8 @@ public enum Gemm {
                              c: UnsafeMutablePointer<Float>, ldc: Int,
                              accumulate: Bool, pack: UnsafeMutablePointer<Float>,
                              kernel: GemmKernel = Gemm.selected) {
-        if m == 0 || n == 0 { return }
-        if k == 0 {
-            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
-            return
-        }
-        switch kernel {
-        case .avx2:
-            sgemm256(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: b, rsB: rsB, csB: csB, prepacked: nil,
+        sgemmBlocked(kernel, m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: b, rsB: rsB, csB: csB, prepacked: nil,
                      c: c, ldc: ldc, accumulate: accumulate, pack: pack)
-        case .avx512:
-            sgemm512(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: b, rsB: rsB, csB: csB, prepacked: nil,
-                     c: c, ldc: ldc, accumulate: accumulate, pack: pack)
-        }
     }
 
     /// Floats that `packAll` needs for a K × N matrix B (either kernel's layout).
@@ -71,55 +60,59 @@ public enum Gemm {
     public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rsA: Int, csA: Int,
                              packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                              accumulate: Bool, kernel: GemmKernel = Gemm.selected) {
+        let scratch = UnsafeMutablePointer(mutating: packedB)   // never written: prepacked is set
+        sgemmBlocked(kernel, m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: packedB, rsB: 0, csB: 0, prepacked: packedB,
+                     c: c, ldc: ldc, accumulate: accumulate, pack: scratch)
+    }
+
+    /// The blocked loop both tiles share: k blocks of `kc` (B packed per block into panels of
+    /// the tile's width, or taken from `prepacked` at offset pc·panels·width), row strips of the
+    /// tile's height, one register tile per panel. Only the tile differs between the kernels
+    /// (`tile`), so the k-block order — and with it the bitwise contract — is the same.
+    static func sgemmBlocked(_ kernel: GemmKernel, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, rsA: Int, csA: Int,
+                             b: UnsafePointer<Float>, rsB: Int, csB: Int, prepacked: UnsafePointer<Float>?,
+                             c: UnsafeMutablePointer<Float>, ldc: Int,
+                             accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let scratch = UnsafeMutablePointer(mutating: packedB)   // never written: prepacked is set
-        switch kernel {
-        case .avx2:
-            sgemm256(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: packedB, rsB: 0, csB: 0, prepacked: packedB,
-                     c: c, ldc: ldc, accumulate: accumulate, pack: scratch)
-        case .avx512:
-            sgemm512(m: m, n: n, k: k, a: a, rsA: rsA, csA: csA, b: packedB, rsB: 0, csB: 0, prepacked: packedB,
-                     c: c, ldc: ldc, accumulate: accumulate, pack: scratch)
-        }
-    }
-
-    /// The AVX2 path: 6×16 tiles over 16-wide B panels. B comes from `prepacked` (block pc at
-    /// offset pc·panels·16) or is packed here into `pack` one k block at a time.
-    static func sgemm256(m: Int, n: Int, k: Int,
-                         a: UnsafePointer<Float>, rsA: Int, csA: Int,
-                         b: UnsafePointer<Float>, rsB: Int, csB: Int, prepacked: UnsafePointer<Float>?,
-                         c: UnsafeMutablePointer<Float>, ldc: Int,
-                         accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
-        let panels = (n + nr - 1) / nr
+        let tm = kernel == .avx512 ? mr512 : mr, tn = kernel == .avx512 ? nr512 : nr
+        let panels = (n + tn - 1) / tn
         var pc = 0
         while pc < k {
             let kcur = min(kc, k - pc)
             let bblock: UnsafePointer<Float>
-            if let prepacked { bblock = prepacked + pc * panels * nr } else {
-                packB(kcur, n, b + pc * rsB, rsB, csB, pack, width: nr); bblock = UnsafePointer(pack)
+            if let prepacked { bblock = prepacked + pc * panels * tn } else {
+                packB(kcur, n, b + pc * rsB, rsB, csB, pack, width: tn); bblock = UnsafePointer(pack)
             }
             let acc = accumulate || pc > 0
             var ir = 0
             while ir < m {
-                let mcur = min(mr, m - ir)
+                let mcur = min(tm, m - ir)
                 let ap = a + ir * rsA + pc * csA
                 for p in 0..<panels {
-                    let ncur = min(nr, n - p * nr)
-                    let bp = bblock + p * kcur * nr
-                    let cp = c + ir * ldc + p * nr
-                    if ncur <= 8 {
-                        kernel6x8(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
-                    } else {
-                        kernel6x16(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
-                    }
+                    tile(kernel, kcur, ap, rsA, csA, mcur, bblock + p * kcur * tn, c + ir * ldc + p * tn, ldc,
+                         min(tn, n - p * tn), acc)
                 }
-                ir += mr
+                ir += tm
             }
             pc += kcur
+        }
+    }
+
+    /// One register tile. The last panel uses the half-width tile when it is at most half full
+    /// (avoids half-empty FMAs on e.g. N = 24 or N = 48).
+    @inline(__always)
+    static func tile(_ kernel: GemmKernel, _ kc: Int, _ a: UnsafePointer<Float>, _ rsA: Int, _ csA: Int, _ mr: Int,
+                     _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ nr: Int, _ acc: Bool) {
+        switch kernel {
+        case .avx2:
+            if nr <= 8 { kernel6x8(kc, a, rsA, csA, mr, b, c, ldc, nr, acc) } else { kernel6x16(kc, a, rsA, csA, mr, b, c, ldc, nr, acc) }
+        case .avx512:
+            if nr <= 16 { kernel12x16(kc, a, rsA, csA, mr, b, c, ldc, nr, acc) } else { kernel12x32(kc, a, rsA, csA, mr, b, c, ldc, nr, acc) }
         }
     }
 

@@ -19,40 +19,6 @@ extension Gemm {
     static let mr512 = 12
     static let nr512 = 32
 
-    static func sgemm512(m: Int, n: Int, k: Int,
-                         a: UnsafePointer<Float>, rsA: Int, csA: Int,
-                         b: UnsafePointer<Float>, rsB: Int, csB: Int, prepacked: UnsafePointer<Float>?,
-                         c: UnsafeMutablePointer<Float>, ldc: Int,
-                         accumulate: Bool, pack: UnsafeMutablePointer<Float>) {
-        let panels = (n + nr512 - 1) / nr512
-        var pc = 0
-        while pc < k {
-            let kcur = min(kc, k - pc)
-            let bblock: UnsafePointer<Float>
-            if let prepacked { bblock = prepacked + pc * panels * nr512 } else {
-                packB(kcur, n, b + pc * rsB, rsB, csB, pack, width: nr512); bblock = UnsafePointer(pack)
-            }
-            let acc = accumulate || pc > 0
-            var ir = 0
-            while ir < m {
-                let mcur = min(mr512, m - ir)
-                let ap = a + ir * rsA + pc * csA
-                for p in 0..<panels {
-                    let ncur = min(nr512, n - p * nr512)
-                    let bp = bblock + p * kcur * nr512
-                    let cp = c + ir * ldc + p * nr512
-                    if ncur <= 16 {
-                        kernel12x16(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
-                    } else {
-                        kernel12x32(kcur, ap, rsA, csA, mcur, bp, cp, ldc, ncur, acc)
-                    }
-                }
-                ir += mr512
-            }
-            pc += kcur
-        }
-    }
-
     /// 12×32 tile: C[0..<mr, 0..<nr] (+)= A strip · packed 32-wide B panel. Rows ≥ mr read row
     /// mr−1 again and columns ≥ nr are zero padding; both are discarded at the store.
     @inline(__always)
