@@ -34,12 +34,7 @@ public enum BNAct {
                 s2 += v2; q2 = q2.addingProduct(v2, v2); s3 += v3; q3 = q3.addingProduct(v3, v3)
                 p += c * 4
             }
-            for l in 0..<8 {
-                sum[cb + l] += Double(s0[l]); sumSq[cb + l] += Double(q0[l])
-                sum[cb + 8 + l] += Double(s1[l]); sumSq[cb + 8 + l] += Double(q1[l])
-                sum[cb + 16 + l] += Double(s2[l]); sumSq[cb + 16 + l] += Double(q2[l])
-                sum[cb + 24 + l] += Double(s3[l]); sumSq[cb + 24 + l] += Double(q3[l])
-            }
+            addLanes(s0, s1, s2, s3, to: sum + cb); addLanes(q0, q1, q2, q3, to: sumSq + cb)
             cb += 32
         }
         while cb < c8 {
@@ -50,7 +45,7 @@ public enum BNAct {
                 s += v; q = q.addingProduct(v, v)
                 p += c * 4
             }
-            for l in 0..<8 { sum[cb + l] += Double(s[l]); sumSq[cb + l] += Double(q[l]) }
+            addLanes(s, to: sum + cb); addLanes(q, to: sumSq + cb)
             cb += 8
         }
         for ch in c8..<c {
@@ -58,6 +53,19 @@ public enum BNAct {
             for r in 0..<rows { let v = z[r * c + ch]; s += v; q = q.addingProduct(v, v) }
             sum[ch] += Double(s); sumSq[ch] += Double(q)
         }
+    }
+
+    /// Adds a block's Float partial sums (8 channels per vector, consecutive channels) into the
+    /// Double per-channel totals: each reduction keeps Float partials inside its row loop and
+    /// widens once per block here.
+    @inline(__always)
+    static func addLanes(_ v: F8, to dst: UnsafeMutablePointer<Double>) {
+        for l in 0..<8 { dst[l] += Double(v[l]) }
+    }
+
+    @inline(__always)
+    static func addLanes(_ v0: F8, _ v1: F8, _ v2: F8, _ v3: F8, to dst: UnsafeMutablePointer<Double>) {
+        addLanes(v0, to: dst); addLanes(v1, to: dst + 8); addLanes(v2, to: dst + 16); addLanes(v3, to: dst + 24)
     }
 
     /// `y = act(z·scale + shift)` for a block (rows × C); `y` may alias `z`.
@@ -154,12 +162,7 @@ public enum BNAct {
                 g2 += d2; h2 = h2.addingProduct(d2, z2 - mu2); g3 += d3; h3 = h3.addingProduct(d3, z3 - mu3)
                 pz += c * 4; pd += c * 4
             }
-            for l in 0..<8 {
-                sumG[cb + l] += Double(g0[l]); sumGZ[cb + l] += Double(h0[l])
-                sumG[cb + 8 + l] += Double(g1[l]); sumGZ[cb + 8 + l] += Double(h1[l])
-                sumG[cb + 16 + l] += Double(g2[l]); sumGZ[cb + 16 + l] += Double(h2[l])
-                sumG[cb + 24 + l] += Double(g3[l]); sumGZ[cb + 24 + l] += Double(h3[l])
-            }
+            addLanes(g0, g1, g2, g3, to: sumG + cb); addLanes(h0, h1, h2, h3, to: sumGZ + cb)
             cb += 32
         }
         while cb < c8 {
@@ -174,7 +177,7 @@ public enum BNAct {
                 sg += g; sgz = sgz.addingProduct(g, zv - mu)
                 pz += c * 4; pd += c * 4
             }
-            for l in 0..<8 { sumG[cb + l] += Double(sg[l]); sumGZ[cb + l] += Double(sgz[l]) }
+            addLanes(sg, to: sumG + cb); addLanes(sgz, to: sumGZ + cb)
             cb += 8
         }
         for ch in c8..<c {
