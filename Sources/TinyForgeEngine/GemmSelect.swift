@@ -24,14 +24,20 @@ extension Gemm {
     /// never changes numbers, only speed.
     public static let selected: GemmKernel = {
         if let raw = getenv(kernelEnvironmentVariable) {
-            let v = String(cString: raw)
-            guard let k = GemmKernel(rawValue: v.lowercased()) else {
-                fatalError("\(kernelEnvironmentVariable)=\(v) is not a GEMM kernel; use avx2 or avx512, or unset it to pick by timing")
-            }
-            return k
+            do { return try kernel(forEnvironmentValue: String(cString: raw)) } catch { fatalError("\(error)") }
         }
         return probeFastest()
     }()
+
+    /// The kernel a `TINYFORGE_GEMM` value forces (case-insensitive); a bad value is an error
+    /// that names the variable and the fix. `selected` stops the process with it: a typo must not
+    /// silently fall back to the probe.
+    public static func kernel(forEnvironmentValue v: String) throws -> GemmKernel {
+        guard let k = GemmKernel(rawValue: v.lowercased()) else {
+            throw EngineError("\(kernelEnvironmentVariable)=\(v) is not a GEMM kernel; use avx2 or avx512, or unset it to pick by timing")
+        }
+        return k
+    }
 
     /// Times both kernels on a mid-sized GEMM (96×192×256, the size class of the network's 1×1
     /// convs, ≈ 0.3 ms each) and returns the faster. Thread CPU time, best of 5 interleaved

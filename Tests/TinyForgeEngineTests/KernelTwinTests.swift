@@ -31,6 +31,15 @@ final class KernelTwinTests: XCTestCase {
     /// reference on shapes that are not multiples of either tile (M 1…37, N 1…70, K across the
     /// 256 block), strided/transposed A and B, C with a row stride wider than N, accumulate on
     /// and off; and the two tiles bitwise equal to each other on every case.
+    func testGemmKernelOverrideParsesAndRejectsWithTheFix() throws {
+        XCTAssertEqual(try Gemm.kernel(forEnvironmentValue: "avx2"), .avx2)
+        XCTAssertEqual(try Gemm.kernel(forEnvironmentValue: "AVX512"), .avx512)
+        XCTAssertThrowsError(try Gemm.kernel(forEnvironmentValue: "avx1024")) { e in
+            let m = "\(e)"
+            XCTAssertTrue(m.contains("TINYFORGE_GEMM=avx1024") && m.contains("use avx2 or avx512"), m)
+        }
+    }
+
     func testGemmKernelsMatchReferenceAndEachOtherBitwise() {
         var rng = SeededGenerator(seed: 21)
         let ws = Workspace()
