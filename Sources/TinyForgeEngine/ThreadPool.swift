@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A fixed set of worker threads that run parallel regions for the layers.
 ///
@@ -26,14 +27,35 @@ public final class ThreadPool: @unchecked Sendable {
     /// kernel of that share; `workspaces[0]` is also the caller's arena outside regions.
     public let workspaces: [Workspace]
     private let shared: Shared
+    /// Relative share sizes, largest first, each used once per thread: the threads claim shares
+    /// in order, so the last ones to be claimed are the small ones and the threads finish a
+    /// region within about one small share of each other (64 images, 2 threads:
+    /// 12, 12, 8, 8, 6, 6, 4, 4, 2, 2).
+    static let stageWeights = [6, 4, 3, 2, 1]
+    static let equalShares = getenv("TINYFORGE_EQUAL_SHARES") != nil
+    /// Prefix sums of the share weights (`shareCount + 1` entries).
+    private let cumulativeWeights: [Int]
+    /// `TINYFORGE_SPIN` if set (a count ≥ 0), else 2000 rounds (≈ 1 ms of polling when the core is free).
+    public static let defaultSpinRounds: Int = {
+        if let v = getenv("TINYFORGE_SPIN"), let n = Int(String(cString: v)), n >= 0 { return n }
+        return 2000
+    }()
     private var workers: [pthread_t] = []
 
-    /// - Parameter threads: total threads including the caller (≥ 1). Default 2.
-    public init(threads: Int = 2) {
+    /// - Parameters:
+    ///   - threads: total threads including the caller (≥ 1). Default 2.
+    ///   - spinRounds: how many `sched_yield` rounds a waiting thread polls for the next region
+    ///     (worker) or for the end of one (caller) before it sleeps; 0 sleeps at once.
+    public init(threads: Int = 2, spinRounds: Int = ThreadPool.defaultSpinRounds) {
         threadCount = max(1, threads)
-        shareCount = threadCount == 1 ? 1 : 4 * threadCount
+        shareCount = threadCount == 1 ? 1 : ThreadPool.stageWeights.count * threadCount
+        var cum = [0]
+        if threadCount > 1 {
+            for w in ThreadPool.stageWeights { for _ in 0..<threadCount { cum.append(cum.last! + w) } }
+        }
+        cumulativeWeights = cum
         workspaces = (0..<shareCount).map { _ in Workspace() }
-        shared = Shared()
+        shared = Shared(spinRounds: spinRounds)
         for t in 1..<threadCount {
             // The worker owns a strong reference to the shared state only, never to the pool,
             // so dropping the pool runs deinit, which stops and joins the workers.
@@ -87,11 +109,6 @@ public final class ThreadPool: @unchecked Sendable {
         var nextShare = 0
         var shareTotal = 0
 
-        init() {
-            mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
-            wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
-            done = .allocate(capacity: 1); pthread_cond_init(done, nil)
-        }
         deinit {
             pthread_mutex_destroy(mutex); pthread_cond_destroy(wake); pthread_cond_destroy(done)
             mutex.deallocate(); wake.deallocate(); done.deallocate()
@@ -100,18 +117,41 @@ public final class ThreadPool: @unchecked Sendable {
         func stop() {
             pthread_mutex_lock(mutex)
             stopping = true
+            publishedGeneration.add(1, ordering: .releasing)   // ends any worker's polling
             pthread_cond_broadcast(wake)
             pthread_mutex_unlock(mutex)
+        }
+
+        /// Mirrors of `generation` and `running` that spinning threads read without the lock.
+        let publishedGeneration = Atomic<Int>(0)
+        let activeWorkers = Atomic<Int>(0)
+        /// `sched_yield` rounds a waiting thread spins before sleeping on a condition variable.
+        let spinRounds: Int
+
+        init(spinRounds: Int) {
+            self.spinRounds = spinRounds
+            mutex = .allocate(capacity: 1); pthread_mutex_init(mutex, nil)
+            wake = .allocate(capacity: 1); pthread_cond_init(wake, nil)
+            done = .allocate(capacity: 1); pthread_cond_init(done, nil)
         }
 
         func workerLoop(_ index: Int) {
             var seen = 0
             while true {
+                // A step issues a few hundred regions a few hundred µs apart: a worker asleep on
+                // the condition variable wakes tens of µs late every time, so it first polls for
+                // the next region, yielding the core on each round in case anyone else wants it.
+                var rounds = 0
+                while rounds < spinRounds && publishedGeneration.load(ordering: .acquiring) == seen {
+                    sched_yield(); rounds += 1
+                }
                 pthread_mutex_lock(mutex)
-                while (generation == seen || !open) && !stopping { pthread_cond_wait(wake, mutex) }
+                while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
                 if stopping { pthread_mutex_unlock(mutex); return }
                 seen = generation
+                if !open { pthread_mutex_unlock(mutex); continue }   // that region ended without us
                 joined += 1; running += 1
+                activeWorkers.add(1, ordering: .relaxed)
                 var body = job
                 pthread_mutex_unlock(mutex)
                 body!(index)
@@ -119,6 +159,7 @@ public final class ThreadPool: @unchecked Sendable {
                 _ = body
                 pthread_mutex_lock(mutex)
                 running -= 1
+                activeWorkers.subtract(1, ordering: .releasing)
                 pthread_cond_signal(done)
                 pthread_mutex_unlock(mutex)
             }
@@ -130,12 +171,20 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             job = body; joined = 0; running = 0; open = true
             generation &+= 1
+            publishedGeneration.store(generation, ordering: .releasing)
             pthread_cond_broadcast(wake)
             pthread_mutex_unlock(mutex)
             body(0)
             pthread_mutex_lock(mutex)
             if let w = workers { while joined < w { pthread_cond_wait(done, mutex) } }
             open = false
+            if running > 0 {
+                // Poll for the workers still inside the region before sleeping (see workerLoop).
+                pthread_mutex_unlock(mutex)
+                var rounds = 0
+                while rounds < spinRounds && activeWorkers.load(ordering: .acquiring) > 0 { sched_yield(); rounds += 1 }
+                pthread_mutex_lock(mutex)
+            }
             while running > 0 { pthread_cond_wait(done, mutex) }
             job = nil
             pthread_mutex_unlock(mutex)
@@ -188,7 +237,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// (all of it for share 0 when the loop runs inline).
     public func shareRange(_ share: Int, of count: Int) -> Range<Int> {
         if threadCount == 1 || count <= 1 { return share == 0 ? 0..<count : 0..<0 }
-        return (share * count / shareCount)..<((share + 1) * count / shareCount)
+        if ThreadPool.equalShares { return (share * count / shareCount)..<((share + 1) * count / shareCount) }
+        let total = cumulativeWeights.last!
+        return (cumulativeWeights[share] * count / total)..<(cumulativeWeights[share + 1] * count / total)
     }
 }
 

@@ -260,7 +260,13 @@ for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
     func processCPU() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
     let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPU()
     var loss: Float = 0
-    for _ in 0..<iters { loss = try net.step(x, labels, sgd: sgd) }
+    var stepTimes: [Double] = []
+    for _ in 0..<iters {
+        let s0 = DispatchTime.now().uptimeNanoseconds
+        loss = try net.step(x, labels, sgd: sgd)
+        stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - s0) * 1e-9)
+    }
+    let medianStep = stepTimes.sorted()[iters / 2]
     let sec = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, cpu = processCPU() - c0
     let ips = Double(iters * batch) / sec
     let gflops = ips * Double(net.macs) * 6 / 1e9
@@ -269,6 +275,8 @@ for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
     let ipc = Double(iters * batch) / cpu
     print(String(format: "tinyforge net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); per CPU-second: %.1f images, %.1f GFLOP",
                  cfg.name, Double(net.macs) / 1e6, params, batch, threads, ips, gflops, loss, ipc, ipc * Double(net.macs) * 6 / 1e9))
+    // The median step is steadier than the mean when another process takes the CPU for a moment.
+    print(String(format: "  median step %.1f ms = %.1f images/s", medianStep * 1e3, Double(batch) / medianStep))
     let total = net.times.values.reduce(0, +)
     for (k, v) in net.times.sorted(by: { $0.value > $1.value }) {
         print(String(format: "  %-14@ %5.1f%%  %.2f ms/batch", k as NSString, 100 * v / total, 1000 * v / Double(iters)))

@@ -89,14 +89,19 @@ def main():
         for _ in range(2):
             step()
         t0, c0 = time.perf_counter(), time.process_time()
+        steps = []
         for _ in range(a.iters):
+            s0 = time.perf_counter()
             loss = step()
+            steps.append(time.perf_counter() - s0)
+        median = sorted(steps)[a.iters // 2]
         sec, cpu = time.perf_counter() - t0, time.process_time() - c0
         ips, ipc = a.iters * a.batch / sec, a.iters * a.batch / cpu
         params = sum(p.numel() for p in net.parameters())
         print(f"pytorch   net {name}: MACs {macs / 1e6:.2f} M, params {params}, batch {a.batch}, threads {a.threads}: "
               f"{ips:.1f} images/s, {ips * macs * 6 / 1e9:.1f} GFLOP/s (loss {loss:.3f}); "
               f"per CPU-second: {ipc:.1f} images, {ipc * macs * 6 / 1e9:.1f} GFLOP")
+        print(f"  median step {median * 1e3:.1f} ms = {a.batch / median:.1f} images/s")
 
 
 if __name__ == "__main__":
