@@ -11,6 +11,41 @@
 /// Σg and Σg·(z−mean) (`BNAct.backwardCoefficients`). So one reduction pass and one
 /// elementwise pass done chunk by chunk right before the GEMMs consume `dz`; neither `g`
 /// nor `x̂` is ever materialised as a full tensor.
+/// A producer layer's `y = act(z·scale + shift)` left for its consumer to apply while it reads
+/// its input (`ConvBNAct.link`): the producer's output `y` is then never written to memory.
+public struct InputTransform {
+    public let scale, shift: UnsafePointer<Float>
+    public let act: Activation?
+
+    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
+        self.scale = scale; self.shift = shift; self.act = act
+    }
+
+    /// `y = act(z·scale + shift)` for `rows` pixels of `c` channels; the same arithmetic as the
+    /// producer's own `BNAct.apply`, so deferring changes no bit of the result.
+    @inline(__always)
+    public func apply(_ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int) {
+        BNAct.apply(z, y, rows: rows, c: c, scale: scale, shift: shift, act: act)
+    }
+}
+
+/// Where a linked consumer adds its producer's pass-A sums (`ConvBNAct.link`): the producer's
+/// pre-activations, affine map and per-share Σg, Σg·(z−mean) buffers.
+struct GradSumsTarget {
+    let z: UnsafePointer<Float>
+    let c: Int
+    let scale, shift, mean: UnsafePointer<Float>
+    let act: Activation?
+    let sums: UnsafeMutablePointer<Double>
+
+    /// Adds the sums of pixel rows `row..<row+rows` of the producer, whose `dy` is at `dy`, to share `share`.
+    @inline(__always)
+    func add(_ dy: UnsafePointer<Float>, row: Int, rows: Int, share: Int) {
+        BNAct.accumulateGrad(dy, z + row * c, rows: rows, c: c, scale: scale, shift: shift, mean: mean, act: act,
+                             sumG: sums + share * 2 * c, sumGZ: sums + share * 2 * c + c)
+    }
+}
+
 public enum BNAct {
     public static let eps: Float = 1e-5
     public static let momentum: Float = 0.1

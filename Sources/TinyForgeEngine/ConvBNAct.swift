@@ -34,6 +34,17 @@ public final class ConvBNAct: Layer {
     /// read-only by every chunk and thread instead of being repacked per chunk.
     var packedW: Tensor?
 
+    /// Set by `link` on a producer: `forward` returns the pre-activation `z` and the consumer
+    /// applies this layer's BN + activation as it reads it, so `y` is never written.
+    public private(set) var defersOutput = false
+    /// Set by `link` on a consumer: the producer whose pending transform it applies.
+    public private(set) var inputProducer: ConvBNAct?
+    /// The producer's backward reductions (Σg, Σg·(z−mean) per share, as in pass A), added by
+    /// the consumer while each chunk of its input gradient is in cache; valid only when the
+    /// producer's `dy` is `gradSumsFor`.
+    var gradSums: [Double] = []
+    var gradSumsFor: Tensor?
+
     /// - Parameters:
     ///   - groups: 1 (full conv) or `cin` (depthwise, requires `cout == cin`).
     ///   - rng: draws Kaiming-normal weights (fan_out, ReLU gain).
@@ -74,6 +85,37 @@ public final class ConvBNAct: Layer {
         return p
     }
 
+    /// Whether `link(producer:consumer:)` accepts the pair: channel counts agree, the consumer
+    /// reads its input in a way that can apply a transform (depthwise, or a 1×1 stride-1 conv),
+    /// and neither side is linked already.
+    public static func canLink(producer: ConvBNAct, consumer: ConvBNAct) -> Bool {
+        producer !== consumer && producer.pool === consumer.pool && producer.cout == consumer.cin && !producer.defersOutput && consumer.inputProducer == nil
+            && (consumer.depthwise || (consumer.kernel == 1 && consumer.stride == 1))
+    }
+
+    /// Fuses the producer's BN + activation into the consumer's input reads. Afterwards
+    /// `producer.forward` returns its pre-activation `z` (not `y`), which must reach `consumer`
+    /// and nothing else; the consumer applies `act(z·scale + shift)` with the producer's current
+    /// affine map in its forward (ring copy or GEMM chunk) and again in the dW pass of its
+    /// backward, and adds up the producer's BN-backward reductions while each chunk of its
+    /// input gradient is cache-resident. Same arithmetic as unlinked, minus one write and two
+    /// reads of the largest tensors of an inverted-residual block.
+    public static func link(producer: ConvBNAct, consumer: ConvBNAct) throws {
+        guard canLink(producer: producer, consumer: consumer) else {
+            throw EngineError("ConvBNAct.link: cannot fuse a \(producer.cin)→\(producer.cout) k\(producer.kernel) producer into a \(consumer.cin)→\(consumer.cout) k\(consumer.kernel) s\(consumer.stride)\(consumer.depthwise ? " depthwise" : "") consumer; the consumer must be depthwise or 1×1 stride 1 with cin = the producer's cout, and neither may be linked already")
+        }
+        producer.defersOutput = true
+        consumer.inputProducer = producer
+    }
+
+    /// Calls `body` with the producer's pending transform (nil when not linked).
+    func withInputTransform<R>(_ body: (InputTransform?) -> R) -> R {
+        guard let p = inputProducer else { return body(nil) }
+        return p.scale.withUnsafeBufferPointer { sc in p.shift.withUnsafeBufferPointer { sh in
+            body(InputTransform(scale: sc.baseAddress!, shift: sh.baseAddress!, act: p.activation))
+        } }
+    }
+
     public func outputShape(for x: [Int]) -> [Int] {
         let s = ConvShape(n: x[0], h: x[1], w: x[2], cin: cin, cout: cout, k: kernel, stride: stride, depthwise: depthwise)
         return [x[0], s.oh, s.ow, cout]
@@ -89,16 +131,19 @@ public final class ConvBNAct: Layer {
         checkShape(x, [nil, nil, nil, cin], "ConvBNAct(\(cin)→\(cout), k\(kernel))")
         let s = ConvShape(n: x.n, h: x.h, w: x.w, cin: cin, cout: cout, k: kernel, stride: stride, depthwise: depthwise)
         let oshape = [s.n, s.oh, s.ow, cout]
-        let z = Tensor.reuse(self.z, shape: oshape), y = Tensor.reuse(self.y, shape: oshape)
-        self.z = z; self.y = y; input = x
+        let z = Tensor.reuse(self.z, shape: oshape)
+        // A linked producer returns z: its consumer applies BN + activation on the fly.
+        let y = defersOutput ? z : Tensor.reuse(self.y, shape: oshape)
+        self.z = z; self.y = defersOutput ? nil : y; input = x
         usedBatchStats = batchNorm && training
         let T = pool.shareCount, c = cout, plane = s.oh * s.ow
         if !usedBatchStats { setAffineFromRunningStats() }
         var sums = [Double](repeating: 0, count: T * 2 * c)
-        let fuseApply = !usedBatchStats
+        let fuseApply = !usedBatchStats && !defersOutput, wantStats = usedBatchStats
         let act = activation
         let gk = Gemm.selected
         let pw = UnsafePointer(depthwise ? weight.data : packWeights(k: s.patch, n: c, rsB: c, csB: 1, kernel: gk))
+        withInputTransform { tf in
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
         sums.withUnsafeMutableBufferPointer { sums in
             let scp = sc.baseAddress!, shp = sh.baseAddress!, sumsp = sums.baseAddress!
@@ -108,7 +153,7 @@ public final class ConvBNAct: Layer {
                 let finish = { (zp: UnsafeMutablePointer<Float>, rows: Int) in
                     if fuseApply {
                         BNAct.apply(zp, y.data + (zp - z.data), rows: rows, c: c, scale: scp, shift: shp, act: act)
-                    } else {
+                    } else if wantStats {
                         BNAct.accumulateStats(zp, rows: rows, c: c, sum: sum, sumSq: sq)
                     }
                 }
@@ -116,20 +161,23 @@ public final class ConvBNAct: Layer {
                     let scratch = ws.floats(.columns, Depthwise.scratchSize(s))
                     for img in images {
                         let zp = z.data + img * plane * c
-                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s, scratch: scratch)
+                        Depthwise.forward(x.data + img * s.h * s.w * cin, weight.data, zp, s, scratch: scratch, transform: tf)
                         finish(zp, plane)
                     }
                     return
                 }
                 let direct = kernel == 1 && stride == 1
                 let rowsPerChunk = chunkRows(s)
-                let col = direct ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
+                // A linked input is transformed chunk by chunk into the column buffer (1×1 only).
+                let col = direct && tf == nil ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
                 var p = images.lowerBound * plane
                 let pEnd = images.upperBound * plane
                 while p < pEnd {
                     let rows = min(rowsPerChunk, pEnd - p)
                     let a: UnsafePointer<Float>
-                    if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) } else { a = UnsafePointer(x.data + p * cin) }
+                    if let tf, let col { tf.apply(x.data + p * cin, col, rows: rows, c: cin); a = UnsafePointer(col) }
+                    else if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) }
+                    else { a = UnsafePointer(x.data + p * cin) }
                     let zp = z.data + p * c
                     Gemm.sgemm(m: rows, n: c, k: s.patch, a: a, rsA: s.patch, csA: 1, packedB: pw,
                                c: zp, ldc: c, accumulate: false, kernel: gk)
@@ -137,9 +185,9 @@ public final class ConvBNAct: Layer {
                     p += rows
                 }
             }
-        } } }
-        if usedBatchStats {
-            setAffineFromBatchStats(sums, shares: T, count: s.n * plane)
+        } } } }
+        if usedBatchStats { setAffineFromBatchStats(sums, shares: T, count: s.n * plane) }
+        if usedBatchStats && !defersOutput {
             scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
                 let scp = sc.baseAddress!, shp = sh.baseAddress!
                 pool.parallelFor(s.n) { images, _ in
@@ -192,6 +240,41 @@ public final class ConvBNAct: Layer {
 
     // MARK: backward
 
+    /// Sums pass A's per-share Σg, Σg·(z−mean) in share order → dγ, dβ (or dbias) and k1, k2.
+    func reduceGrad(_ sums: [Double], shares T: Int, count: Int, k1: inout [Float], k2: inout [Float]) {
+        let c = cout
+        for ch in 0..<c {
+            var sg = 0.0, sgz = 0.0
+            for t in 0..<T { sg += sums[t * 2 * c + ch]; sgz += sums[t * 2 * c + c + ch] }
+            if batchNorm {
+                let r = BNAct.backwardCoefficients(sumG: sg, sumGZ: sgz, m: count, scale: scale[ch],
+                                                   invStd: invStd[ch], mean: mean[ch])
+                if usedBatchStats { k1[ch] = r.k1; k2[ch] = r.k2 }
+                gammaGrad![ch] += r.dGamma; betaGrad![ch] += r.dBeta
+            } else {
+                biasGrad![ch] += Float(sg)
+            }
+        }
+    }
+
+    /// Runs `body` with the pointers a consumer needs to do `producer`'s pass A on chunks of
+    /// its `dy` (nil without a producer, or when it has no BN and no bias: no pass A).
+    static func withGradSumsTarget<R>(of producer: ConvBNAct?, shares T: Int, _ body: (GradSumsTarget?) -> R) -> R {
+        guard let producer, producer.batchNorm || producer.hasBias, producer.z != nil else { return body(nil) }
+        return producer.withGradSumsTarget(shares: T, body)
+    }
+
+    private func withGradSumsTarget<R>(shares T: Int, _ body: (GradSumsTarget?) -> R) -> R {
+        let z = self.z!
+        gradSums = [Double](repeating: 0, count: T * 2 * cout)
+        return mean.withUnsafeBufferPointer { mu in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
+            gradSums.withUnsafeMutableBufferPointer { gs in
+                body(GradSumsTarget(z: z.data, c: cout, scale: sc.baseAddress!, shift: sh.baseAddress!, mean: mu.baseAddress!,
+                                    act: activation, sums: gs.baseAddress!))
+            }
+        } } }
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input, let z = z else { preconditionFailure("ConvBNAct.backward called before forward") }
         precondition(dy.shape == z.shape, "ConvBNAct.backward: dy \(dy.shape) must match output \(z.shape)")
@@ -204,8 +287,13 @@ public final class ConvBNAct: Layer {
         let tg = threadGrads
         var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
 
-        // Pass A: per-channel Σg, Σg·(z−mean) → dγ, dβ / dbias and BN's k1, k2.
-        if batchNorm || hasBias {
+        // Pass A: per-channel Σg, Σg·(z−mean) → dγ, dβ / dbias and BN's k1, k2 (already done by
+        // a linked consumer when dy is the input gradient it produced).
+        let precomputed = gradSumsFor === dy && gradSums.count == T * 2 * c
+        gradSumsFor = nil
+        if (batchNorm || hasBias) && precomputed {
+            reduceGrad(gradSums, shares: T, count: s.n * plane, k1: &k1, k2: &k2)
+        } else if batchNorm || hasBias {
             var sums = [Double](repeating: 0, count: T * 2 * c)
             mean.withUnsafeBufferPointer { mu in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
             sums.withUnsafeMutableBufferPointer { sums in
@@ -217,23 +305,16 @@ public final class ConvBNAct: Layer {
                                          sumG: sp + t * 2 * c, sumGZ: sp + t * 2 * c + c)
                 }
             } } } }
-            for ch in 0..<c {
-                var sg = 0.0, sgz = 0.0
-                for t in 0..<T { sg += sums[t * 2 * c + ch]; sgz += sums[t * 2 * c + c + ch] }
-                if batchNorm {
-                    let r = BNAct.backwardCoefficients(sumG: sg, sumGZ: sgz, m: s.n * plane, scale: scale[ch],
-                                                       invStd: invStd[ch], mean: mean[ch])
-                    if usedBatchStats { k1[ch] = r.k1; k2[ch] = r.k2 }
-                    gammaGrad![ch] += r.dGamma; betaGrad![ch] += r.dBeta
-                } else {
-                    biasGrad![ch] += Float(sg)
-                }
-            }
+            reduceGrad(sums, shares: T, count: s.n * plane, k1: &k1, k2: &k2)
         }
 
         // Pass B: chunk by chunk, dz = scale·g + k1 + k2·z (cache-resident), then the GEMMs.
         let gk = Gemm.selected
         let pwt = UnsafePointer(depthwise || !wantDx ? weight.data : packWeights(k: c, n: s.patch, rsB: 1, csB: c, kernel: gk))
+        // Linked input: re-apply the producer's transform for dW, and do the producer's pass A
+        // on each chunk of dx while it is in cache.
+        let producer = wantDx ? inputProducer : nil
+        withInputTransform { tf in ConvBNAct.withGradSumsTarget(of: producer, shares: T) { target in
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
         k1.withUnsafeBufferPointer { k1b in k2.withUnsafeBufferPointer { k2b in
             let scp = sc.baseAddress!, shp = sh.baseAddress!, k1p = k1b.baseAddress!, k2p = k2b.baseAddress!
@@ -248,8 +329,11 @@ public final class ConvBNAct: Layer {
                         let off = img * plane * c, xoff = img * s.h * s.w * cin
                         BNAct.gradInput(dy.data + off, z.data + off, dz, rows: plane, c: c, scale: scp, shift: shp,
                                         k1: k1p, k2: k2p, act: act)
-                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s, scratch: scratch)
-                        if wantDx { Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s, scratch: scratch) }
+                        Depthwise.backwardWeights(x.data + xoff, dz, dW.data, s, scratch: scratch, transform: tf)
+                        if wantDx {
+                            Depthwise.backwardInput(dz, weight.data, dx.data + xoff, s, scratch: scratch)
+                            target?.add(dx.data + xoff, row: img * s.h * s.w, rows: s.h * s.w, share: t)
+                        }
                     }
                     return
                 }
@@ -257,7 +341,7 @@ public final class ConvBNAct: Layer {
                 let rowsPerChunk = chunkRows(s)
                 let dz = ws.floats(.chunk, rowsPerChunk * c)
                 let pack = ws.floats(.pack, Gemm.packSize(n: c))
-                let col = direct ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
+                let col = direct && tf == nil ? nil : ws.floats(.columns, rowsPerChunk * s.patch)
                 let dcol = direct ? nil : ws.floats(.chunk2, rowsPerChunk * s.patch)
                 if wantDx && !direct {
                     (dx.data + images.lowerBound * s.h * s.w * cin).update(repeating: 0, count: images.count * s.h * s.w * cin)
@@ -270,7 +354,9 @@ public final class ConvBNAct: Layer {
                                     k1: k1p, k2: k2p, act: act)
                     // dW(patch × cout) += colᵀ · dz
                     let a: UnsafePointer<Float>
-                    if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) } else { a = UnsafePointer(x.data + p * cin) }
+                    if let tf, let col { tf.apply(x.data + p * cin, col, rows: rows, c: cin); a = UnsafePointer(col) }
+                    else if let col { Im2Col.forward(x.data, s, p, p + rows, col); a = UnsafePointer(col) }
+                    else { a = UnsafePointer(x.data + p * cin) }
                     Gemm.sgemm(m: s.patch, n: c, k: rows, a: a, rsA: 1, csA: s.patch, b: dz, rsB: c, csB: 1,
                                c: dW.data, ldc: c, accumulate: true, pack: pack, kernel: gk)
                     if wantDx {
@@ -279,11 +365,13 @@ public final class ConvBNAct: Layer {
                         Gemm.sgemm(m: rows, n: s.patch, k: c, a: dz, rsA: c, csA: 1, packedB: pwt,
                                    c: out, ldc: s.patch, accumulate: false, kernel: gk)
                         if let dcol { Im2Col.backward(dcol, s, p, p + rows, dx.data) }
+                        else { target?.add(dx.data + p * cin, row: p, rows: rows, share: t) }   // linked ⇒ direct
                     }
                     p += rows
                 }
             }
-        } } } }
+        } } } } } }
+        if producer != nil { producer!.gradSumsFor = dx }
         // Sum the per-share dW buffers, split over the weight elements so both threads take
         // part (serial, this was ~1 ms per wide layer); every element still adds the shares in
         // share order, so the result is the same bits as a serial sum. Shares that got no

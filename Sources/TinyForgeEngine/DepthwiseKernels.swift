@@ -17,18 +17,21 @@
 /// Channels beyond the last multiple of 8 take scalar loops with the same structure.
 /// The reference twin is `ConvReference` (direct loops, Double accumulation).
 public enum Depthwise {
-    /// Scratch floats a call needs (the ring of padded rows plus a zero row and flipped weights).
+    /// Scratch floats a call needs (the ring of padded rows plus a zero row and flipped weights;
+    /// on maps narrower than 8 output columns also room for one transformed input image).
     public static func scratchSize(_ s: ConvShape) -> Int {
         let pw = max(s.w, s.ow) + 2 * s.pad
-        return (s.k + 1) * pw * s.cin + s.k * s.k * s.cin
+        return (s.k + 1) * pw * s.cin + s.k * s.k * s.cin + (s.ow < 8 ? s.h * s.w * s.cin : 0)
     }
 
     // MARK: forward
 
     /// z(oh,ow,C) = depthwise(x(h,w,C), w(k,k,C)) for one image. `scratch` holds `scratchSize(s)` floats.
+    /// With `transform`, x holds the producer's pending pre-activations and the kernel convolves
+    /// `transform(x)` (applied as the rows are copied into the ring).
     public static func forward(_ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
-                               _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
-        var ring = PaddedRows(src: x, h: s.h, w: s.w, c: s.cin, pad: s.pad, slots: s.k, buffer: scratch)
+                               _ s: ConvShape, scratch: UnsafeMutablePointer<Float>, transform: InputTransform? = nil) {
+        var ring = PaddedRows(src: x, h: s.h, w: s.w, c: s.cin, pad: s.pad, slots: s.k, buffer: scratch, transform: transform)
         convolve(&ring, wt, z, oh: s.oh, ow: s.ow, c: s.cin, k: s.k, st: s.stride)
     }
 
@@ -149,13 +152,21 @@ public enum Depthwise {
 
     // MARK: backward: weights
 
-    /// dw(k,k,C) += Σ x·dz for one image. `scratch` holds `scratchSize(s)` floats.
+    /// dw(k,k,C) += Σ x·dz for one image (of `transform(x)` when given, as in `forward`).
+    /// `scratch` holds `scratchSize(s)` floats.
     public static func backwardWeights(_ x: UnsafePointer<Float>, _ dz: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
-                                       _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
+                                       _ s: ConvShape, scratch: UnsafeMutablePointer<Float>, transform: InputTransform? = nil) {
         // Below 8 output columns the 9 accumulator loads/stores per row cost more than they
         // save; the tap-major per-pixel kernel wins there (measured with `--dw`).
-        if s.ow < 8 { DepthwiseSimple.backwardWeights(x, dz, dw, s); return }
-        var ring = PaddedRows(src: x, h: s.h, w: s.w, c: s.cin, pad: s.pad, slots: s.k, buffer: scratch)
+        if s.ow < 8 {
+            guard let t = transform else { DepthwiseSimple.backwardWeights(x, dz, dw, s); return }
+            let pw = max(s.w, s.ow) + 2 * s.pad
+            let image = scratch + (s.k + 1) * pw * s.cin + s.k * s.k * s.cin
+            t.apply(x, image, rows: s.h * s.w, c: s.cin)
+            DepthwiseSimple.backwardWeights(UnsafePointer(image), dz, dw, s)
+            return
+        }
+        var ring = PaddedRows(src: x, h: s.h, w: s.w, c: s.cin, pad: s.pad, slots: s.k, buffer: scratch, transform: transform)
         let c = s.cin, k = s.k, st = s.stride, c8 = c & ~7, cs = c * 4, ss = st * c * 4
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rows in
             let rp = rows.baseAddress!
@@ -241,16 +252,19 @@ public enum Depthwise {
 
 /// A ring of `slots` zero-padded copies of consecutive rows of an (h, w, c) image, plus one
 /// all-zero row for rows outside the image. Rows must be requested in non-decreasing windows no
-/// wider than `slots` (true for every convolution sweep). Each source row is copied once.
+/// wider than `slots` (true for every convolution sweep). Each source row is copied once, through
+/// `transform` when given (the padding stays zero: it pads the transformed image).
 struct PaddedRows {
     let src: UnsafePointer<Float>
     let h, w, c, pad, slots, rowFloats: Int
     let buffer: UnsafeMutablePointer<Float>
+    let transform: InputTransform?
     var loaded = -1
 
-    init(src: UnsafePointer<Float>, h: Int, w: Int, c: Int, pad: Int, slots: Int, buffer: UnsafeMutablePointer<Float>) {
+    init(src: UnsafePointer<Float>, h: Int, w: Int, c: Int, pad: Int, slots: Int, buffer: UnsafeMutablePointer<Float>,
+         transform: InputTransform? = nil) {
         self.src = src; self.h = h; self.w = w; self.c = c; self.pad = pad; self.slots = slots
-        self.buffer = buffer
+        self.buffer = buffer; self.transform = transform
         rowFloats = (w + 2 * pad) * c
         // Borders of every slot and the zero row are never written again.
         buffer.update(repeating: 0, count: (slots + 1) * rowFloats)
@@ -262,7 +276,8 @@ struct PaddedRows {
         if iy < 0 || iy >= h { return UnsafePointer(buffer + slots * rowFloats) }
         while loaded < iy {
             loaded += 1
-            (buffer + (loaded % slots) * rowFloats + pad * c).update(from: src + loaded * w * c, count: w * c)
+            let dst = buffer + (loaded % slots) * rowFloats + pad * c
+            if let t = transform { t.apply(src + loaded * w * c, dst, rows: w, c: c) } else { dst.update(from: src + loaded * w * c, count: w * c) }
         }
         return UnsafePointer(buffer + (iy % slots) * rowFloats)
     }

@@ -13,6 +13,8 @@ public final class Network {
     private var values: [Tensor?]
     private var grads: [Tensor?]
     private var ownedGrad: [Tensor?]
+    /// How many producer → reader pairs `linkReaders` fused.
+    public private(set) var linkedPairs = 0
 
     enum Node {
         case layer(Layer, input: Int, output: Int, name: String)
@@ -20,7 +22,10 @@ public final class Network {
         case classifier(Dropout?, Linear, input: Int, output: Int, name: String)
     }
 
-    public init(plan: LayerPlan, seed: UInt64, threads: Int = 2) throws {
+    /// - Parameter linkBatchNorm: fuse BN + activation into the reading conv where possible
+    ///   (`linkReaders`); false keeps every layer self-contained (same results up to the order
+    ///   of the BN-gradient sums; used to compare).
+    public init(plan: LayerPlan, seed: UInt64, threads: Int = 2, linkBatchNorm: Bool = true) throws {
         self.plan = plan
         self.pool = ThreadPool(threads: threads)
         values = Array(repeating: nil, count: plan.tensors.count)
@@ -68,6 +73,32 @@ public final class Network {
         // The first conv does not need dL/dinput: skip computing it.
         if case .layer(let l as ConvBNAct, let input, _, _)? = nodes.first, input == plan.inputTensor {
             l.computeInputGradient = false
+        }
+        if linkBatchNorm { try linkReaders() }
+    }
+
+    /// Hands each conv's BN + activation to its reader where the reader is its only one and a
+    /// conv that can apply it on the fly (`ConvBNAct.link`): inside an inverted-residual block
+    /// expand → depthwise → project, so the block's expanded tensors are written once (as
+    /// pre-activations) instead of twice. The network output is never deferred.
+    private func linkReaders() throws {
+        var readers = [Int](repeating: 0, count: plan.tensors.count)
+        var readerOf = [Int: ConvBNAct]()
+        for node in nodes {
+            switch node {
+            case let .layer(l, input, _, _):
+                readers[input] += 1
+                if let c = l as? ConvBNAct { readerOf[input] = c }
+            case let .add(_, a, b, _): readers[a] += 1; readers[b] += 1
+            case let .classifier(_, _, input, _, _): readers[input] += 1
+            }
+        }
+        for node in nodes {
+            guard case let .layer(l as ConvBNAct, _, output, _) = node, output != plan.outputTensor,
+                  readers[output] == 1, let reader = readerOf[output],
+                  ConvBNAct.canLink(producer: l, consumer: reader) else { continue }
+            try ConvBNAct.link(producer: l, consumer: reader)
+            linkedPairs += 1
         }
     }
 

@@ -70,6 +70,52 @@ final class NetworkTests: XCTestCase {
         XCTAssertLessThanOrEqual(bad.count, checked / 50, bad.prefix(8).joined(separator: "\n"))
     }
 
+    /// Linking BN + activation into the readers (the default) changes no logit and moves the
+    /// gradients only by the order of the BN reductions, on sampled specs of both MCU spaces
+    /// (SE blocks, every skip rule, all activations), in training and eval mode.
+    func testLinkedNetworkMatchesUnlinked() throws {
+        var rng = SeededGenerator(seed: 12)
+        var linkedPairs = 0
+        let handWritten = tinySpec(#"""
+        [{"block": "mbconv", "out_channels": 8, "expansion": 3, "kernel": 3, "stride": 2, "se_ratio": 0.25, "activation": "swish", "skip": "residual", "repeats": 2},
+         {"block": "mbconv", "out_channels": 12, "expansion": 4, "kernel": 5, "activation": "hswish", "skip": "residual"},
+         {"block": "dsconv", "out_channels": 12, "kernel": 3, "activation": "relu6", "skip": "residual"}]
+        """#, classes: 5)
+        let specs = [handWritten, try SearchSpace.mcu28.sample(numClasses: 5, using: &rng),
+                     try SearchSpace.mcu32.sample(numClasses: 5, using: &rng)]
+        for spec in specs {
+            do {
+                let x = Tensor(shape: [2, spec.input.height, spec.input.width, spec.input.channels])
+                for i in 0..<x.count { x[i] = rng.nextGaussian() }
+                let labels = [0, 4]
+                var results: [(logits: [Float], eval: [Float], grads: [[Float]])] = []
+                for link in [false, true] {
+                    let net = try Network(plan: LayerPlan(spec: spec), seed: 2, threads: 2, linkBatchNorm: link)
+                    if link { linkedPairs += net.linkedPairs } else { XCTAssertEqual(net.linkedPairs, 0) }
+                    net.zeroGrad()
+                    let logits = net.forward(x, training: true).array
+                    let (_, d) = try SoftmaxCrossEntropy.compute(logits: Tensor(shape: [2, 5], values: logits), labels: labels)
+                    net.backward(d)
+                    results.append((logits, net.forward(x, training: false).array, net.parameters.map { $0.grad.array }))
+                }
+                XCTAssertEqual(results[1].logits, results[0].logits, "training logits must be bit-identical")
+                XCTAssertEqual(results[1].eval, results[0].eval, "eval logits must be bit-identical")
+                for (i, (a, b)) in zip(results[1].grads, results[0].grads).enumerated() {
+                    assertNetClose(a, b, tol: 1e-4, "parameter \(i)")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(linkedPairs, 6)
+    }
+
+    func assertNetClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let scale = max(1e-3, b.map { abs($0) }.max() ?? 0)
+        var worst: Float = 0
+        for (u, v) in zip(a, b) { worst = max(worst, abs(u - v) / scale) }
+        XCTAssertLessThanOrEqual(worst, tol, "\(what): worst error \(worst) relative to the largest entry \(scale)", file: file, line: line)
+    }
+
     func testSameSeedSameWeightsAndTraining() throws {
         let spec = tinySpec(#"[{"block": "dsconv", "out_channels": 8, "stride": 2}]"#, input: #"{"height": 16, "width": 16, "channels": 1}"#, classes: 3)
         let data = try SyntheticData.generate(SyntheticConfig(classes: 3, size: 16, channels: 1, trainCount: 192, testCount: 0, noise: 0.1, seed: 4)).train

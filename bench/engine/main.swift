@@ -1,5 +1,6 @@
 // Training-throughput benchmark of the TinyForge engine on two MobileNetV2-style CIFAR nets.
-// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--dw] [--gemm]
+// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--no-link] [--dw] [--gemm]
+// --no-link: every layer applies its own BN + activation (no `ConvBNAct.link` fusion), for comparison.
 // torch_reference.py builds the same nets in PyTorch and prints the same lines.
 // FLOP convention: 2·MACs per image for forward, ×3 for forward+backward (dX and dW GEMMs).
 import Foundation
@@ -31,7 +32,7 @@ final class Net {
     var times: [String: Double] = [:]
     let loss = "loss"
 
-    init(_ cfg: NetConfig, pool: ThreadPool, seed: UInt64) throws {
+    init(_ cfg: NetConfig, pool: ThreadPool, seed: UInt64, link: Bool) throws {
         var rng = SeededGenerator(seed: seed)
         var h = 32, c = cfg.stem
         let stem = try ConvBNAct(cin: 3, cout: c, kernel: 3, activation: .relu6, pool: pool, rng: &rng)
@@ -42,14 +43,23 @@ final class Net {
                 let s = i == 0 ? b.s : 1, e = c * b.t, oh = (h + s - 1) / s
                 let res = s == 1 && c == b.c
                 if res { nodes.append(.blockStart) }
+                var expand: ConvBNAct?
                 if b.t != 1 {
-                    nodes.append(.layer(try ConvBNAct(cin: c, cout: e, kernel: 1, activation: .relu6, pool: pool, rng: &rng), kind: "conv1x1"))
+                    expand = try ConvBNAct(cin: c, cout: e, kernel: 1, activation: .relu6, pool: pool, rng: &rng)
+                    nodes.append(.layer(expand!, kind: "conv1x1"))
                     macs += h * h * c * e
                 }
-                nodes.append(.layer(try ConvBNAct(cin: e, cout: e, kernel: 3, stride: s, groups: e, activation: .relu6, pool: pool, rng: &rng), kind: "depthwise"))
+                let dw = try ConvBNAct(cin: e, cout: e, kernel: 3, stride: s, groups: e, activation: .relu6, pool: pool, rng: &rng)
+                nodes.append(.layer(dw, kind: "depthwise"))
                 macs += oh * oh * e * 9
-                nodes.append(.layer(try ConvBNAct(cin: e, cout: b.c, kernel: 1, activation: nil, pool: pool, rng: &rng), kind: "conv1x1"))
+                let project = try ConvBNAct(cin: e, cout: b.c, kernel: 1, activation: nil, pool: pool, rng: &rng)
+                nodes.append(.layer(project, kind: "conv1x1"))
                 macs += oh * oh * e * b.c
+                // As `Network` does: each BN + activation inside the block is applied by its reader.
+                if link {
+                    if let expand { try ConvBNAct.link(producer: expand, consumer: dw) }
+                    try ConvBNAct.link(producer: dw, consumer: project)
+                }
                 if res { nodes.append(.residual(ResidualAdd(activation: nil, pool: pool))) }
                 h = oh; c = b.c
             }
@@ -119,7 +129,7 @@ final class SGD {
     }
 }
 
-var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false, gemmMicro = false
+var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false, gemmMicro = false, linkLayers = true
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -129,6 +139,7 @@ while let a = args.next() {
     case "--net": which = args.next()!
     case "--dw": dwMicro = true
     case "--gemm": gemmMicro = true
+    case "--no-link": linkLayers = false
     default: print("unknown argument \(a)"); exit(2)
     }
 }
@@ -252,7 +263,7 @@ for i in 0..<x.count { x[i] = dataRng.nextGaussian() }
 let labels = (0..<batch).map { _ in Int(dataRng.next() % 10) }
 
 for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
-    let net = try Net(cfg, pool: pool, seed: 1)
+    let net = try Net(cfg, pool: pool, seed: 1, link: linkLayers)
     let sgd = SGD()
     let params = net.layers.reduce(0) { $0 + $1.parameterCount }
     for _ in 0..<2 { _ = try net.step(x, labels, sgd: sgd) }
