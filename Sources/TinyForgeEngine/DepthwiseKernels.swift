@@ -244,9 +244,81 @@ public enum Depthwise {
             convolve(&ring, flipped, dx, oh: s.h, ow: s.w, c: c, k: k, st: 1)
             return
         }
-        // Stride 2: the per-pixel gather (measured faster than a padded-row gather here, since
-        // each input pixel has only ⌈k/2⌉² or fewer taps and the ring copy is not amortised).
+        if k == 3 { backwardInputStride2K3(dz, wt, dx, s, scratch: scratch); return }
+        // Stride 2, k = 5, 7: the per-pixel gather (each input pixel has only ⌈k/2⌉² or fewer taps).
         DepthwiseSimple.backwardInput(dz, wt, dx, s)
+    }
+
+    /// dX of a 3×3 stride-2 depthwise conv (pad 1), by input-row parity: an even input row 2m
+    /// takes tap row 1 of dz row m; an odd row 2m+1 takes tap row 0 of dz row m+1 and tap row 2
+    /// of dz row m. Within a row, even column 2j takes tap column 1 of dz column j, odd column
+    /// 2j+1 taps 0 and 2 of dz columns j+1 and j. So every FMA is a real tap (the per-pixel
+    /// gather spent most of its time on window bounds), and a pair of input columns shares its
+    /// dz loads. dz rows come zero-padded from the ring, so no bounds logic is left.
+    static func backwardInputStride2K3(_ dz: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                       _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
+        let c = s.cin, c8 = c & ~7, cs = c * 4
+        var ring = PaddedRows(src: dz, h: s.oh, w: s.ow, c: c, pad: 1, slots: 3, buffer: scratch)
+        let wr = UnsafeRawPointer(wt)
+        let pairs = s.w / 2, odd = s.w % 2 == 1   // full (even, odd) column pairs, then maybe one even column
+        for iy in 0..<s.h {
+            let m = iy / 2
+            // (dz row, tap row) pairs feeding this input row
+            let even = iy % 2 == 0
+            let ra = UnsafeRawPointer(even ? ring.row(m) : ring.row(m + 1)) + cs   // +cs: padded column 0 is ox = −1
+            let rb = UnsafeRawPointer(even ? ring.row(m) : ring.row(m)) + cs
+            let kyA = even ? 1 : 0, kyB = 2
+            let orow = UnsafeMutableRawPointer(dx + iy * s.w * c)
+            var cb = 0
+            while cb < c8 {
+                let o = cb * 4
+                @inline(__always) func w(_ t: Int) -> F8 { wr.loadUnaligned(fromByteOffset: t * cs + o, as: F8.self) }
+                let a0 = w(kyA * 3), a1 = w(kyA * 3 + 1), a2 = w(kyA * 3 + 2)
+                let b0 = w(kyB * 3), b1 = w(kyB * 3 + 1), b2 = w(kyB * 3 + 2)
+                var pa = ra + o, pb = rb + o, po = orow + o
+                if even {
+                    for _ in 0..<pairs {
+                        let d0 = pa.loadUnaligned(as: F8.self), d1 = pa.loadUnaligned(fromByteOffset: cs, as: F8.self)
+                        po.storeBytes(of: d0 * a1, as: F8.self)
+                        po.storeBytes(of: (d1 * a0).addingProduct(d0, a2), toByteOffset: cs, as: F8.self)
+                        pa += cs; po += 2 * cs
+                    }
+                    if odd { po.storeBytes(of: pa.loadUnaligned(as: F8.self) * a1, as: F8.self) }
+                } else {
+                    for _ in 0..<pairs {
+                        let d0 = pa.loadUnaligned(as: F8.self), d1 = pa.loadUnaligned(fromByteOffset: cs, as: F8.self)
+                        let e0 = pb.loadUnaligned(as: F8.self), e1 = pb.loadUnaligned(fromByteOffset: cs, as: F8.self)
+                        po.storeBytes(of: (d0 * a1).addingProduct(e0, b1), as: F8.self)
+                        po.storeBytes(of: (d1 * a0).addingProduct(d0, a2).addingProduct(e1, b0).addingProduct(e0, b2),
+                                      toByteOffset: cs, as: F8.self)
+                        pa += cs; pb += cs; po += 2 * cs
+                    }
+                    if odd {
+                        po.storeBytes(of: (pa.loadUnaligned(as: F8.self) * a1).addingProduct(pb.loadUnaligned(as: F8.self), b1), as: F8.self)
+                    }
+                }
+                cb += 8
+            }
+            // Channel tail: the same taps, one channel at a time.
+            if c8 < c {
+                let fa = ra.assumingMemoryBound(to: Float.self), fb = rb.assumingMemoryBound(to: Float.self)
+                let out = dx + iy * s.w * c
+                for ch in c8..<c {
+                    let a0 = wt[kyA * 3 * c + ch], a1 = wt[(kyA * 3 + 1) * c + ch], a2 = wt[(kyA * 3 + 2) * c + ch]
+                    let b0 = wt[kyB * 3 * c + ch], b1 = wt[(kyB * 3 + 1) * c + ch], b2 = wt[(kyB * 3 + 2) * c + ch]
+                    for ix in 0..<s.w {
+                        let j = ix / 2
+                        let d0 = fa[j * c + ch], d1 = fa[(j + 1) * c + ch]
+                        var v: Float = ix % 2 == 0 ? d0 * a1 : (d1 * a0).addingProduct(d0, a2)
+                        if !even {
+                            let e0 = fb[j * c + ch], e1 = fb[(j + 1) * c + ch]
+                            v = ix % 2 == 0 ? v.addingProduct(e0, b1) : v.addingProduct(e1, b0).addingProduct(e0, b2)
+                        }
+                        out[ix * c + ch] = v
+                    }
+                }
+            }
+        }
     }
 }
 
