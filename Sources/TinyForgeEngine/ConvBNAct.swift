@@ -2,7 +2,8 @@ import TinyForgeSpec
 
 /// Convolution (full or depthwise, k ∈ {1,3,5,7}, stride 1/2, 'same' padding) → optional
 /// batch norm → optional activation, as one layer so the BN/activation passes run fused on
-/// cache-resident chunks of the conv output (see `BNAct`).
+/// cache-resident chunks of the conv output (see `BNAct`). Two such layers can be linked
+/// (`link(producer:consumer:)`) so that the reader applies the producer's BN + activation.
 ///
 /// Threading: the batch is split into the pool's fixed shares (whole images per share, so
 /// col2im scatters never race), claimed by whichever thread is running; BN sums and weight
@@ -371,7 +372,7 @@ public final class ConvBNAct: Layer {
                 }
             }
         } } } } } }
-        if producer != nil { producer!.gradSumsFor = dx }
+        producer?.gradSumsFor = dx
         // Sum the per-share dW buffers, split over the weight elements so both threads take
         // part (serial, this was ~1 ms per wide layer); every element still adds the shares in
         // share order, so the result is the same bits as a serial sum. Shares that got no

@@ -338,8 +338,15 @@ struct PaddedRows {
         self.src = src; self.h = h; self.w = w; self.c = c; self.pad = pad; self.slots = slots
         self.buffer = buffer; self.transform = transform
         rowFloats = (w + 2 * pad) * c
-        // Borders of every slot and the zero row are never written again.
-        buffer.update(repeating: 0, count: (slots + 1) * rowFloats)
+        // Zero the zero row and the border columns of every slot (never written again); each
+        // slot's interior is overwritten by every row it receives.
+        (buffer + slots * rowFloats).update(repeating: 0, count: rowFloats)
+        if pad > 0 {
+            for slot in 0..<slots {
+                (buffer + slot * rowFloats).update(repeating: 0, count: pad * c)
+                (buffer + slot * rowFloats + (pad + w) * c).update(repeating: 0, count: pad * c)
+            }
+        }
     }
 
     /// Padded row `iy` (column j of the padded row is image column j − pad).
