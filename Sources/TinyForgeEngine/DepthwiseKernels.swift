@@ -50,26 +50,44 @@ public enum Depthwise {
     }
 
     /// One output row of a 3×3 depthwise conv: 9 weight vectors and 4 output columns in registers.
+    /// Channel blocks of 16 where the process runs the AVX-512 GEMM tile (half the instructions;
+    /// each lane does the same FMAs in the same order, so the result is the same bits), then 8,
+    /// then scalar.
     @inline(__always)
     static func row3(_ rows: UnsafePointer<UnsafePointer<Float>>, _ wt: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                      ow: Int, c: Int, st: Int) {
-        let c8 = c & ~7, cs = c * 4, ss = st * c * 4
+        var cb = wide ? row3Blocks(SIMD16<Float>.self, rows, wt, out, ow: ow, c: c, st: st, from: 0) : 0
+        cb = row3Blocks(F8.self, rows, wt, out, ow: ow, c: c, st: st, from: cb)
+        if cb < c { rowTail(rows, wt, out, ow: ow, c: c, k: 3, st: st, from: cb) }
+    }
+
+    /// 16-lane depthwise blocks: on when `Gemm.selected` is the AVX-512 tile (the probe found
+    /// 512-bit vectors fast here); 8 lanes otherwise.
+    static let wide = Gemm.selected == .avx512
+
+    /// `row3` for channel blocks of `V.scalarCount` lanes from `cb0` while whole blocks fit;
+    /// returns the first channel not done.
+    @inline(__always)
+    static func row3Blocks<V: SIMD>(_: V.Type, _ rows: UnsafePointer<UnsafePointer<Float>>, _ wt: UnsafePointer<Float>,
+                                    _ out: UnsafeMutablePointer<Float>, ow: Int, c: Int, st: Int, from cb0: Int) -> Int
+    where V.Scalar == Float {
+        let lanes = V.scalarCount, cs = c * 4, ss = st * c * 4
         let r0 = UnsafeRawPointer(rows[0]), r1 = UnsafeRawPointer(rows[1]), r2 = UnsafeRawPointer(rows[2])
         let wr = UnsafeRawPointer(wt)
-        var cb = 0
-        while cb < c8 {
+        var cb = cb0
+        while cb + lanes <= c {
             let o = cb * 4
-            @inline(__always) func w(_ t: Int) -> F8 { wr.loadUnaligned(fromByteOffset: t * cs + o, as: F8.self) }
+            @inline(__always) func w(_ t: Int) -> V { wr.loadUnaligned(fromByteOffset: t * cs + o, as: V.self) }
             let w0 = w(0), w1 = w(1), w2 = w(2), w3 = w(3), w4 = w(4), w5 = w(5), w6 = w(6), w7 = w(7), w8 = w(8)
-            @inline(__always) func tap(_ p: UnsafeRawPointer, _ acc: inout F8, _ a: F8, _ b: F8, _ cc: F8) {
-                acc = acc.addingProduct(p.loadUnaligned(as: F8.self), a)
-                acc = acc.addingProduct(p.loadUnaligned(fromByteOffset: cs, as: F8.self), b)
-                acc = acc.addingProduct(p.loadUnaligned(fromByteOffset: 2 * cs, as: F8.self), cc)
+            @inline(__always) func tap(_ p: UnsafeRawPointer, _ acc: inout V, _ a: V, _ b: V, _ cc: V) {
+                acc = acc.addingProduct(p.loadUnaligned(as: V.self), a)
+                acc = acc.addingProduct(p.loadUnaligned(fromByteOffset: cs, as: V.self), b)
+                acc = acc.addingProduct(p.loadUnaligned(fromByteOffset: 2 * cs, as: V.self), cc)
             }
             var ox = 0
             while ox + 4 <= ow {
                 let base = ox * ss + o
-                var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
+                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
                 tap(r0 + base, &a0, w0, w1, w2); tap(r0 + base + ss, &a1, w0, w1, w2)
                 tap(r0 + base + 2 * ss, &a2, w0, w1, w2); tap(r0 + base + 3 * ss, &a3, w0, w1, w2)
                 tap(r1 + base, &a0, w3, w4, w5); tap(r1 + base + ss, &a1, w3, w4, w5)
@@ -77,20 +95,20 @@ public enum Depthwise {
                 tap(r2 + base, &a0, w6, w7, w8); tap(r2 + base + ss, &a1, w6, w7, w8)
                 tap(r2 + base + 2 * ss, &a2, w6, w7, w8); tap(r2 + base + 3 * ss, &a3, w6, w7, w8)
                 let op = UnsafeMutableRawPointer(out + ox * c + cb)
-                op.storeBytes(of: a0, as: F8.self); op.storeBytes(of: a1, toByteOffset: cs, as: F8.self)
-                op.storeBytes(of: a2, toByteOffset: 2 * cs, as: F8.self); op.storeBytes(of: a3, toByteOffset: 3 * cs, as: F8.self)
+                op.storeBytes(of: a0, as: V.self); op.storeBytes(of: a1, toByteOffset: cs, as: V.self)
+                op.storeBytes(of: a2, toByteOffset: 2 * cs, as: V.self); op.storeBytes(of: a3, toByteOffset: 3 * cs, as: V.self)
                 ox += 4
             }
             while ox < ow {
                 let base = ox * ss + o
-                var a0 = F8()
+                var a0 = V()
                 tap(r0 + base, &a0, w0, w1, w2); tap(r1 + base, &a0, w3, w4, w5); tap(r2 + base, &a0, w6, w7, w8)
-                UnsafeMutableRawPointer(out + ox * c + cb).storeBytes(of: a0, as: F8.self)
+                UnsafeMutableRawPointer(out + ox * c + cb).storeBytes(of: a0, as: V.self)
                 ox += 1
             }
-            cb += 8
+            cb += lanes
         }
-        if c8 < c { rowTail(rows, wt, out, ow: ow, c: c, k: 3, st: st, from: c8) }
+        return cb
     }
 
     /// One output row for any k: 4 output columns in registers, weights streamed from L1.
@@ -174,45 +192,23 @@ public enum Depthwise {
                 for ky in 0..<k { rp[ky] = ring.row(oy * st - s.pad + ky) }
                 let drow = UnsafeRawPointer(dz + oy * s.ow * c)
                 var cb = 0
+                if k == 3 {
+                    // 9 tap accumulators stay in registers for the whole output row.
+                    if wide { cb = dw3Blocks(SIMD16<Float>.self, rp, drow, dw, ow: s.ow, c: c, st: st, from: 0) }
+                    cb = dw3Blocks(F8.self, rp, drow, dw, ow: s.ow, c: c, st: st, from: cb)
+                }
                 while cb < c8 {
                     let o = cb * 4
-                    if k == 3 {
-                        // 9 tap accumulators stay in registers for the whole output row.
-                        let dwp = UnsafeMutableRawPointer(dw + cb)
-                        @inline(__always) func ld(_ t: Int) -> F8 { dwp.loadUnaligned(fromByteOffset: t * cs, as: F8.self) }
-                        var t0 = ld(0), t1 = ld(1), t2 = ld(2), t3 = ld(3), t4 = ld(4), t5 = ld(5), t6 = ld(6), t7 = ld(7), t8 = ld(8)
-                        var p0 = UnsafeRawPointer(rp[0]) + o, p1 = UnsafeRawPointer(rp[1]) + o, p2 = UnsafeRawPointer(rp[2]) + o
-                        var pd = drow + o
-                        for _ in 0..<s.ow {
-                            let d = pd.loadUnaligned(as: F8.self)
-                            t0 = t0.addingProduct(p0.loadUnaligned(as: F8.self), d)
-                            t1 = t1.addingProduct(p0.loadUnaligned(fromByteOffset: cs, as: F8.self), d)
-                            t2 = t2.addingProduct(p0.loadUnaligned(fromByteOffset: 2 * cs, as: F8.self), d)
-                            t3 = t3.addingProduct(p1.loadUnaligned(as: F8.self), d)
-                            t4 = t4.addingProduct(p1.loadUnaligned(fromByteOffset: cs, as: F8.self), d)
-                            t5 = t5.addingProduct(p1.loadUnaligned(fromByteOffset: 2 * cs, as: F8.self), d)
-                            t6 = t6.addingProduct(p2.loadUnaligned(as: F8.self), d)
-                            t7 = t7.addingProduct(p2.loadUnaligned(fromByteOffset: cs, as: F8.self), d)
-                            t8 = t8.addingProduct(p2.loadUnaligned(fromByteOffset: 2 * cs, as: F8.self), d)
-                            p0 += ss; p1 += ss; p2 += ss; pd += cs
-                        }
-                        dwp.storeBytes(of: t0, as: F8.self); dwp.storeBytes(of: t1, toByteOffset: cs, as: F8.self)
-                        dwp.storeBytes(of: t2, toByteOffset: 2 * cs, as: F8.self); dwp.storeBytes(of: t3, toByteOffset: 3 * cs, as: F8.self)
-                        dwp.storeBytes(of: t4, toByteOffset: 4 * cs, as: F8.self); dwp.storeBytes(of: t5, toByteOffset: 5 * cs, as: F8.self)
-                        dwp.storeBytes(of: t6, toByteOffset: 6 * cs, as: F8.self); dwp.storeBytes(of: t7, toByteOffset: 7 * cs, as: F8.self)
-                        dwp.storeBytes(of: t8, toByteOffset: 8 * cs, as: F8.self)
-                    } else {
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let dwp = UnsafeMutableRawPointer(dw + (ky * k + kx) * c + cb)
-                                var acc = dwp.loadUnaligned(as: F8.self)
-                                var px = UnsafeRawPointer(rp[ky]) + kx * cs + o, pd = drow + o
-                                for _ in 0..<s.ow {
-                                    acc = acc.addingProduct(px.loadUnaligned(as: F8.self), pd.loadUnaligned(as: F8.self))
-                                    px += ss; pd += cs
-                                }
-                                dwp.storeBytes(of: acc, as: F8.self)
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let dwp = UnsafeMutableRawPointer(dw + (ky * k + kx) * c + cb)
+                            var acc = dwp.loadUnaligned(as: F8.self)
+                            var px = UnsafeRawPointer(rp[ky]) + kx * cs + o, pd = drow + o
+                            for _ in 0..<s.ow {
+                                acc = acc.addingProduct(px.loadUnaligned(as: F8.self), pd.loadUnaligned(as: F8.self))
+                                px += ss; pd += cs
                             }
+                            dwp.storeBytes(of: acc, as: F8.self)
                         }
                     }
                     cb += 8
@@ -226,6 +222,44 @@ public enum Depthwise {
                 }
             }
         }
+    }
+
+    /// One output row's contribution to a 3×3 dW for channel blocks of `V.scalarCount` lanes
+    /// from `cb0` (9 tap accumulators in registers); returns the first channel not done.
+    @inline(__always)
+    static func dw3Blocks<V: SIMD>(_: V.Type, _ rp: UnsafePointer<UnsafePointer<Float>>, _ drow: UnsafeRawPointer,
+                                   _ dw: UnsafeMutablePointer<Float>, ow: Int, c: Int, st: Int, from cb0: Int) -> Int
+    where V.Scalar == Float {
+        let lanes = V.scalarCount, cs = c * 4, ss = st * c * 4
+        var cb = cb0
+        while cb + lanes <= c {
+            let o = cb * 4
+            let dwp = UnsafeMutableRawPointer(dw + cb)
+            @inline(__always) func ld(_ t: Int) -> V { dwp.loadUnaligned(fromByteOffset: t * cs, as: V.self) }
+            var t0 = ld(0), t1 = ld(1), t2 = ld(2), t3 = ld(3), t4 = ld(4), t5 = ld(5), t6 = ld(6), t7 = ld(7), t8 = ld(8)
+            var p0 = UnsafeRawPointer(rp[0]) + o, p1 = UnsafeRawPointer(rp[1]) + o, p2 = UnsafeRawPointer(rp[2]) + o
+            var pd = drow + o
+            for _ in 0..<ow {
+                let d = pd.loadUnaligned(as: V.self)
+                t0 = t0.addingProduct(p0.loadUnaligned(as: V.self), d)
+                t1 = t1.addingProduct(p0.loadUnaligned(fromByteOffset: cs, as: V.self), d)
+                t2 = t2.addingProduct(p0.loadUnaligned(fromByteOffset: 2 * cs, as: V.self), d)
+                t3 = t3.addingProduct(p1.loadUnaligned(as: V.self), d)
+                t4 = t4.addingProduct(p1.loadUnaligned(fromByteOffset: cs, as: V.self), d)
+                t5 = t5.addingProduct(p1.loadUnaligned(fromByteOffset: 2 * cs, as: V.self), d)
+                t6 = t6.addingProduct(p2.loadUnaligned(as: V.self), d)
+                t7 = t7.addingProduct(p2.loadUnaligned(fromByteOffset: cs, as: V.self), d)
+                t8 = t8.addingProduct(p2.loadUnaligned(fromByteOffset: 2 * cs, as: V.self), d)
+                p0 += ss; p1 += ss; p2 += ss; pd += cs
+            }
+            dwp.storeBytes(of: t0, as: V.self); dwp.storeBytes(of: t1, toByteOffset: cs, as: V.self)
+            dwp.storeBytes(of: t2, toByteOffset: 2 * cs, as: V.self); dwp.storeBytes(of: t3, toByteOffset: 3 * cs, as: V.self)
+            dwp.storeBytes(of: t4, toByteOffset: 4 * cs, as: V.self); dwp.storeBytes(of: t5, toByteOffset: 5 * cs, as: V.self)
+            dwp.storeBytes(of: t6, toByteOffset: 6 * cs, as: V.self); dwp.storeBytes(of: t7, toByteOffset: 7 * cs, as: V.self)
+            dwp.storeBytes(of: t8, toByteOffset: 8 * cs, as: V.self)
+            cb += lanes
+        }
+        return cb
     }
 
     // MARK: backward: input

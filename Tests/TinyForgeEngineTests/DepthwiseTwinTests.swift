@@ -51,3 +51,29 @@ final class DepthwiseTwinTests: XCTestCase {
         }
     }
 }
+
+/// The 16-lane 3×3 blocks (used when the AVX-512 tile is selected) give exactly the 8-lane
+/// blocks' bits: each lane runs the same FMAs in the same order.
+final class DepthwiseWideTests: XCTestCase {
+    func testSixteenLaneBlocksEqualEightLaneBlocksBitwise() {
+        var rng = SeededGenerator(seed: 13)
+        for (ow, c, st) in [(9, 48, 1), (5, 32, 2), (4, 16, 1), (11, 64, 2)] {
+            let pw = (ow - 1) * st + 3
+            let rows = (0..<3).map { _ in randomTensor([pw * c], &rng) }
+            let wt = randomTensor([9 * c], &rng), drow = randomTensor([ow * c], &rng)
+            let outs = (0..<2).map { _ in Tensor(shape: [ow * c]) }
+            let dws = (0..<2).map { _ in randomTensor([9 * c], &rng) }
+            dws[1].copy(from: dws[0])
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 3) { rp in
+                for i in 0..<3 { rp[i] = UnsafePointer(rows[i].data) }
+                let r = UnsafePointer(rp.baseAddress!)
+                XCTAssertEqual(Depthwise.row3Blocks(SIMD16<Float>.self, r, wt.data, outs[0].data, ow: ow, c: c, st: st, from: 0), c)
+                XCTAssertEqual(Depthwise.row3Blocks(F8.self, r, wt.data, outs[1].data, ow: ow, c: c, st: st, from: 0), c)
+                XCTAssertEqual(Depthwise.dw3Blocks(SIMD16<Float>.self, r, UnsafeRawPointer(drow.data), dws[0].data, ow: ow, c: c, st: st, from: 0), c)
+                XCTAssertEqual(Depthwise.dw3Blocks(F8.self, r, UnsafeRawPointer(drow.data), dws[1].data, ow: ow, c: c, st: st, from: 0), c)
+            }
+            XCTAssertEqual(outs[0].array, outs[1].array, "row3 ow \(ow) c \(c) s\(st)")
+            XCTAssertEqual(dws[0].array, dws[1].array, "dW ow \(ow) c \(c) s\(st)")
+        }
+    }
+}
