@@ -57,7 +57,7 @@ let package = Package(
                            "TinyForgeDeploy", "TinyForgeSearch"],
             swiftSettings: fast),
         .executableTarget(
-            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec"],
+            name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeTraining"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
         .executableTarget(
             name: "tinyforge",

@@ -1,11 +1,15 @@
 // Training-throughput benchmark of the TinyForge engine on two MobileNetV2-style CIFAR nets.
-// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--no-link] [--dw] [--gemm]
+// Usage: tinyforge-engine-bench [--threads 2] [--batch 64] [--iters 10] [--net a|b|both] [--no-link] [--network] [--dw] [--gemm]
 // --no-link: every layer applies its own BN + activation (no `ConvBNAct.link` fusion), for comparison.
+// --network: the same nets written as architecture JSON and trained through `Network` + `Optimizer`
+//            (the path `tinyforge train` and the search use) instead of the hand-built layer list.
 // torch_reference.py builds the same nets in PyTorch and prints the same lines.
 // FLOP convention: 2·MACs per image for forward, ×3 for forward+backward (dX and dW GEMMs).
 import Foundation
 import TinyForgeEngine
+import TinyForgeHardware
 import TinyForgeSpec
+import TinyForgeTraining
 
 struct NetConfig {
     let name: String
@@ -129,7 +133,7 @@ final class SGD {
     }
 }
 
-var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false, gemmMicro = false, linkLayers = true
+var threads = 2, batch = 64, iters = 10, which = "both", dwMicro = false, gemmMicro = false, linkLayers = true, viaNetwork = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -140,6 +144,7 @@ while let a = args.next() {
     case "--dw": dwMicro = true
     case "--gemm": gemmMicro = true
     case "--no-link": linkLayers = false
+    case "--network": viaNetwork = true
     default: print("unknown argument \(a)"); exit(2)
     }
 }
@@ -256,6 +261,45 @@ func gemmMicroBench() {
 if dwMicro { depthwiseMicro(); exit(0) }
 if gemmMicro { gemmMicroBench(); exit(0) }
 
+/// The bench net as our architecture JSON (stem 3×3/1, a `dsconv` for t = 1, `mbconv` stages,
+/// residual where shapes match, 1×1 head conv, no dropout), for `--network`.
+func specJSON(_ cfg: NetConfig) -> String {
+    let stages = cfg.blocks.map { b in
+        #"{"block": "\#(b.t == 1 ? "dsconv" : "mbconv")", "repeats": \#(b.n), "out_channels": \#(b.c), "kernel": 3, "stride": \#(b.s), "expansion": \#(b.t), "activation": "relu6", "skip": "residual_same"}"#
+    }
+    return #"{"name": "engine-bench", "input": {"height": 32, "width": 32, "channels": 3}, "num_classes": 10, "stem": {"out_channels": \#(cfg.stem), "kernel": 3, "stride": 1, "activation": "relu6"}, "stages": [\#(stages.joined(separator: ", "))], "head": {"conv_channels": \#(cfg.head), "activation": "relu6", "dropout": 0}}"#
+}
+
+/// `--network`: one training step through `Network` + `Optimizer` (SGD momentum 0.9, wd 5e-4 on
+/// conv/linear weights, lr 0.01), timed like the hand-built net.
+func benchNetwork(_ cfg: NetConfig, x: Tensor, labels: [Int]) throws {
+    let spec = try ArchitectureSpec.decode(jsonText: specJSON(cfg)).spec
+    let plan = LayerPlan(spec: spec)
+    let net = try Network(plan: plan, seed: 1, threads: threads, linkBatchNorm: linkLayers)
+    var oc = OptimizerConfig(); oc.nesterov = false; oc.weightDecay = 5e-4
+    let opt = Optimizer(oc, parameters: net.parameters)
+    func step() throws -> Float {
+        net.zeroGrad()
+        let (loss, d) = try SoftmaxCrossEntropy.compute(logits: net.forward(x, training: true), labels: labels, smoothing: 0.1)
+        net.backward(d)
+        opt.step(lr: 0.01)
+        return loss
+    }
+    for _ in 0..<2 { _ = try step() }
+    var times: [Double] = [], loss: Float = 0
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<iters {
+        let s0 = DispatchTime.now().uptimeNanoseconds
+        loss = try step()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - s0) * 1e-9)
+    }
+    let ips = Double(iters * batch) / (Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+    let median = times.sorted()[iters / 2]
+    print(String(format: "tinyforge-network net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); %d linked pairs",
+                 cfg.name, Double(plan.macs) / 1e6, net.parameterCount, batch, threads, ips, ips * Double(plan.macs) * 6 / 1e9, loss, net.linkedPairs))
+    print(String(format: "  median step %.1f ms = %.1f images/s", median * 1e3, Double(batch) / median))
+}
+
 let pool = ThreadPool(threads: threads)
 var dataRng = SeededGenerator(seed: 5)
 let x = Tensor(shape: [batch, 32, 32, 3])
@@ -263,6 +307,7 @@ for i in 0..<x.count { x[i] = dataRng.nextGaussian() }
 let labels = (0..<batch).map { _ in Int(dataRng.next() % 10) }
 
 for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
+    if viaNetwork { try benchNetwork(cfg, x: x, labels: labels); continue }
     let net = try Net(cfg, pool: pool, seed: 1, link: linkLayers)
     let sgd = SGD()
     let params = net.layers.reduce(0) { $0 + $1.parameterCount }
