@@ -49,3 +49,45 @@ extension ActKernel {
     @inline(__always) static func f1(_ u: Float) -> Float { f(F8(repeating: u))[0] }
     @inline(__always) static func df1(_ u: Float, _ dy: Float) -> Float { df(F8(repeating: u), F8(repeating: dy))[0] }
 }
+
+// MARK: - 16 lanes (AVX-512) for the piecewise-linear activations
+
+public typealias F16 = SIMD16<Float>
+
+/// The BN apply and dz passes in 16-lane form for identity, ReLU and ReLU6, used when the
+/// process runs the AVX-512 GEMM tile and C is a multiple of 16 (`BNAct.apply`,
+/// `BNAct.gradInput`). Half the instructions of the 8-lane loops: measured 23 % faster on a
+/// relu6 apply streaming from memory (8.0 → 10.5 GB/s). For SIMD16 the stdlib's
+/// pointwiseMin/Max compile to single instructions (for SIMD8 they are calls, hence the
+/// blend-based `vmin`/`vmax` above). Same results as the 8-lane kernels for every finite input
+/// (tested bit for bit); a NaN pre-activation becomes 0 or 6 (maxnum/minnum semantics).
+public protocol Act16Kernel {
+    static func f(_ u: F16) -> F16
+    /// `dy · f'(u)` with the kink conventions of `Activation.derivative`.
+    static func df(_ u: F16, _ dy: F16) -> F16
+}
+
+public enum Identity16: Act16Kernel {
+    @inline(__always) public static func f(_ u: F16) -> F16 { u }
+    @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 { dy }
+}
+public enum ReLU16: Act16Kernel {
+    @inline(__always) public static func f(_ u: F16) -> F16 { pointwiseMax(u, F16()) }
+    @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 { keep16(dy, positiveMask16(u)) }
+}
+public enum ReLU616: Act16Kernel {
+    @inline(__always) public static func f(_ u: F16) -> F16 { pointwiseMin(pointwiseMax(u, F16()), F16(repeating: 6)) }
+    @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 { keep16(dy, positiveMask16(u) & positiveMask16(6 - u)) }
+}
+
+/// All-ones lanes where `x > 0` (bit-pattern test, as `positiveMask`).
+@inline(__always)
+func positiveMask16(_ x: F16) -> SIMD16<Int32> {
+    let b = unsafeBitCast(x, to: SIMD16<Int32>.self)
+    return ((0 &- b) & ~b) &>> 31
+}
+
+@inline(__always)
+func keep16(_ x: F16, _ m: SIMD16<Int32>) -> F16 {
+    unsafeBitCast(unsafeBitCast(x, to: SIMD16<Int32>.self) & m, to: F16.self)
+}

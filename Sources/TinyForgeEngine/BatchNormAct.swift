@@ -106,6 +106,14 @@ public enum BNAct {
     /// `y = act(z·scale + shift)` for a block (rows × C); `y` may alias `z`.
     public static func apply(_ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int,
                              scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
+        if wide && c % 16 == 0 {
+            switch act {
+            case nil: apply16(Identity16.self, z, y, rows * c, c, scale, shift); return
+            case .relu: apply16(ReLU16.self, z, y, rows * c, c, scale, shift); return
+            case .relu6: apply16(ReLU616.self, z, y, rows * c, c, scale, shift); return
+            default: break
+            }
+        }
         switch act {
         case nil: applyT(IdentityK.self, z, y, rows, c, scale, shift)
         case .relu: applyT(ReLUK.self, z, y, rows, c, scale, shift)
@@ -133,6 +141,44 @@ public enum BNAct {
                 o += 32
             }
             for ch in c8..<c { y[r * c + ch] = K.f1(z[r * c + ch] * scale[ch] + shift[ch]) }
+        }
+    }
+
+    /// 16-lane kernels where the AVX-512 GEMM tile is in use (see `Act16Kernel`).
+    static let wide = Gemm.selected == .avx512
+
+    /// `applyT` in 16 lanes over `n` floats (rows × C, C a multiple of 16).
+    @inline(__always)
+    static func apply16<K: Act16Kernel>(_: K.Type, _ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ c: Int,
+                                        _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>) {
+        let zr = UnsafeRawPointer(z), yr = UnsafeMutableRawPointer(y)
+        let sc = UnsafeRawPointer(scale), sh = UnsafeRawPointer(shift)
+        var i = 0, ch = 0
+        while i < n {
+            let u = zr.loadUnaligned(fromByteOffset: i * 4, as: F16.self) * sc.loadUnaligned(fromByteOffset: ch * 4, as: F16.self)
+                + sh.loadUnaligned(fromByteOffset: ch * 4, as: F16.self)
+            yr.storeBytes(of: K.f(u), toByteOffset: i * 4, as: F16.self)
+            i += 16; ch += 16
+            if ch == c { ch = 0 }
+        }
+    }
+
+    /// `dzT` in 16 lanes over `n` floats (rows × C, C a multiple of 16).
+    @inline(__always)
+    static func dz16<K: Act16Kernel>(_: K.Type, _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
+                                     _ n: Int, _ c: Int, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
+                                     _ k1: UnsafePointer<Float>, _ k2: UnsafePointer<Float>) {
+        let zr = UnsafeRawPointer(z), dr = UnsafeRawPointer(dy), out = UnsafeMutableRawPointer(dz)
+        let sc = UnsafeRawPointer(scale), sh = UnsafeRawPointer(shift), q1 = UnsafeRawPointer(k1), q2 = UnsafeRawPointer(k2)
+        var i = 0, ch = 0
+        while i < n {
+            let zv = zr.loadUnaligned(fromByteOffset: i * 4, as: F16.self)
+            let s = sc.loadUnaligned(fromByteOffset: ch * 4, as: F16.self)
+            let g = K.df(zv * s + sh.loadUnaligned(fromByteOffset: ch * 4, as: F16.self), dr.loadUnaligned(fromByteOffset: i * 4, as: F16.self))
+            let v = s * g + q1.loadUnaligned(fromByteOffset: ch * 4, as: F16.self) + q2.loadUnaligned(fromByteOffset: ch * 4, as: F16.self) * zv
+            out.storeBytes(of: v, toByteOffset: i * 4, as: F16.self)
+            i += 16; ch += 16
+            if ch == c { ch = 0 }
         }
     }
 
@@ -230,6 +276,14 @@ public enum BNAct {
     public static func gradInput(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
                                  rows: Int, c: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                                  k1: UnsafePointer<Float>, k2: UnsafePointer<Float>, act: Activation?) {
+        if wide && c % 16 == 0 {
+            switch act {
+            case nil: dz16(Identity16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
+            case .relu: dz16(ReLU16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
+            case .relu6: dz16(ReLU616.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
+            default: break
+            }
+        }
         switch act {
         case nil: dzT(IdentityK.self, dy, z, dz, rows, c, scale, shift, k1, k2)
         case .relu: dzT(ReLUK.self, dy, z, dz, rows, c, scale, shift, k1, k2)

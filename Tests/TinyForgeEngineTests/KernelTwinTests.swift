@@ -126,8 +126,9 @@ final class KernelTwinTests: XCTestCase {
     /// The fused BN+activation passes against a plain per-element evaluation.
     func testFusedBNActMatchesPlainFormulas() {
         var rng = SeededGenerator(seed: 4)
-        // c = 13: 8-wide block + scalar tail; 77: 32-wide blocks + 8-wide + tail.
-        for (rows, c) in [(11, 13), (9, 77)] {
+        // c = 13: 8-wide block + scalar tail; 77: 32-wide blocks + 8-wide + tail; 48: the 16-lane
+        // path when the AVX-512 tile is selected.
+        for (rows, c) in [(11, 13), (9, 77), (7, 48)] {
         let z = randomTensor([rows, c], &rng, scale: 2), dy = randomTensor([rows, c], &rng)
         let scale = (0..<c).map { _ in rng.nextGaussian() }, shift = (0..<c).map { _ in rng.nextGaussian() }
         let mean = (0..<c).map { _ in rng.nextGaussian() * 0.1 }
@@ -158,5 +159,25 @@ final class KernelTwinTests: XCTestCase {
             assertClose(sq.map(Float.init), rsq.map(Float.init), tol: 1e-5, "Σz²")
         }
         }
+    }
+
+    /// The 16-lane apply and dz kernels give the 8-lane kernels' bits (finite inputs).
+    func testSixteenLaneBNActEqualsEightLaneBitwise() {
+        var rng = SeededGenerator(seed: 8)
+        let rows = 10, c = 32
+        let z = randomTensor([rows, c], &rng, scale: 4), dy = randomTensor([rows, c], &rng)
+        let p = (0..<4).map { _ in randomTensor([c], &rng) }   // scale, shift, k1, k2
+        func run<K8: ActKernel, K16: Act16Kernel>(_ k8: K8.Type, _ k16: K16.Type) {
+            let y8 = Tensor(shape: [rows, c]), y16 = Tensor(shape: [rows, c]), d8 = Tensor(shape: [rows, c]), d16 = Tensor(shape: [rows, c])
+            BNAct.applyT(k8, z.data, y8.data, rows, c, p[0].data, p[1].data)
+            BNAct.apply16(k16, z.data, y16.data, rows * c, c, p[0].data, p[1].data)
+            BNAct.dzT(k8, dy.data, z.data, d8.data, rows, c, p[0].data, p[1].data, p[2].data, p[3].data)
+            BNAct.dz16(k16, dy.data, z.data, d16.data, rows * c, c, p[0].data, p[1].data, p[2].data, p[3].data)
+            XCTAssertEqual(y16.array, y8.array, "apply \(k8)")
+            XCTAssertEqual(d16.array, d8.array, "dz \(k8)")
+        }
+        run(IdentityK.self, Identity16.self)
+        run(ReLUK.self, ReLU16.self)
+        run(ReLU6K.self, ReLU616.self)
     }
 }
