@@ -54,7 +54,8 @@ extension ActKernel {
 
 public typealias F16 = SIMD16<Float>
 
-/// The BN apply and dz passes in 16-lane form for identity, ReLU and ReLU6, used when the
+/// The BN apply and dz passes in 16-lane form for the piecewise-linear activations (identity,
+/// ReLU, ReLU6, LeakyReLU, h-swish), used when the
 /// process runs the AVX-512 GEMM tile and C is a multiple of 16 (`BNAct.apply`,
 /// `BNAct.gradInput`). Half the instructions of the 8-lane loops: measured 23 % faster on a
 /// relu6 apply streaming from memory (8.0 → 10.5 GB/s). For SIMD16 the stdlib's
@@ -78,6 +79,32 @@ public enum ReLU16: Act16Kernel {
 public enum ReLU616: Act16Kernel {
     @inline(__always) public static func f(_ u: F16) -> F16 { pointwiseMin(pointwiseMax(u, F16()), F16(repeating: 6)) }
     @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 { keep16(dy, positiveMask16(u) & positiveMask16(6 - u)) }
+}
+
+public enum Leaky16: Act16Kernel {
+    @inline(__always) public static func f(_ u: F16) -> F16 {
+        pointwiseMax(u, F16()) + Activation.leakySlope * pointwiseMin(u, F16())
+    }
+    @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 {
+        blend16(positiveMask16(u), dy, dy * Activation.leakySlope)
+    }
+}
+public enum HSwish16: Act16Kernel {
+    @inline(__always) public static func f(_ u: F16) -> F16 {
+        u * pointwiseMin(pointwiseMax(u + 3, F16()), F16(repeating: 6)) * (1.0 / 6.0)
+    }
+    @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 {
+        let above = positiveMask16(u - 3), below = positiveMask16(-3 - u)
+        let mid = (2 * u + 3) * (1.0 / 6.0)
+        return dy * blend16(above, F16(repeating: 1), keep16(mid, ~below))
+    }
+}
+
+/// `m ? a : b` lane-wise.
+@inline(__always)
+func blend16(_ m: SIMD16<Int32>, _ a: F16, _ b: F16) -> F16 {
+    let ai = unsafeBitCast(a, to: SIMD16<Int32>.self), bi = unsafeBitCast(b, to: SIMD16<Int32>.self)
+    return unsafeBitCast((ai & m) | (bi & ~m), to: F16.self)
 }
 
 /// All-ones lanes where `x > 0` (bit-pattern test, as `positiveMask`).

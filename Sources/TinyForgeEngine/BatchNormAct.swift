@@ -111,7 +111,9 @@ public enum BNAct {
             case nil: apply16(Identity16.self, z, y, rows * c, c, scale, shift); return
             case .relu: apply16(ReLU16.self, z, y, rows * c, c, scale, shift); return
             case .relu6: apply16(ReLU616.self, z, y, rows * c, c, scale, shift); return
-            default: break
+            case .leakyRelu: apply16(Leaky16.self, z, y, rows * c, c, scale, shift); return
+            case .hswish: apply16(HSwish16.self, z, y, rows * c, c, scale, shift); return
+            case .swish, .sigmoid: break
             }
         }
         switch act {
@@ -281,7 +283,9 @@ public enum BNAct {
             case nil: dz16(Identity16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
             case .relu: dz16(ReLU16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
             case .relu6: dz16(ReLU616.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
-            default: break
+            case .leakyRelu: dz16(Leaky16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
+            case .hswish: dz16(HSwish16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
+            case .swish, .sigmoid: break
             }
         }
         switch act {

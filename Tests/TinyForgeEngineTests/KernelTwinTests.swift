@@ -179,5 +179,7 @@ final class KernelTwinTests: XCTestCase {
         run(IdentityK.self, Identity16.self)
         run(ReLUK.self, ReLU16.self)
         run(ReLU6K.self, ReLU616.self)
+        run(LeakyK.self, Leaky16.self)
+        run(HSwishK.self, HSwish16.self)
     }
 }
