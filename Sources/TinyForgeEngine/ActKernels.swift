@@ -52,8 +52,6 @@ extension ActKernel {
 
 // MARK: - 16 lanes (AVX-512) for the piecewise-linear activations
 
-public typealias F16 = SIMD16<Float>
-
 /// The BN apply and dz passes in 16-lane form for the piecewise-linear activations (identity,
 /// ReLU, ReLU6, LeakyReLU, h-swish), used when the
 /// process runs the AVX-512 GEMM tile and C is a multiple of 16 (`BNAct.apply`,

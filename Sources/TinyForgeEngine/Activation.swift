@@ -14,6 +14,8 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
 }
 
 public typealias F8 = SIMD8<Float>
+/// 16 lanes: the AVX-512 GEMM tile and the wide depthwise / BN kernels.
+public typealias F16 = SIMD16<Float>
 
 // MARK: - Vectorised exp / sigmoid
 

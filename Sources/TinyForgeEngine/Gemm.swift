@@ -190,11 +190,7 @@ public enum Gemm {
         withUnsafeTemporaryAllocation(of: F8.self, capacity: 12) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21
             t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51
-            let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-            for i in 0..<mr {
-                let row = c + i * ldc, src = f + i * 16
-                if acc { for j in 0..<nr { row[j] += src[j] } } else { for j in 0..<nr { row[j] = src[j] } }
-            }
+            storePartial(UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self), 16, c, ldc, mr, nr, acc)
         }
     }
 
@@ -226,30 +222,31 @@ public enum Gemm {
         }
         withUnsafeTemporaryAllocation(of: F8.self, capacity: 6) { t in
             t[0] = c0; t[1] = c1; t[2] = c2; t[3] = c3; t[4] = c4; t[5] = c5
-            let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-            for i in 0..<mr {
-                let row = c + i * ldc, src = f + i * 8
-                if acc { for j in 0..<nr { row[j] += src[j] } } else { for j in 0..<nr { row[j] = src[j] } }
-            }
+            storePartial(UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self), 8, c, ldc, mr, nr, acc)
         }
     }
 
+    /// Stores (or adds, with `acc`) two adjacent vectors of a tile row at `c` (both tile widths).
     @inline(__always)
-    static func store2(_ c: UnsafeMutablePointer<Float>, _ x0: F8, _ x1: F8, _ acc: Bool) {
-        let p = UnsafeMutableRawPointer(c)
-        if acc {
-            p.storeBytes(of: p.loadUnaligned(as: F8.self) + x0, as: F8.self)
-            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: F8.self) + x1, toByteOffset: 32, as: F8.self)
-        } else {
-            p.storeBytes(of: x0, as: F8.self)
-            p.storeBytes(of: x1, toByteOffset: 32, as: F8.self)
-        }
+    static func store2<V: SIMD>(_ c: UnsafeMutablePointer<Float>, _ x0: V, _ x1: V, _ acc: Bool) where V.Scalar == Float {
+        store1(c, x0, acc); store1(c + V.scalarCount, x1, acc)
     }
 
+    /// Stores (or adds, with `acc`) one vector of a tile row at `c`.
     @inline(__always)
-    static func store1(_ c: UnsafeMutablePointer<Float>, _ x0: F8, _ acc: Bool) {
+    static func store1<V: SIMD>(_ c: UnsafeMutablePointer<Float>, _ x0: V, _ acc: Bool) where V.Scalar == Float {
         let p = UnsafeMutableRawPointer(c)
-        if acc { p.storeBytes(of: p.loadUnaligned(as: F8.self) + x0, as: F8.self) } else { p.storeBytes(of: x0, as: F8.self) }
+        if acc { p.storeBytes(of: p.loadUnaligned(as: V.self) + x0, as: V.self) } else { p.storeBytes(of: x0, as: V.self) }
+    }
+
+    /// Edge tiles: copy (or add) the first `mr` rows × `nr` columns of a row-major tile of width `w`.
+    @inline(__always)
+    static func storePartial(_ f: UnsafePointer<Float>, _ w: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                             _ mr: Int, _ nr: Int, _ acc: Bool) {
+        for i in 0..<mr {
+            let row = c + i * ldc, src = f + i * w
+            if acc { for j in 0..<nr { row[j] += src[j] } } else { for j in 0..<nr { row[j] = src[j] } }
+        }
     }
 
     /// Reference twin: the textbook triple loop with Double accumulation.
