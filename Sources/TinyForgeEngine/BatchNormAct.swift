@@ -106,7 +106,7 @@ public enum BNAct {
     /// `y = act(z·scale + shift)` for a block (rows × C); `y` may alias `z`.
     public static func apply(_ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int,
                              scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
-        if wide && c % 16 == 0 {
+        if Gemm.wideLanes && c % 16 == 0 {
             switch act {
             case nil: apply16(Identity16.self, z, y, rows * c, c, scale, shift); return
             case .relu: apply16(ReLU16.self, z, y, rows * c, c, scale, shift); return
@@ -145,9 +145,6 @@ public enum BNAct {
             for ch in c8..<c { y[r * c + ch] = K.f1(z[r * c + ch] * scale[ch] + shift[ch]) }
         }
     }
-
-    /// 16-lane kernels where the AVX-512 GEMM tile is in use (see `Act16Kernel`).
-    static let wide = Gemm.selected == .avx512
 
     /// `applyT` in 16 lanes over `n` floats (rows × C, C a multiple of 16).
     @inline(__always)
@@ -278,7 +275,7 @@ public enum BNAct {
     public static func gradInput(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
                                  rows: Int, c: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                                  k1: UnsafePointer<Float>, k2: UnsafePointer<Float>, act: Activation?) {
-        if wide && c % 16 == 0 {
+        if Gemm.wideLanes && c % 16 == 0 {
             switch act {
             case nil: dz16(Identity16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return
             case .relu: dz16(ReLU16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return

@@ -20,9 +20,13 @@ public enum Depthwise {
     /// Scratch floats a call needs (the ring of padded rows plus a zero row and flipped weights;
     /// on maps narrower than 8 output columns also room for one transformed input image).
     public static func scratchSize(_ s: ConvShape) -> Int {
-        let pw = max(s.w, s.ow) + 2 * s.pad
-        return (s.k + 1) * pw * s.cin + s.k * s.k * s.cin + (s.ow < 8 ? s.h * s.w * s.cin : 0)
+        imageOffset(s) + (s.ow < 8 ? s.h * s.w * s.cin : 0)
     }
+
+    /// Scratch layout: the ring (k slots + the zero row) from 0, the flipped weights from
+    /// `ringFloats`, the transformed image (narrow maps only) from `imageOffset`.
+    static func ringFloats(_ s: ConvShape) -> Int { (s.k + 1) * (max(s.w, s.ow) + 2 * s.pad) * s.cin }
+    static func imageOffset(_ s: ConvShape) -> Int { ringFloats(s) + s.k * s.k * s.cin }
 
     // MARK: forward
 
@@ -56,14 +60,10 @@ public enum Depthwise {
     @inline(__always)
     static func row3(_ rows: UnsafePointer<UnsafePointer<Float>>, _ wt: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                      ow: Int, c: Int, st: Int) {
-        var cb = wide ? row3Blocks(SIMD16<Float>.self, rows, wt, out, ow: ow, c: c, st: st, from: 0) : 0
+        var cb = Gemm.wideLanes ? row3Blocks(F16.self, rows, wt, out, ow: ow, c: c, st: st, from: 0) : 0
         cb = row3Blocks(F8.self, rows, wt, out, ow: ow, c: c, st: st, from: cb)
         if cb < c { rowTail(rows, wt, out, ow: ow, c: c, k: 3, st: st, from: cb) }
     }
-
-    /// 16-lane depthwise blocks: on when `Gemm.selected` is the AVX-512 tile (the probe found
-    /// 512-bit vectors fast here); 8 lanes otherwise.
-    static let wide = Gemm.selected == .avx512
 
     /// `row3` for channel blocks of `V.scalarCount` lanes from `cb0` while whole blocks fit;
     /// returns the first channel not done.
@@ -178,8 +178,7 @@ public enum Depthwise {
         // save; the tap-major per-pixel kernel wins there (measured with `--dw`).
         if s.ow < 8 {
             guard let t = transform else { DepthwiseSimple.backwardWeights(x, dz, dw, s); return }
-            let pw = max(s.w, s.ow) + 2 * s.pad
-            let image = scratch + (s.k + 1) * pw * s.cin + s.k * s.k * s.cin
+            let image = scratch + imageOffset(s)
             t.apply(x, image, rows: s.h * s.w, c: s.cin)
             DepthwiseSimple.backwardWeights(UnsafePointer(image), dz, dw, s)
             return
@@ -194,7 +193,7 @@ public enum Depthwise {
                 var cb = 0
                 if k == 3 {
                     // 9 tap accumulators stay in registers for the whole output row.
-                    if wide { cb = dw3Blocks(SIMD16<Float>.self, rp, drow, dw, ow: s.ow, c: c, st: st, from: 0) }
+                    if Gemm.wideLanes { cb = dw3Blocks(F16.self, rp, drow, dw, ow: s.ow, c: c, st: st, from: 0) }
                     cb = dw3Blocks(F8.self, rp, drow, dw, ow: s.ow, c: c, st: st, from: cb)
                 }
                 while cb < c8 {
@@ -268,11 +267,9 @@ public enum Depthwise {
     public static func backwardInput(_ dz: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                                      _ s: ConvShape, scratch: UnsafeMutablePointer<Float>) {
         let c = s.cin, k = s.k, kk = k * k
-        let pw = max(s.w, s.ow) + 2 * s.pad
-        let ringFloats = (k + 1) * pw * c
         if s.stride == 1 {
             // dx = same-padded correlation of dz with the 180°-rotated kernel.
-            let flipped = scratch + ringFloats
+            let flipped = scratch + ringFloats(s)
             for t in 0..<kk { (flipped + t * c).update(from: wt + (kk - 1 - t) * c, count: c) }
             var ring = PaddedRows(src: dz, h: s.oh, w: s.ow, c: c, pad: s.pad, slots: k, buffer: scratch)
             convolve(&ring, flipped, dx, oh: s.h, ow: s.w, c: c, k: k, st: 1)
@@ -300,7 +297,7 @@ public enum Depthwise {
             // (dz row, tap row) pairs feeding this input row
             let even = iy % 2 == 0
             let ra = UnsafeRawPointer(even ? ring.row(m) : ring.row(m + 1)) + cs   // +cs: padded column 0 is ox = −1
-            let rb = UnsafeRawPointer(even ? ring.row(m) : ring.row(m)) + cs
+            let rb = UnsafeRawPointer(ring.row(m)) + cs
             let kyA = even ? 1 : 0, kyB = 2
             let orow = UnsafeMutableRawPointer(dx + iy * s.w * c)
             var cb = 0

@@ -29,6 +29,11 @@ extension Gemm {
         return probeFastest()
     }()
 
+    /// Whether the other kernels (3×3 depthwise, BN passes) run 16-lane blocks: when the probe
+    /// (or the override) picked the AVX-512 tile, 512-bit vectors are fast in this build and CPU.
+    /// Their 16- and 8-lane forms give the same bits, so this too only changes speed.
+    static let wideLanes = selected == .avx512
+
     /// The kernel a `TINYFORGE_GEMM` value forces (case-insensitive); a bad value is an error
     /// that names the variable and the fix. `selected` stops the process with it: a typo must not
     /// silently fall back to the probe.
