@@ -285,19 +285,28 @@ func benchNetwork(_ cfg: NetConfig, x: Tensor, labels: [Int]) throws {
         opt.step(lr: 0.01)
         return loss
     }
+    let r = try timeSteps(step)
+    let ips = Double(iters * batch) / r.seconds
+    print(String(format: "tinyforge-network net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); %d linked pairs",
+                 cfg.name, Double(plan.macs) / 1e6, net.parameterCount, batch, threads, ips, ips * Double(plan.macs) * 6 / 1e9, r.loss, net.linkedPairs))
+    print(String(format: "  median step %.1f ms = %.1f images/s", r.median * 1e3, Double(batch) / r.median))
+}
+
+/// Two warm-up steps, then `iters` timed ones: wall seconds, process CPU seconds, the median
+/// step (steadier than the mean when another process takes the CPU for a moment), last loss.
+func timeSteps(_ step: () throws -> Float, beforeTiming: () -> Void = {}) rethrows
+    -> (seconds: Double, cpu: Double, median: Double, loss: Float) {
     for _ in 0..<2 { _ = try step() }
-    var times: [Double] = [], loss: Float = 0
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    beforeTiming()
+    func processCPU() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPU()
+    var loss: Float = 0, times: [Double] = []
     for _ in 0..<iters {
         let s0 = DispatchTime.now().uptimeNanoseconds
         loss = try step()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - s0) * 1e-9)
     }
-    let ips = Double(iters * batch) / (Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-    let median = times.sorted()[iters / 2]
-    print(String(format: "tinyforge-network net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); %d linked pairs",
-                 cfg.name, Double(plan.macs) / 1e6, net.parameterCount, batch, threads, ips, ips * Double(plan.macs) * 6 / 1e9, loss, net.linkedPairs))
-    print(String(format: "  median step %.1f ms = %.1f images/s", median * 1e3, Double(batch) / median))
+    return (Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, processCPU() - c0, times.sorted()[iters / 2], loss)
 }
 
 let pool = ThreadPool(threads: threads)
@@ -311,19 +320,8 @@ for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
     let net = try Net(cfg, pool: pool, seed: 1, link: linkLayers)
     let sgd = SGD()
     let params = net.layers.reduce(0) { $0 + $1.parameterCount }
-    for _ in 0..<2 { _ = try net.step(x, labels, sgd: sgd) }
-    net.times = [:]
-    func processCPU() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
-    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPU()
-    var loss: Float = 0
-    var stepTimes: [Double] = []
-    for _ in 0..<iters {
-        let s0 = DispatchTime.now().uptimeNanoseconds
-        loss = try net.step(x, labels, sgd: sgd)
-        stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - s0) * 1e-9)
-    }
-    let medianStep = stepTimes.sorted()[iters / 2]
-    let sec = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, cpu = processCPU() - c0
+    let r = try timeSteps({ try net.step(x, labels, sgd: sgd) }, beforeTiming: { net.times = [:] })
+    let sec = r.seconds, cpu = r.cpu, loss = r.loss, medianStep = r.median
     let ips = Double(iters * batch) / sec
     let gflops = ips * Double(net.macs) * 6 / 1e9
     // Images per CPU-second of the whole process: what one core achieves when the OS gives it
@@ -331,7 +329,6 @@ for cfg in (which == "a" ? [netA] : which == "b" ? [netB] : [netA, netB]) {
     let ipc = Double(iters * batch) / cpu
     print(String(format: "tinyforge net %@: MACs %.2f M, params %d, batch %d, threads %d: %.1f images/s, %.1f GFLOP/s (loss %.3f); per CPU-second: %.1f images, %.1f GFLOP",
                  cfg.name, Double(net.macs) / 1e6, params, batch, threads, ips, gflops, loss, ipc, ipc * Double(net.macs) * 6 / 1e9))
-    // The median step is steadier than the mean when another process takes the CPU for a moment.
     print(String(format: "  median step %.1f ms = %.1f images/s", medianStep * 1e3, Double(batch) / medianStep))
     let total = net.times.values.reduce(0, +)
     for (k, v) in net.times.sorted(by: { $0.value > $1.value }) {
