@@ -22,12 +22,8 @@ extension Gemm {
     /// time which `-target-cpu` it builds for, and the right tile depends on exactly that, so
     /// the probe measures it instead. Results are bitwise identical either way, so the choice
     /// never changes numbers, only speed.
-    public static let selected: GemmKernel = {
-        if let raw = getenv(kernelEnvironmentVariable) {
-            do { return try kernel(forEnvironmentValue: String(cString: raw)) } catch { fatalError("\(error)") }
-        }
-        return probeFastest()
-    }()
+    public static let selected: GemmKernel =
+        parsedEnvironment(kernelEnvironmentVariable, kernel(forEnvironmentValue:)) ?? probeFastest()
 
     /// Whether the other kernels (3×3 depthwise, BN passes) run 16-lane blocks: when the probe
     /// (or the override) picked the AVX-512 tile, 512-bit vectors are fast in this build and CPU.

@@ -32,15 +32,25 @@ public final class ThreadPool: @unchecked Sendable {
     /// region within about one small share of each other (64 images, 2 threads:
     /// 12, 12, 8, 8, 6, 6, 4, 4, 2, 2).
     static let stageWeights = [6, 4, 3, 2, 1]
-    static let equalShares = getenv("TINYFORGE_EQUAL_SHARES") != nil
+    /// `TINYFORGE_EQUAL_SHARES=1`: equal shares instead (benchmark comparison only).
+    static let equalShares: Bool = parsedEnvironment("TINYFORGE_EQUAL_SHARES") { v in
+        guard v == "0" || v == "1" else { throw EngineError("TINYFORGE_EQUAL_SHARES=\(v) is not 0 or 1; set 1 for equal shares, or unset it") }
+        return v == "1"
+    } ?? false
     /// Prefix sums of the share weights (`shareCount + 1` entries).
     private let cumulativeWeights: [Int]
     /// `TINYFORGE_SPIN` if set (a count ≥ 0), else 200 rounds (≈ 0.1–0.2 ms of polling; as fast
     /// as 2000 in `tinyforge-engine-bench`, and bounds what a waiting thread takes from others).
-    public static let defaultSpinRounds: Int = {
-        if let v = getenv("TINYFORGE_SPIN"), let n = Int(String(cString: v)), n >= 0 { return n }
-        return 200
-    }()
+    public static let defaultSpinRounds: Int = parsedEnvironment("TINYFORGE_SPIN", spinRounds(forEnvironmentValue:)) ?? 200
+
+    /// The polling rounds a `TINYFORGE_SPIN` value asks for; anything but a count ≥ 0 is an error
+    /// that names the variable and the fix (a typo must not silently become the default).
+    public static func spinRounds(forEnvironmentValue v: String) throws -> Int {
+        guard let n = Int(v), n >= 0 else {
+            throw EngineError("TINYFORGE_SPIN=\(v) is not a count ≥ 0; give the sched_yield rounds to poll (0 sleeps at once), or unset it for 200")
+        }
+        return n
+    }
     private var workers: [pthread_t] = []
 
     /// - Parameters:
@@ -267,4 +277,12 @@ public final class Workspace: @unchecked Sendable {
         }
         return buffers[i]!
     }
+}
+
+/// `parse(value)` of an environment variable when it is set, nil when not. The engine's
+/// overrides (`TINYFORGE_GEMM`, `TINYFORGE_SPIN`, `TINYFORGE_EQUAL_SHARES`) are read once per
+/// process; a bad value stops it with the parser's message, which names the variable and the fix.
+func parsedEnvironment<T>(_ name: String, _ parse: (String) throws -> T) -> T? {
+    guard let raw = getenv(name) else { return nil }
+    do { return try parse(String(cString: raw)) } catch { fatalError("\(error)") }
 }

@@ -81,6 +81,17 @@ final class LayerBehaviourTests: XCTestCase {
         XCTAssertEqual(try run(), try run())
     }
 
+    func testSpinOverrideParsesAndRejectsWithTheFix() throws {
+        XCTAssertEqual(try ThreadPool.spinRounds(forEnvironmentValue: "0"), 0)
+        XCTAssertEqual(try ThreadPool.spinRounds(forEnvironmentValue: "2000"), 2000)
+        for bad in ["-1", "fast", "", "2e3"] {
+            XCTAssertThrowsError(try ThreadPool.spinRounds(forEnvironmentValue: bad)) { e in
+                let m = "\(e)"
+                XCTAssertTrue(m.contains("TINYFORGE_SPIN=\(bad)") && m.contains("count ≥ 0"), m)
+            }
+        }
+    }
+
     func testThreadPoolSplitsEveryIndexOnce() {
         for threads in [1, 2, 3] {
             let pool = ThreadPool(threads: threads)
