@@ -29,6 +29,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
+        /// Linux calls Swift cannot import (prctl is variadic): the workers' parent-death signal.
+        .target(name: "CTinyForgeSystem"),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
         .target(
             name: "TinyForgeData",
@@ -44,7 +46,8 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "TinyForgeSearch",
-            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "CTinyForgeSystem",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),

@@ -40,7 +40,8 @@ public struct Comparison {
                 cfg.settings.seed = seed
                 let dir = directory.appendingPathComponent("\(p)-seed\(seed)")
                 let store = FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path)
-                    ? try RunStore.open(directory: dir) : try RunStore.create(directory: dir, config: cfg)
+                    ? try RunStore.open(directory: dir, lock: .init(command: "compare"))
+                    : try RunStore.create(directory: dir, config: cfg, lock: .init(command: "compare"))
                 let stored = try store.config()
                 let controller = SearchController(store: store, config: stored, proposer: try makeProposer(stored),
                                                   evaluator: stored.makeEvaluator(runDirectory: dir))

@@ -43,6 +43,13 @@ public protocol Evaluator: Sendable {
     /// then say "synthetic score", never "accuracy".
     var isSynthetic: Bool { get }
     func evaluate(_ job: EvaluationJob) async -> EvaluationResult
+    /// Called once before a (resumed) run evaluates anything: cleans up what a killed earlier
+    /// session left running. Returns one line per action taken, for the run's event log.
+    func reapLeftovers() -> [String]
+}
+
+extension Evaluator {
+    public func reapLeftovers() -> [String] { [] }
 }
 
 extension EvaluationResult {

@@ -111,7 +111,7 @@ public struct FinishStep {
     @discardableResult
     public static func writeSummary(store: RunStore) throws -> URL {
         let url = store.directory.appendingPathComponent(summaryFileName)
-        try Data((try summaryJSON(store: store).prettyText() + "\n").utf8).write(to: url, options: .atomic)
+        try AtomicFile.write(try summaryJSON(store: store).prettyText() + "\n", to: url)
         return url
     }
 

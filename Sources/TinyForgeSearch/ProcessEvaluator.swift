@@ -1,4 +1,5 @@
 import Foundation
+import TinyForgeSpec
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,11 @@ import Glibc
 ///
 /// Each worker runs in its own process group, so a timeout kills the whole tree (a shell
 /// script's children included): SIGTERM, then SIGKILL after `killGraceSeconds`.
+///
+/// Workers die with the search: `TINYFORGE_PARENT_PID` tells `evaluate-candidate` to ask for a
+/// parent-death SIGKILL (`WorkerParent`), and each worker's identity is kept in
+/// `DIR/worker.pid` while it runs so a resumed run reaps (`WorkerReaper`) foreign worker
+/// commands that outlived a `kill -9`. Files given to the worker are written atomically.
 public struct ProcessEvaluator: Evaluator {
     public var name: String { "process" }
     public var isSynthetic: Bool { false }
@@ -43,6 +49,13 @@ public struct ProcessEvaluator: Evaluator {
                                         isDirectory: true)
     }
 
+    /// Kills verified workers of an earlier session that outlived it (see `WorkerReaper`).
+    public func reapLeftovers() -> [String] {
+        WorkerReaper.reap(workRoot: workRoot).map { r in
+            "killed worker process(es) \(r.killed.map(String.init).joined(separator: ", ")) left running by an earlier session (parent pid \(r.record.parentPID)) in \(r.directory)"
+        }
+    }
+
     public func evaluate(_ job: EvaluationJob) async -> EvaluationResult {
         let start = Date()
         guard !command.isEmpty else { return .failed("worker command is empty; pass --worker-command") }
@@ -55,7 +68,7 @@ public struct ProcessEvaluator: Evaluator {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             // A metrics file from an interrupted earlier attempt must not count for this one.
             try? FileManager.default.removeItem(atPath: metricsPath)
-            try Data((job.spec.jsonText(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: specPath))
+            try AtomicFile.write(job.spec.jsonText(pretty: true) + "\n", to: URL(fileURLWithPath: specPath))
         } catch {
             return .failed("cannot prepare worker directory \(dir.path): \(error)")
         }
@@ -63,7 +76,10 @@ public struct ProcessEvaluator: Evaluator {
         let outcome: WorkerOutcome
         do {
             outcome = try await WorkerProcess.run(argv, stdout: stdoutPath, stderr: stderrPath,
-                                                  timeout: timeoutSeconds, grace: killGraceSeconds)
+                                                  timeout: timeoutSeconds, grace: killGraceSeconds,
+                                                  environment: [WorkerParent.environmentVariable: String(getpid())],
+                                                  onSpawn: { pid in WorkerReaper.record(pid: pid, in: dir) })
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent(WorkerRecord.fileName))
         } catch {
             return .failed("cannot start worker \(argv[0]): \(error)", seconds: Date().timeIntervalSince(start))
         }
@@ -120,25 +136,24 @@ enum WorkerProcess {
         }
     }
 
-    static func run(_ argv: [String], stdout: String, stderr: String, timeout: Double, grace: Double) async throws -> WorkerOutcome {
-        let pid = try spawn(argv, stdout: stdout, stderr: stderr)
+    /// Spawns and waits on ONE dedicated thread that lives exactly until the worker is reaped:
+    /// Linux sends the parent-death signal when the spawning *thread* exits, so spawning from a
+    /// pooled thread that may retire meanwhile would kill a healthy worker.
+    static func run(_ argv: [String], stdout: String, stderr: String, timeout: Double, grace: Double,
+                    environment: [String: String] = [:], onSpawn: @escaping @Sendable (pid_t) -> Void = { _ in }) async throws -> WorkerOutcome {
         let state = State()
-        let queue = DispatchQueue.global()
-        queue.asyncAfter(deadline: .now() + timeout) {
-            state.lock.lock(); defer { state.lock.unlock() }
-            guard !state.finished else { return }
-            state.timedOut = true
-            kill(-pid, SIGTERM)
-            queue.asyncAfter(deadline: .now() + grace) {
-                state.lock.lock(); defer { state.lock.unlock() }
-                if !state.finished { kill(-pid, SIGKILL) }
-            }
-        }
-        let status: Int32 = await withCheckedContinuation { cont in
+        let (pid, status): (pid_t, Int32) = try await withCheckedThrowingContinuation { cont in
             let t = Thread {
+                let pid: pid_t
+                do { pid = try spawn(argv, stdout: stdout, stderr: stderr, environment: environment) } catch {
+                    cont.resume(throwing: error)
+                    return
+                }
+                onSpawn(pid)
+                scheduleTimeout(pid: pid, state: state, timeout: timeout, grace: grace)
                 var st: Int32 = 0
                 while waitpid(pid, &st, 0) == -1 && errno == EINTR {}
-                cont.resume(returning: st)
+                cont.resume(returning: (pid, st))
             }
             t.start()
         }
@@ -150,7 +165,29 @@ enum WorkerProcess {
         return .signaled(status & 0x7f)
     }
 
-    static func spawn(_ argv: [String], stdout: String, stderr: String) throws -> pid_t {
+    /// SIGTERM to the worker's group after `timeout`, SIGKILL `grace` seconds later.
+    static func scheduleTimeout(pid: pid_t, state: State, timeout: Double, grace: Double) {
+        let queue = DispatchQueue.global()
+        queue.asyncAfter(deadline: .now() + timeout) {
+            state.lock.lock(); defer { state.lock.unlock() }
+            guard !state.finished else { return }
+            state.timedOut = true
+            kill(-pid, SIGTERM)
+            queue.asyncAfter(deadline: .now() + grace) {
+                state.lock.lock(); defer { state.lock.unlock() }
+                if !state.finished { kill(-pid, SIGKILL) }
+            }
+        }
+    }
+
+    /// This process's environment with `extra` set (overriding), as `KEY=VALUE` C strings.
+    static func environmentStrings(_ extra: [String: String]) -> [String] {
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in extra { env[k] = v }
+        return env.map { "\($0.key)=\($0.value)" }.sorted()
+    }
+
+    static func spawn(_ argv: [String], stdout: String, stderr: String, environment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -170,8 +207,11 @@ enum WorkerProcess {
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
         cargs.append(nil)
         defer { for p in cargs { free(p) } }
+        var cenv: [UnsafeMutablePointer<CChar>?] = environmentStrings(environment).map { strdup($0) }
+        cenv.append(nil)
+        defer { for p in cenv { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, cenv)
         guard rc == 0 else { throw SpawnError(errno: rc) }
         return pid
     }

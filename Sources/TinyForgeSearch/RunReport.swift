@@ -171,8 +171,8 @@ public struct RunReport {
     @discardableResult
     public func writeFiles(store: RunStore) throws -> [String] {
         let p = store.directory.appendingPathComponent("pareto.json"), c = store.directory.appendingPathComponent("candidates.csv")
-        try Data((paretoJSON().prettyText() + "\n").utf8).write(to: p)
-        try Data(Self.candidatesCSV(store: store).utf8).write(to: c)
+        try AtomicFile.write(paretoJSON().prettyText() + "\n", to: p)
+        try AtomicFile.write(Self.candidatesCSV(store: store), to: c)
         return [p.path, c.path]
     }
 }

@@ -53,54 +53,77 @@ public final class RunStore: @unchecked Sendable {
     public let directory: URL
     public let runID: Int64
     let db: DatabaseQueue
+    /// The run lock of a writer (held as long as this store lives); nil for a read-only store.
+    public let lock: RunLock?
+    /// Tables present when opened: a read-only store of an older run cannot migrate, so readers
+    /// of later tables (explanations, finished) check here and report nothing instead of failing.
+    let tables: Set<String>
 
-    private init(directory: URL, db: DatabaseQueue, runID: Int64) {
-        self.directory = directory; self.db = db; self.runID = runID
+    public var isReadOnly: Bool { lock == nil }
+
+    private init(directory: URL, db: DatabaseQueue, runID: Int64, lock: RunLock?, tables: Set<String>) {
+        self.directory = directory; self.db = db; self.runID = runID; self.lock = lock; self.tables = tables
     }
 
-    static func openQueue(_ path: String) throws -> DatabaseQueue {
-        var c = Configuration()
-        c.journalMode = .wal
-        c.busyMode = .timeout(10)
-        c.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        let q = try DatabaseQueue(path: path, configuration: c)
-        try RunStoreSchema.migrator.migrate(q)
-        return q
-    }
-
-    /// Creates the run directory and its store. Refuses a directory that already holds a run.
-    public static func create(directory: URL, config: SearchConfig) throws -> RunStore {
+    /// Creates the run directory, takes its lock and creates the store. Refuses a directory that
+    /// already holds a run.
+    public static func create(directory: URL, config: SearchConfig, lock options: RunLock.Options = .init(command: "search")) throws -> RunStore {
         let path = directory.appendingPathComponent(fileName).path
-        if FileManager.default.fileExists(atPath: path) {
-            throw SearchError("--run", "\(directory.path) already holds a run; continue it with --resume \(directory.path) or choose a new directory")
+        func refuseExisting() throws {
+            if FileManager.default.fileExists(atPath: path) {
+                throw SearchError("--run", "\(directory.path) already holds a run; continue it with --resume \(directory.path) or choose a new directory")
+            }
         }
+        try refuseExisting()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let q = try openQueue(path)
+        let lock = try RunLock.acquire(directory: directory, options: options)
+        try refuseExisting() // another process created it between the check and the lock
+        let q = try RunStoreAccess.openWriter(path, creating: true)
         let budget = "{\"sram_bytes\":\(config.sramBytes),\"flash_bytes\":\(config.flashBytes),\"macs\":\(config.macs.map(String.init) ?? "null")}"
         let id: Int64 = try q.write { db in
             try db.execute(sql: "INSERT INTO runs(config_json, seed, space_json, budget_json, status) VALUES (?,?,?,?, 'created')",
                            arguments: [config.jsonText(), Int64(bitPattern: config.seed), config.spaceJSON, budget])
             return db.lastInsertedRowID
         }
-        try Data((config.jsonText() + "\n").utf8).write(to: directory.appendingPathComponent("config.json"))
-        return RunStore(directory: directory, db: q, runID: id)
+        try AtomicFile.write(config.jsonText() + "\n", to: directory.appendingPathComponent("config.json"))
+        return RunStore(directory: directory, db: q, runID: id, lock: lock, tables: try RunStoreAccess.tableNames(q))
     }
 
-    /// Opens an existing run (the latest run in the file).
-    public static func open(directory: URL) throws -> RunStore {
+    /// Opens an existing run (the latest run in the file) for writing: takes the run lock
+    /// (refused while another process writes it) and migrates an older schema.
+    public static func open(directory: URL, lock options: RunLock.Options = .init()) throws -> RunStore {
+        let path = try existingStorePath(directory)
+        let lock = try RunLock.acquire(directory: directory, options: options)
+        let q = try RunStoreAccess.openWriter(path, creating: false)
+        return RunStore(directory: directory, db: q, runID: try latestRunID(q, path), lock: lock, tables: try RunStoreAccess.tableNames(q))
+    }
+
+    /// Opens an existing run for reading only: no lock, no migration, nothing created or changed
+    /// (works on a read-only copy and while a writer runs).
+    public static func openReadOnly(directory: URL) throws -> RunStore {
+        let path = try existingStorePath(directory)
+        let (q, tables) = try RunStoreAccess.openReader(path)
+        return RunStore(directory: directory, db: q, runID: try latestRunID(q, path), lock: nil, tables: tables)
+    }
+
+    private static func existingStorePath(_ directory: URL) throws -> String {
         let path = directory.appendingPathComponent(fileName).path
         guard FileManager.default.fileExists(atPath: path) else {
             throw SearchError(directory.path, "holds no run (\(fileName) missing); start one with tinyforge search --run \(directory.path)")
         }
-        let q = try openQueue(path)
-        guard let id = try q.read({ try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM runs") }) else {
+        return path
+    }
+
+    private static func latestRunID(_ q: DatabaseQueue, _ path: String) throws -> Int64 {
+        let id = try RunStoreAccess.mapping(path) { try q.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM runs") } }
+        guard let id else {
             throw SearchError(path, "has no run row; the run was never created completely — delete the directory and start again")
         }
-        return RunStore(directory: directory, db: q, runID: id)
+        return id
     }
+
+    /// Whether the store has `table` (false for later tables in a read-only store of an older run).
+    func hasTable(_ table: String) -> Bool { tables.contains(table) }
 
     public func config() throws -> SearchConfig {
         let text = try db.read { try String.fetchOne($0, sql: "SELECT config_json FROM runs WHERE id = ?", arguments: [runID]) }

@@ -35,6 +35,7 @@ extension RunStore {
     }
 
     public func explanationCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM explanations WHERE run_id = ?", arguments: [runID]) ?? 0 }
+        guard hasTable("explanations") else { return 0 }
+        return try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM explanations WHERE run_id = ?", arguments: [runID]) ?? 0 }
     }
 }

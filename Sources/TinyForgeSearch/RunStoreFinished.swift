@@ -56,7 +56,8 @@ extension RunStore {
     /// Every finished row of the run, best finished accuracy first (failed and interrupted
     /// rows last), ties by selection rank.
     public func finishedRecords() throws -> [FinishedRecord] {
-        try read { db in
+        guard hasTable("finished") else { return [] } // read-only store of a run older than v3
+        return try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM finished WHERE run_id = ?
                 ORDER BY status = 'done' DESC, val_accuracy DESC, rank, id
@@ -65,7 +66,8 @@ extension RunStore {
     }
 
     public func finishedRecord(hash: String) throws -> FinishedRecord? {
-        try read { db in
+        guard hasTable("finished") else { return nil }
+        return try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM finished WHERE run_id = ? AND hash = ?", arguments: [runID, hash])
                 .map(Self.finishedRecord)
         }

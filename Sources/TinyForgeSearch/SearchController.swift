@@ -95,6 +95,7 @@ public final class SearchController {
             onEvent?(m)
         }
         try store.setStatus("running")
+        for m in evaluator.reapLeftovers() { try event(m, level: "warning") }
 
         func tally() {
             s.evaluationsPerRung = HalvingScheduler.counts(rungResults, rungs: config.rungs)

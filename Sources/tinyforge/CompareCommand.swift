@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TinyForgeSearch
+import TinyForgeSpec
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,7 +40,7 @@ struct CompareCommand: ParsableCommand {
                                          makeProposer: makeProposer, log: quiet ? nil : { print($0); fflush(stdout) })
             }
             let text = result.jsonValue().prettyText()
-            try Data((text + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
+            try AtomicFile.write(text + "\n", to: dir.appendingPathComponent("compare.json"))
             if json { print(text) } else {
                 print(result.table())
                 print("wrote \(dir.appendingPathComponent("compare.json").path)")

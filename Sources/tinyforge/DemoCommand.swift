@@ -70,7 +70,7 @@ struct DemoCommand: ParsableCommand {
         let store: RunStore
         let config: SearchConfig
         if FileManager.default.fileExists(atPath: runDir.appendingPathComponent("run.sqlite").path) {
-            store = try RunStore.open(directory: runDir)
+            store = try RunStore.open(directory: runDir, lock: .init(command: "demo"))
             config = try store.config()
             print("resuming the search in \(runDir.path)")
         } else {
@@ -83,7 +83,7 @@ struct DemoCommand: ParsableCommand {
             c.workerCommand = [SearchRunOptions.selfExecutable(), "evaluate-candidate"]
             try c.validate()
             config = c
-            store = try RunStore.create(directory: runDir, config: c)
+            store = try RunStore.create(directory: runDir, config: c, lock: .init(command: "demo"))
         }
         let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
                                           evaluator: config.makeEvaluator(runDirectory: store.directory))
@@ -99,7 +99,7 @@ struct DemoCommand: ParsableCommand {
         }
         var chosen = best.spec
         chosen.name = "demo-\(best.hash.prefix(8))"
-        try Data(chosen.jsonText().utf8).write(to: outDir.appendingPathComponent("chosen.json"))
+        try AtomicFile.write(chosen.jsonText(), to: outDir.appendingPathComponent("chosen.json"))
         print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
 
         step(3, "full training of the chosen model")

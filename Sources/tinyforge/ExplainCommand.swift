@@ -20,11 +20,14 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Number of heatmaps.") var heatmaps: Int = 4
     @Option(help: "Report file (default RUN/report.html; the JSON twin goes beside it).") var out: String?
     @Option(help: "Extra note shown in the report (repeatable).") var note: [String] = []
+    @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
+    var breakLock = false
 
     func run() throws {
         do {
             let dir = URL(fileURLWithPath: runDirectory)
-            let store = try RunStore.open(directory: dir)
+            // A writer: the explanations are stored in the run.
+            let store = try RunStore.open(directory: dir, lock: .init(command: "explain", breakStale: breakLock))
             let config = try store.config()
             let report = try Self.buildReport(store: store, config: config, checkpoint: checkpoint,
                                               dataset: dataset ?? config.task.dataset, heatmaps: heatmaps, notes: note)

@@ -34,21 +34,26 @@ struct FinishCommand: ParsableCommand {
     @OptionGroup var recipe: RecipeOptions
     @OptionGroup var teacherOptions: TeacherOptions
     @Flag(help: "Print finished.json instead of progress and a table.") var json = false
+    @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
+    var breakLock = false
 
     func run() throws {
         do { try execute(quiet: json) } catch let e as ExitCode { throw e } catch { throw fail(error) }
-        if json, let store = try? RunStore.open(directory: URL(fileURLWithPath: runDirectory)),
+        if json, let store = try? RunStore.openReadOnly(directory: URL(fileURLWithPath: runDirectory)),
            let j = try? FinishStep.summaryJSON(store: store) {
             print(j.prettyText())
         }
     }
 
-    /// Parses the options, loads data and teacher, then runs the shared finish step.
+    /// Parses the options, loads data and teacher, then runs the shared finish step. `store`: the
+    /// caller's open (locked) store of the same run (`search --finish-top`); else the run is opened
+    /// and locked here.
     @discardableResult
-    func execute(quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
+    func execute(quiet: Bool = false, store callerStore: RunStore? = nil) throws -> [(FinishedRecord, FinishStep.Action)] {
         guard top >= 1 else { throw SearchError("--top", "\(top) must be at least 1 (the number of front members to finish)") }
         let rule = try FinishRule.parse(select)
-        let store = try RunStore.open(directory: URL(fileURLWithPath: runDirectory))
+        let store = try callerStore ?? RunStore.open(directory: URL(fileURLWithPath: runDirectory),
+                                                      lock: .init(command: "finish", breakStale: breakLock))
         let config = try store.config()
         guard recipe.subset == 1 else {
             throw SearchError("--subset", "finish trains on the full training split; drop --subset (it is for proxy training)")

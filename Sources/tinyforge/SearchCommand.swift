@@ -32,6 +32,9 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print the final summary as JSON (pareto.json) instead of text.")
     var json = false
 
+    @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
+    var breakLock = false
+
     @OptionGroup var finish: SearchFinishOptions
 
     func run() throws {
@@ -41,13 +44,13 @@ struct SearchCommand: ParsableCommand {
             let config: SearchConfig
             if let dir = resume {
                 if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
-                store = try RunStore.open(directory: URL(fileURLWithPath: dir))
+                store = try RunStore.open(directory: URL(fileURLWithPath: dir), lock: .init(command: "search --resume", breakStale: breakLock))
                 config = try store.config()
             } else {
                 guard let dir = runDirectory else { throw SearchError("--run", "is required: the directory to store the run in (or --resume DIR)") }
                 config = try options.makeConfig(proposer: proposer, seed: seed)
                 _ = try makeProposer(config)
-                store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config)
+                store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config, lock: .init(command: "search", breakStale: breakLock))
             }
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
@@ -84,7 +87,8 @@ struct SearchCommand: ParsableCommand {
                 print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
             }
             if summary.status != "done" { throw ExitCode(1) }
-            if let f = finishStep { try f.execute(quiet: json) }
+            // The finish step writes the same run: it reuses this store and its lock.
+            if let f = finishStep { try f.execute(quiet: json, store: store) }
         } catch let e as ExitCode {
             throw e
         } catch {

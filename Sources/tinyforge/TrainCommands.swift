@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeHardware
 import TinyForgePipeline
+import TinyForgeSearch
 import TinyForgeSpec
 import TinyForgeTraining
 
@@ -128,6 +129,15 @@ struct EvaluateCandidateCommand: ParsableCommand {
     @Option(help: "Also save the trained weights here.") var checkpoint: String?
 
     func run() throws {
+        // First thing: die with the search (kill -9 included) instead of training on for up to --timeout.
+        switch WorkerParent.arm() {
+        case .notRequested, .armed: break
+        case let .parentGone(expected, actual):
+            FileHandle.standardError.write(Data("evaluate-candidate: the search (pid \(expected)) is gone (parent is now \(actual)); exiting without training\n".utf8))
+            throw ExitCode(1)
+        case .failed(let reason):
+            throw fail(SearchError(WorkerParent.environmentVariable, reason))
+        }
         let start = Date()
         var result: [String: JSONValue] = [:]
         do {

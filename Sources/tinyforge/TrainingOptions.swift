@@ -111,7 +111,7 @@ struct TrainProgressPrinter {
 func writeJSON(_ value: JSONValue, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try Data((value.prettyText() + "\n").utf8).write(to: url, options: .atomic)
+    try AtomicFile.write(value.prettyText() + "\n", to: url)
 }
 
 /// Distillation options shared by `tinyforge train` and `tinyforge finish`.

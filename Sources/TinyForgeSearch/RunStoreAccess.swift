@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+
+/// Opening `run.sqlite` for writing (WAL, synchronous FULL, migrations) or for reading only,
+/// after checking that the file IS a TinyForge run store: a writer must never add its tables to
+/// some other program's database, and a reader must never change anything.
+enum RunStoreAccess {
+    /// Writer connection. `creating`: the file is new, so an empty database is expected.
+    static func openWriter(_ path: String, creating: Bool) throws -> DatabaseQueue {
+        var c = Configuration()
+        c.journalMode = .wal
+        c.busyMode = .timeout(10)
+        c.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        return try mapping(path) {
+            // Check the file before the configured connection writes anything (journal mode, schema).
+            if !creating { _ = try openReader(path) }
+            let q = try DatabaseQueue(path: path, configuration: c)
+            try RunStoreSchema.migrator.migrate(q)
+            return q
+        }
+    }
+
+    /// Read-only connection: `Configuration.readonly`, no PRAGMA writes, no migration. Returns the
+    /// tables present so readers can skip tables an older run does not have.
+    static func openReader(_ path: String) throws -> (DatabaseQueue, Set<String>) {
+        var c = Configuration()
+        c.readonly = true
+        c.busyMode = .timeout(10)
+        return try mapping(path) {
+            let q = try DatabaseQueue(path: path, configuration: c)
+            let tables = try tableNames(q)
+            guard tables.contains("runs"), tables.contains("candidates") else {
+                throw RunStoreError.notARunStore(file: path, tables: tables.sorted())
+            }
+            let known = Set(RunStoreSchema.migrator.migrations)
+            let applied = tables.contains("grdb_migrations")
+                ? try q.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") } : []
+            let unknown = applied.filter { !known.contains($0) }
+            if !unknown.isEmpty { throw RunStoreError.newerSchema(file: path, unknown: unknown.sorted()) }
+            return (q, tables)
+        }
+    }
+
+    static func tableNames(_ q: DatabaseQueue) throws -> Set<String> {
+        Set(try q.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") })
+    }
+
+    /// Turns SQLite's numbered errors into `RunStoreError`s naming the file and the fix.
+    static func mapping<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                throw RunStoreError.notADatabase(file: path, reason: e.message ?? "\(e.resultCode)")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_AUTH:
+                throw RunStoreError.unreadable(file: path, reason: e.message ?? "\(e.resultCode)")
+            default:
+                throw e
+            }
+        }
+    }
+}
