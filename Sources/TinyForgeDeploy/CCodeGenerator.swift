@@ -1,4 +1,5 @@
 import Foundation
+import TinyForgeSpec
 
 /// A generated C99 library: file name → contents, plus the memory plan it implements.
 public struct GeneratedCLibrary: Sendable {
@@ -20,7 +21,7 @@ public struct GeneratedCLibrary: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return try files.keys.sorted().map { name in
             let url = directory.appendingPathComponent(name)
-            try Data(files[name]!.utf8).write(to: url)
+            try AtomicFile.write(files[name]!, to: url)
             return url
         }
     }

@@ -23,8 +23,8 @@ public enum ReportWriter {
 
     /// Writes `name.html` and `name.json` side by side.
     public static func write(_ r: ExplainReport, htmlURL: URL) throws {
-        try Data(html(r).utf8).write(to: htmlURL)
-        try Data((r.jsonValue.prettyText() + "\n").utf8).write(to: htmlURL.deletingPathExtension().appendingPathExtension("json"))
+        try AtomicFile.write(html(r), to: htmlURL)
+        try AtomicFile.write(r.jsonValue.prettyText() + "\n", to: htmlURL.deletingPathExtension().appendingPathExtension("json"))
     }
 
     static func section(_ title: String, _ body: String) -> String {

@@ -35,7 +35,7 @@ public enum ExportBundle {
         switch format {
         case .tflite:
             let bytes = try TFLiteWriter.serialize(q.model, description: "TinyForge int8 export of \(plan.spec.name ?? "network") [\(plan.spec.shortHash)]")
-            try Data(bytes).write(to: dir.appendingPathComponent("model.tflite"))
+            try AtomicFile.write(Data(bytes), to: dir.appendingPathComponent("model.tflite"))
             files.append("model.tflite")
             modelBytes = bytes.count
         case .c:
@@ -48,8 +48,8 @@ public enum ExportBundle {
         var testVector: JSONValue = .null
         if let x = testInput {
             let y = try Int8Interpreter(model: q.model).run(inputs: [x])[0]
-            try Data(x.map { UInt8(bitPattern: $0) }).write(to: dir.appendingPathComponent("test_input.bin"))
-            try Data(y.map { UInt8(bitPattern: $0) }).write(to: dir.appendingPathComponent("test_output.bin"))
+            try AtomicFile.write(Data(x.map { UInt8(bitPattern: $0) }), to: dir.appendingPathComponent("test_input.bin"))
+            try AtomicFile.write(Data(y.map { UInt8(bitPattern: $0) }), to: dir.appendingPathComponent("test_output.bin"))
             files += ["test_input.bin", "test_output.bin"]
             testVector = .object(["input": "test_input.bin", "output": "test_output.bin",
                                   "meaning": "first validation image, quantised; expected int8 output (Swift int8 engine, bit-exact with TFLM)"])
@@ -57,9 +57,9 @@ public enum ExportBundle {
         var manifest = self.manifest(q, plan: plan, normalization: normalization, format: format, files: files + ["manifest.json", "README.md"],
                                      arena: gen.memory, cost: cost, modelBytes: modelBytes, source: source)
         if case .object(var o) = manifest { o["test_vector"] = testVector; manifest = .object(o) }
-        try Data((manifest.prettyText() + "\n").utf8).write(to: dir.appendingPathComponent("manifest.json"))
-        try Data(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.memory.arenaBytes, cost: cost,
-                        modelBytes: modelBytes, source: source).utf8).write(to: dir.appendingPathComponent("README.md"))
+        try AtomicFile.write(manifest.prettyText() + "\n", to: dir.appendingPathComponent("manifest.json"))
+        try AtomicFile.write(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.memory.arenaBytes, cost: cost,
+                                    modelBytes: modelBytes, source: source), to: dir.appendingPathComponent("README.md"))
         files += ["manifest.json", "README.md"]
         return ExportSummary(directory: dir, files: files, manifest: manifest, arenaBytes: gen.memory.arenaBytes,
                              tflmArenaEstimateBytes: cost.tflmMemory.arenaBytes, modelBytes: modelBytes)

@@ -50,7 +50,7 @@ public struct FinishTrainer {
                                   teacherLogits: config.distillation == nil ? nil : teacherLogits, progress: progress)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let spec = net.plan.spec
-        try Data((spec.jsonText() + "\n").utf8).write(to: directory.appendingPathComponent("architecture.json"), options: .atomic)
+        try AtomicFile.write(spec.jsonText() + "\n", to: directory.appendingPathComponent("architecture.json"))
         var metrics = r.jsonValue()
         if case .object(var o) = metrics {
             o["hash"] = .string(spec.canonicalHash); o["params"] = .number(Double(net.parameterCount))
@@ -58,7 +58,7 @@ public struct FinishTrainer {
             for (k, v) in metadata where k != "normalization" { o[k] = .string(v) }
             metrics = .object(o)
         }
-        try Data((metrics.prettyText() + "\n").utf8).write(to: directory.appendingPathComponent("metrics.json"), options: .atomic)
+        try AtomicFile.write(metrics.prettyText() + "\n", to: directory.appendingPathComponent("metrics.json"))
         if r.status == .completed {
             var meta = metadata
             meta["normalization"] = normalization.metadataText

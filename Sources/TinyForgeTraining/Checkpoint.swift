@@ -38,11 +38,9 @@ public enum Checkpoint {
         }
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // Write to a temporary file and rename, so an interrupted save never leaves half a file.
-        let tmp = url.appendingPathExtension("partial")
-        try data.write(to: tmp)
-        _ = try? FileManager.default.removeItem(at: url)
-        try FileManager.default.moveItem(at: tmp, to: url)
+        // Temporary file, fsync, rename, fsync the directory: an interrupted save (kill -9, power
+        // cut) leaves the previous checkpoint intact, never half a file or none at all.
+        try AtomicFile.write(data, to: url)
     }
 
     public static func read(_ path: String) throws -> Contents {
