@@ -94,7 +94,8 @@ public final class RunLock: @unchecked Sendable {
         released = true
         timer?.cancel()
         timer = nil
-        unlink(Self.holderURL(directory).path)
+        // After a break (`runs unlock` from another host) the record belongs to the new holder.
+        if Self.sameFile(fd, Self.lockURL(directory).path) { unlink(Self.holderURL(directory).path) }
         flock(fd, LOCK_UN)
         close(fd)
     }
@@ -163,7 +164,7 @@ public final class RunLock: @unchecked Sendable {
     /// flock, not the record, is what keeps other writers out.
     private func beat() {
         mutex.lock(); defer { mutex.unlock() }
-        guard !released else { return }
+        guard !released, Self.sameFile(fd, Self.lockURL(directory).path) else { return } // broken: not ours to refresh
         record.heartbeatAt = Date().timeIntervalSince1970
         try? writeRecord()
     }

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Opening `run.sqlite` for writing (WAL, synchronous FULL, migrations) or for reading only,
 /// after checking that the file IS a TinyForge run store: a writer must never add its tables to
@@ -25,12 +28,32 @@ enum RunStoreAccess {
 
     /// Read-only connection: `Configuration.readonly`, no PRAGMA writes, no migration. Returns the
     /// tables present so readers can skip tables an older run does not have.
+    ///
+    /// SQLite cannot open a WAL database read-only when it may not create the `-shm` index beside
+    /// it (a read-only directory or copy). Then, if no journal is pending (`-wal` absent or
+    /// empty, i.e. the last writer closed cleanly), the file is opened `immutable`: nothing can
+    /// change it there anyway.
     static func openReader(_ path: String) throws -> (DatabaseQueue, Set<String>) {
+        do {
+            return try openReader(path, location: path)
+        } catch RunStoreError.unreadable(let file, let reason) {
+            guard access((path as NSString).deletingLastPathComponent, W_OK) != 0 else {
+                throw RunStoreError.unreadable(file: file, reason: reason)
+            }
+            let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            guard wal == 0 else {
+                throw RunStoreError.unreadable(file: file, reason: "\(reason); its journal \(path)-wal holds \(wal) bytes not yet merged and the directory is read-only — copy the run directory somewhere writable and read it there")
+            }
+            return try openReader(path, location: immutableURI(path))
+        }
+    }
+
+    private static func openReader(_ path: String, location: String) throws -> (DatabaseQueue, Set<String>) {
         var c = Configuration()
         c.readonly = true
         c.busyMode = .timeout(10)
         return try mapping(path) {
-            let q = try DatabaseQueue(path: path, configuration: c)
+            let q = try DatabaseQueue(path: location, configuration: c)
             let tables = try tableNames(q)
             guard tables.contains("runs"), tables.contains("candidates") else {
                 throw RunStoreError.notARunStore(file: path, tables: tables.sorted())
@@ -42,6 +65,20 @@ enum RunStoreAccess {
             if !unknown.isEmpty { throw RunStoreError.newerSchema(file: path, unknown: unknown.sorted()) }
             return (q, tables)
         }
+    }
+
+    /// `file:PATH?immutable=1` with the URI's special characters escaped (SQLite is built with URI support).
+    static func immutableURI(_ path: String) -> String {
+        var escaped = ""
+        for ch in path {
+            switch ch {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3f"
+            case "#": escaped += "%23"
+            default: escaped.append(ch)
+            }
+        }
+        return "file:" + escaped + "?immutable=1"
     }
 
     static func tableNames(_ q: DatabaseQueue) throws -> Set<String> {
