@@ -76,7 +76,9 @@ final class WorkerReaperTests: XCTestCase {
     /// it passes its pid to the worker for the parent-death signal.
     func testProcessEvaluatorRecordsWorkerAndPassesParentPid() async throws {
         let dir = temporaryDirectory(self)
-        let body = #"echo "$TINYFORGE_PARENT_PID" > "$OUT.parent"; cat "$(dirname "$OUT")/worker.pid" > "$OUT.record"; "#
+        // The record is written just after the spawn: wait for it (atomic, so present = complete).
+        let body = #"R="$(dirname "$OUT")/worker.pid"; n=0; while [ ! -s "$R" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done; "#
+            + #"echo "$TINYFORGE_PARENT_PID" > "$OUT.parent"; cat "$R" > "$OUT.record"; "#
             + #"echo '{"status":"ok","val_accuracy":0.5}' > "$OUT""#
         let ev = ProcessEvaluator(command: try FakeWorker.script(dir, "w", body), workRoot: dir.appendingPathComponent("candidates"),
                                   timeoutSeconds: 30, killGraceSeconds: 0.5)
