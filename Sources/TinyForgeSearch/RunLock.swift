@@ -100,12 +100,15 @@ public final class RunLock: @unchecked Sendable {
         close(fd)
     }
 
-    /// The holder record of a run's lock, nil when none is written. With `waitForRecord`, waits
-    /// up to 0.5 s for a holder that has just taken the lock and not yet written its record.
+    /// The holder record of a run's lock, nil when none is written. With `waitForRecord` (the
+    /// lock is known to be held), waits up to 0.5 s for a holder that has just taken the lock and
+    /// not yet written its record; until then the file may still hold the record of a previous
+    /// holder killed with -9 (a dead local pid), which is not reported as the holder.
     public static func currentHolder(directory: URL, waitForRecord: Bool = false) -> RunLockHolder? {
-        for attempt in 0..<(waitForRecord ? 10 : 1) {
-            if let h = RunLockHolder.read(holderURL(directory)) { return h }
-            if attempt < 9 && waitForRecord { usleep(50_000) }
+        guard waitForRecord else { return RunLockHolder.read(holderURL(directory)) }
+        for attempt in 0..<10 {
+            if let h = RunLockHolder.read(holderURL(directory)), !h.isDeadLocalProcess { return h }
+            if attempt < 9 { usleep(50_000) }
         }
         return nil
     }

@@ -45,6 +45,11 @@ public struct RunLockHolder: Codable, Equatable, Sendable {
         host != localHost && now.timeIntervalSince1970 - heartbeatAt > grace
     }
 
+    /// A record of a process on this host that no longer exists (left by a holder killed with -9).
+    var isDeadLocalProcess: Bool {
+        host == Self.localHostName() && kill(pid, 0) != 0 && errno == ESRCH
+    }
+
     static func iso(_ t: Double) -> String {
         let f = ISO8601DateFormatter()
         return f.string(from: Date(timeIntervalSince1970: t))

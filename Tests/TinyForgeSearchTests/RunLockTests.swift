@@ -30,6 +30,26 @@ final class RunLockTests: XCTestCase {
         XCTAssertNoThrow(try RunStore.open(directory: dir))
     }
 
+    /// After a kill -9 the dead holder's record stays until the next holder replaces it; a writer
+    /// refused in that window must not name the dead process.
+    func testRecordOfADeadHolderIsNotReportedAsTheHolder() throws {
+        let dir = temporaryDirectory(self)
+        let lock = try RunLock.acquire(directory: dir, options: .init(heartbeatSeconds: 3600))
+        let dead = try WorkerProcess.spawn(["/bin/true"], stdout: "/dev/null", stderr: "/dev/null")
+        var st: Int32 = 0
+        waitpid(dead, &st, 0)
+        let now = Date().timeIntervalSince1970
+        let old = RunLockHolder(host: RunLockHolder.localHostName(), pid: dead, command: "search", startedAt: now, heartbeatAt: now)
+        try AtomicFile.write(old.jsonData(), to: dir.appendingPathComponent(RunLock.holderFileName))
+        XCTAssertThrowsError(try RunLock.acquire(directory: dir)) { e in
+            guard case .held(_, let h, _)? = e as? RunLockError else { return XCTFail("\(e)") }
+            XCTAssertNil(h, "the dead pid \(dead) must not be named as the holder")
+            XCTAssertTrue("\(e)".contains("holder record"), "\(e)")
+        }
+        XCTAssertEqual(RunLock.currentHolder(directory: dir)?.pid, dead, "the plain read still shows what is on disk")
+        lock.release()
+    }
+
     func testLockIsReleasedWhenTheStoreGoesAway() throws {
         let dir = temporaryDirectory(self)
         do { _ = try RunStore.create(directory: dir, config: testConfig()) }
