@@ -30,8 +30,13 @@ public struct WorkerRecord: Codable, Equatable, Sendable {
 /// `/proc/PID/stat` fields the reaper needs.
 struct ProcStat: Equatable {
     var pid: Int32
+    var state: Character
     var pgrp: Int32
     var startTicks: UInt64
+
+    /// Zombies (`Z`, dead and waiting for their parent or init to collect them) and `X` run
+    /// nothing: not "left running", nothing to kill.
+    var isLive: Bool { state != "Z" && state != "X" }
 
     /// nil when the process does not exist (or /proc is unavailable).
     static func read(_ pid: Int32) -> ProcStat? {
@@ -44,8 +49,8 @@ struct ProcStat: Equatable {
     static func parse(_ text: String, pid: Int32) -> ProcStat? {
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let pgrp = Int32(fields[2]), let start = UInt64(fields[19]) else { return nil }
-        return ProcStat(pid: pid, pgrp: pgrp, startTicks: start)
+        guard fields.count > 19, let state = fields[0].first, let pgrp = Int32(fields[2]), let start = UInt64(fields[19]) else { return nil }
+        return ProcStat(pid: pid, state: state, pgrp: pgrp, startTicks: start)
     }
 
     static func allPIDs() -> [Int32] {
@@ -57,9 +62,10 @@ struct ProcStat: Equatable {
 /// parent-death signal). A resumed run calls `reap` before evaluating anything.
 ///
 /// A process is killed only when its identity is proven: the recorded leader alive with the
-/// recorded start time (then its whole group goes), or, with the leader gone, members of its
-/// group started no earlier than it, while no process owns the group id (Linux does not hand out
-/// a pid still used as a process group id, so the group cannot have been reused meanwhile).
+/// recorded start time (then its whole group goes), or, with the leader gone (or a zombie),
+/// live members of its group started no earlier than it, while no other process owns the group
+/// id (Linux does not hand out a pid still used as a process group id, so the group cannot have
+/// been reused meanwhile). Zombies are dead already and never counted.
 public enum WorkerReaper {
     public struct Reaped: Equatable, Sendable {
         public var record: WorkerRecord
@@ -87,13 +93,14 @@ public enum WorkerReaper {
 
     /// Kills the processes of one record whose identity is verified; returns their pids.
     public static func reap(_ r: WorkerRecord) -> [Int32] {
-        if let leader = ProcStat.read(r.pid) {
+        if let leader = ProcStat.read(r.pid), leader.isLive {
             guard leader.startTicks == r.startTicks else { return [] } // pid reused by another process
             let members = groupMembers(r.pgid, startedFrom: r.startTicks)
             kill(-r.pgid, SIGKILL)
             return members.isEmpty ? [r.pid] : members
         }
-        guard ProcStat.read(r.pgid) == nil else { return [] } // the group id belongs to someone else now
+        // Leader gone (or a zombie): its group id is still ours unless another process owns it now.
+        if let owner = ProcStat.read(r.pgid), owner.startTicks != r.startTicks { return [] }
         let members = groupMembers(r.pgid, startedFrom: r.startTicks)
         for p in members { kill(p, SIGKILL) }
         return members
@@ -101,7 +108,7 @@ public enum WorkerReaper {
 
     static func groupMembers(_ pgid: Int32, startedFrom ticks: UInt64) -> [Int32] {
         ProcStat.allPIDs().compactMap { ProcStat.read($0) }
-            .filter { $0.pgrp == pgid && $0.startTicks >= ticks }.map(\.pid).sorted()
+            .filter { $0.isLive && $0.pgrp == pgid && $0.startTicks >= ticks }.map(\.pid).sorted()
     }
 
     /// The record of a just-spawned worker (its own group leader), written atomically into `dir`.

@@ -40,6 +40,20 @@ final class WorkerReaperTests: XCTestCase {
         XCTAssertEqual(WorkerReaper.reap(workRoot: root), [], "nothing left to reap")
     }
 
+    /// A worker that already died but was not collected yet (zombie) is not "left running".
+    func testZombieWorkerIsNotReaped() throws {
+        let root = temporaryDirectory(self)
+        let work = root.appendingPathComponent("6-abcdef")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let pid = try WorkerProcess.spawn(["/bin/true"], stdout: "/dev/null", stderr: "/dev/null")
+        defer { _ = terminationSignal(pid) }
+        WorkerReaper.record(pid: pid, in: work)
+        let deadline = Date().addingTimeInterval(5)
+        while ProcStat.read(pid)?.isLive == true && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(ProcStat.read(pid)?.state, "Z", "not collected yet: a zombie")
+        XCTAssertEqual(WorkerReaper.reap(workRoot: root), [])
+    }
+
     /// A recorded pid now used by an unrelated process (different start time) is never killed.
     func testReusedPidIsNotKilled() throws {
         let root = temporaryDirectory(self)
@@ -68,7 +82,8 @@ final class WorkerReaperTests: XCTestCase {
 
     func testProcStatParsesCommandNamesWithSpacesAndParentheses() {
         let line = "4242 (evil) (name x) S 1 4000 4000 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10"
-        XCTAssertEqual(ProcStat.parse(line, pid: 4242), ProcStat(pid: 4242, pgrp: 4000, startTicks: 987654))
+        XCTAssertEqual(ProcStat.parse(line, pid: 4242), ProcStat(pid: 4242, state: "S", pgrp: 4000, startTicks: 987654))
+        XCTAssertEqual(ProcStat.parse(line.replacingOccurrences(of: ") S ", with: ") Z "), pid: 4242)?.isLive, false)
         XCTAssertNil(ProcStat.parse("garbage", pid: 1))
     }
 
