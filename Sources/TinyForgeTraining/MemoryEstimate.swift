@@ -1,0 +1,110 @@
+import TinyForgeData
+import TinyForgeHardware
+import TinyForgeSpec
+
+/// The peak memory of a command, estimated from the network's plan *before* anything large is
+/// allocated, so a network or batch too big for the machine is refused with the numbers and
+/// the fix instead of "Fatal error: failed to allocate" (exit 134).
+///
+/// Every term follows what the code holds (bench/reliability/integrity.md compares the total
+/// with measured peak RSS): the engine keeps, per conv, its pre-BN output `z` and its output
+/// `y` for backward, and a `dx` buffer the size of its input; buffers grow to the largest batch
+/// they see (validation runs at max(batch, 100)). All arithmetic is overflow-checked: a total
+/// beyond Int64 is reported as such, never wrapped.
+public struct MemoryEstimate: Sendable, CustomStringConvertible {
+    /// What runs, and with how many images at once.
+    public enum Use: Sendable {
+        /// Training with the trainer's validation passes (batch ≥ 100).
+        case training(batch: Int, optimizer: OptimizerConfig.Kind)
+        /// Forward passes only, `batch` images at a time.
+        case inference(batch: Int)
+        /// Quantisation (the float graph executor keeps every tensor of a calibration batch)
+        /// after an engine forward of `engineBatch` images (evaluation or the BN warm-up).
+        case quantization(calibrationBatch: Int, engineBatch: Int)
+    }
+
+    /// Named terms in bytes, largest first in `description`; nil = beyond Int64.
+    public var parts: [(name: String, bytes: Int?)]
+    public var total: Int? { parts.reduce(Optional(0)) { acc, p in acc.flatMap { a in p.bytes.flatMap { Checked.add(a, $0) } } } }
+
+    /// Resident memory of the process before any of the terms (Swift runtime, Foundation, the
+    /// binary, thread stacks): measured as 24 MB peak RSS of `tinyforge train` on a 28×28
+    /// network with 64 images, rounded up (see bench/reliability/integrity.md).
+    public static let processBaseline = 32 << 20
+
+    public static func of(_ plan: LayerPlan, use: Use, threads: Int, datasetBytes: Int) -> MemoryEstimate {
+        let f = 4  // Float32
+        var perImageForward = 0, perImageBackward = 0, convWeights = 0, allTensors = 0
+        var ok = true
+        func add(_ x: inout Int, _ v: Int?) { if let v = v, let s = Checked.add(x, v) { x = s } else { ok = false } }
+        for op in plan.ops {
+            let out = plan.tensors[op.output].elements, inp = plan.tensors[op.inputs[0]].elements
+            switch op.kind {
+            case .conv2d, .depthwiseConv2d: add(&perImageForward, Checked.mul(out, 2)); add(&convWeights, op.weightCount)
+            case .add: add(&perImageForward, Checked.mul(out, op.activation == nil ? 1 : 2)); add(&perImageBackward, out)
+            case .globalAvgPool, .mul, .fullyConnected: add(&perImageForward, out)
+            }
+            add(&perImageBackward, inp)
+            add(&allTensors, out)
+        }
+        let input = plan.tensors[plan.inputTensor].elements
+        let weights = Checked.mul(plan.params, f)
+        var parts: [(String, Int?)] = [("process baseline", processBaseline), ("dataset in memory", datasetBytes)]
+        switch use {
+        case let .training(batch, optimizer):
+            let fwdBatch = max(batch, 100)
+            let stateCopies = optimizer == .adamw ? 2 : 1
+            parts += [
+                ("activations kept for backward (\(fwdBatch) images)", Checked.product([perImageForward, fwdBatch, f])),
+                ("activation gradients (batch \(batch))", Checked.product([perImageBackward, batch, f])),
+                ("input batches", Checked.product([input, fwdBatch, 2, f])),
+                ("weights, gradients, optimiser state", Checked.mul(weights ?? Int.max, 2 + stateCopies)),
+                ("per-thread weight gradients and packed weights", Checked.product([convWeights, threads + 1, f])),
+            ]
+        case let .inference(batch):
+            parts += [
+                ("activations (\(batch) images)", Checked.product([perImageForward, batch, f])),
+                ("input batch", Checked.product([input, batch, 2, f])),
+                ("weights and packed weights", Checked.mul(weights ?? Int.max, 2)),
+            ]
+        case let .quantization(calibrationBatch, engineBatch):
+            parts += [
+                ("engine activations (\(engineBatch) images)", Checked.product([perImageForward, engineBatch, f])),
+                ("calibration tensors (\(calibrationBatch) images)", Checked.product([allTensors, calibrationBatch, f])),
+                ("input batches", Checked.product([input, max(calibrationBatch, engineBatch), 2, f])),
+                ("float, folded and int8 weights", Checked.mul(weights ?? Int.max, 3)),
+            ]
+        }
+        if !ok { parts.append(("activation sizes", nil)) }
+        return MemoryEstimate(parts: parts.map { (name: $0.0, bytes: $0.1) })
+    }
+
+    /// Throws `MemoryError` when the total exceeds `limit` (nil limit: nothing to check).
+    public func check(against limit: MemoryLimit?, what: String, fix: String) throws {
+        guard let limit = limit else { return }
+        guard let t = total else { throw MemoryError.uncountable(what: what, estimate: self, fix: fix) }
+        if t > limit.bytes { throw MemoryError.exceeds(what: what, estimate: self, limit: limit, fix: fix) }
+    }
+
+    public var description: String {
+        let total = self.total.map(MemoryLimit.format) ?? "more than Int64 bytes"
+        let terms = parts.sorted { ($0.bytes ?? Int.max) > ($1.bytes ?? Int.max) }
+            .map { "\($0.name) \($0.bytes.map(MemoryLimit.format) ?? "> Int64")" }
+        return "\(total): " + terms.joined(separator: ", ")
+    }
+}
+
+/// A command that would need more memory than it may use.
+public enum MemoryError: Error, CustomStringConvertible {
+    case exceeds(what: String, estimate: MemoryEstimate, limit: MemoryLimit, fix: String)
+    case uncountable(what: String, estimate: MemoryEstimate, fix: String)
+
+    public var description: String {
+        switch self {
+        case let .exceeds(what, estimate, limit, fix):
+            return "\(what) needs an estimated \(estimate) — more than the \(limit); \(fix) (or raise --max-memory if the estimate is too cautious)"
+        case let .uncountable(what, estimate, fix):
+            return "\(what) needs more memory than a 64-bit count can express (\(estimate)); \(fix)"
+        }
+    }
+}
