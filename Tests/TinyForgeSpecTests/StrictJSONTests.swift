@@ -66,7 +66,7 @@ final class StrictJSONTests: XCTestCase {
         XCTAssertNil(Checked.mul(1 << 32, 1 << 31))
         XCTAssertNil(Checked.add(Int.max, 1))
         XCTAssertEqual(Checked.product([2048, 2048, 8192]), 2048 * 2048 * 8192)
-        XCTAssertNil(Checked.product([2048, 2048, 8192, 8192, 8192]))
+        XCTAssertNil(Checked.product([2048, 2048, 8192, 8192, 8192, 4]))
         XCTAssertEqual(Checked.sum([1, 2, 3]), 6)
         XCTAssertNil(Checked.sum([Int.max / 2, Int.max / 2, 2]))
     }
