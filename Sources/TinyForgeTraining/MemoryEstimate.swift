@@ -8,18 +8,20 @@ import TinyForgeSpec
 ///
 /// Every term follows what the code holds (bench/reliability/integrity.md compares the total
 /// with measured peak RSS): the engine keeps, per conv, its pre-BN output `z` and its output
-/// `y` for backward, and a `dx` buffer the size of its input; buffers grow to the largest batch
-/// they see (validation runs at max(batch, 100)). All arithmetic is overflow-checked: a total
+/// `y` for backward (only `z` when its BN is fused into its reader), and a `dx` buffer the size
+/// of its input; buffers grow to the largest batch they see (validation runs at max(batch, 100)). All arithmetic is overflow-checked: a total
 /// beyond Int64 is reported as such, never wrapped.
 public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// What runs, and with how many images at once.
     public enum Use: Sendable {
-        /// Training with the trainer's validation passes (batch ≥ 100).
-        case training(batch: Int, optimizer: OptimizerConfig.Kind)
+        /// Training with the trainer's validation passes (max(batch, 100) images at a time,
+        /// at most `validationImages`).
+        case training(batch: Int, validationImages: Int, optimizer: OptimizerConfig.Kind)
         /// Forward passes only, `batch` images at a time.
         case inference(batch: Int)
-        /// Quantisation (the float graph executor keeps every tensor of a calibration batch)
-        /// after an engine forward of `engineBatch` images (evaluation or the BN warm-up).
+        /// Quantisation (the float graph executor holds a calibration batch of every tensor
+        /// still to be read) after an engine forward of `engineBatch` images (evaluation or the
+        /// BN warm-up).
         case quantization(calibrationBatch: Int, engineBatch: Int)
     }
 
@@ -34,25 +36,26 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     public static func of(_ plan: LayerPlan, use: Use, threads: Int, datasetBytes: Int) -> MemoryEstimate {
         let f = 4  // Float32
-        var perImageForward = 0, perImageBackward = 0, convWeights = 0, allTensors = 0
+        var perImageForward = 0, perImageBackward = 0, convWeights = 0
         var ok = true
         func add(_ x: inout Int, _ v: Int?) { if let v = v, let s = Checked.add(x, v) { x = s } else { ok = false } }
         for op in plan.ops {
             let out = plan.tensors[op.output].elements, inp = plan.tensors[op.inputs[0]].elements
             switch op.kind {
-            case .conv2d, .depthwiseConv2d: add(&perImageForward, Checked.mul(out, 2)); add(&convWeights, op.weightCount)
+            case .conv2d, .depthwiseConv2d:
+                add(&perImageForward, Checked.mul(out, linksIntoReader(op, plan) ? 1 : 2))
+                add(&convWeights, op.weightCount)
             case .add: add(&perImageForward, Checked.mul(out, op.activation == nil ? 1 : 2)); add(&perImageBackward, out)
             case .globalAvgPool, .mul, .fullyConnected: add(&perImageForward, out)
             }
             add(&perImageBackward, inp)
-            add(&allTensors, out)
         }
         let input = plan.tensors[plan.inputTensor].elements
         let weights = Checked.mul(plan.params, f)
         var parts: [(String, Int?)] = [("process baseline", processBaseline), ("dataset in memory", datasetBytes)]
         switch use {
-        case let .training(batch, optimizer):
-            let fwdBatch = max(batch, 100)
+        case let .training(batch, validationImages, optimizer):
+            let fwdBatch = max(batch, min(max(batch, 100), validationImages))
             let stateCopies = optimizer == .adamw ? 2 : 1
             parts += [
                 ("activations kept for backward (\(fwdBatch) images)", Checked.product([perImageForward, fwdBatch, f])),
@@ -70,7 +73,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         case let .quantization(calibrationBatch, engineBatch):
             parts += [
                 ("engine activations (\(engineBatch) images)", Checked.product([perImageForward, engineBatch, f])),
-                ("calibration tensors (\(calibrationBatch) images)", Checked.product([allTensors, calibrationBatch, f])),
+                ("calibration tensors (\(calibrationBatch) images)", Checked.product([peakLiveElements(plan) ?? Int.max, calibrationBatch, f])),
                 ("input batches", Checked.product([input, max(calibrationBatch, engineBatch), 2, f])),
                 ("float, folded and int8 weights", Checked.mul(weights ?? Int.max, 3)),
             ]
@@ -79,11 +82,38 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         return MemoryEstimate(parts: parts.map { (name: $0.0, bytes: $0.1) })
     }
 
-    /// Throws `MemoryError` when the total exceeds `limit` (nil limit: nothing to check).
-    public func check(against limit: MemoryLimit?, what: String, fix: String) throws {
-        guard let limit = limit else { return }
+    /// Elements per image of the tensors alive at once at the worst op of the schedule (each
+    /// lives from its producer to its last reader, as the float graph executor frees them).
+    static func peakLiveElements(_ plan: LayerPlan) -> Int? {
+        var peak = 0
+        for i in plan.ops.indices {
+            let live = plan.tensors.filter { t in
+                (t.producer <= i) && (t.id == plan.outputTensor || (t.consumers.max() ?? -1) >= i || t.producer == i)
+            }
+            guard let sum = Checked.sum(live.map(\.elements)) else { return nil }
+            peak = max(peak, sum)
+        }
+        return peak
+    }
+
+    /// True when `Network` fuses the op's BN + activation into its only reader
+    /// (`ConvBNAct.canLink`: a depthwise or 1×1 stride-1 conv), which then keeps only `z`.
+    static func linksIntoReader(_ op: PlanOp, _ plan: LayerPlan) -> Bool {
+        let readers = plan.tensors[op.output].consumers
+        guard op.output != plan.outputTensor, readers.count == 1 else { return false }
+        let r = plan.ops[readers[0]]
+        guard r.inputs.count == 1, !r.role.contains(".se.") else { return false }
+        return r.kind == .depthwiseConv2d || (r.kind == .conv2d && r.kernel == 1 && r.stride == 1)
+    }
+
+    /// Throws `MemoryError` when the total exceeds `limit` (nil limit: only a total beyond
+    /// Int64 is refused); returns a one-line summary for the command's output.
+    @discardableResult
+    public func check(against limit: MemoryLimit?, what: String, fix: String) throws -> String {
         guard let t = total else { throw MemoryError.uncountable(what: what, estimate: self, fix: fix) }
+        guard let limit = limit else { return "memory: estimated peak \(MemoryLimit.format(t))" }
         if t > limit.bytes { throw MemoryError.exceeds(what: what, estimate: self, limit: limit, fix: fix) }
+        return "memory: estimated peak \(MemoryLimit.format(t)) of \(limit)"
     }
 
     public var description: String {

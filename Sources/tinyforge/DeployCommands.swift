@@ -52,9 +52,9 @@ struct ModelSourceOptions: ParsableArguments {
     func loadChecked(_ spec: ArchitectureSpec, data: DatasetOptions, quant: QuantizeOptions, limit: MemoryLimit?) throws -> DatasetSplits {
         let splits = try data.load(classes: spec.numClasses, memory: limit)
         let use = MemoryEstimate.Use.quantization(calibrationBatch: quant.calibrationBatchSize, engineBatch: randomInit ? 8 : 1)
-        try MemoryEstimate.of(LayerPlan(spec: spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
+        print(try MemoryEstimate.of(LayerPlan(spec: spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
             .check(against: limit, what: "quantising \(model) (\(spec.memoryLabel))",
-                   fix: "use a smaller --calibration-batch-size, or retrain the network at a smaller --resolution")
+                   fix: "use a smaller --calibration-batch-size, or retrain the network at a smaller --resolution"))
         return splits
     }
 

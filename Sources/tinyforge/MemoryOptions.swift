@@ -25,12 +25,14 @@ extension ArchitectureSpec {
 enum TrainingMemoryCheck {
     /// Lowers `spec` and refuses, before the network is built, when training it would exceed
     /// `limit`; returns the plan to build the network from.
-    static func training(_ spec: ArchitectureSpec, config: TrainConfig, splits: DatasetSplits, limit: MemoryLimit?) throws -> LayerPlan {
+    static func training(_ spec: ArchitectureSpec, config: TrainConfig, splits: DatasetSplits, limit: MemoryLimit?,
+                         printSummary: Bool) throws -> LayerPlan {
         let plan = LayerPlan(spec: spec)
-        try MemoryEstimate.of(plan, use: .training(batch: config.batchSize, optimizer: config.optimizer.kind),
+        let summary = try MemoryEstimate.of(plan, use: .training(batch: config.batchSize, validationImages: splits.val.count, optimizer: config.optimizer.kind),
                               threads: config.threads, datasetBytes: splits.memoryBytes)
             .check(against: limit, what: "training \(spec.memoryLabel) with batch \(config.batchSize)",
                    fix: "use a smaller --batch or --resolution, or a smaller dataset")
+        if printSummary { print(summary) }
         return plan
     }
 }

@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
                 spec.numClasses = splits.classCount
             }
             let norm = Normalization.compute(from: splits.train)
-            let plan = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit)
+            let plan = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit, printSummary: true)
             let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
             var logits: [Float]?
             if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset) {
@@ -84,9 +84,10 @@ struct EvaluateCommand: ParsableCommand {
             let memLimit = try memory.limit()
             let splits = try data.load(classes: contents.spec.numClasses, memory: memLimit)
             let use: MemoryEstimate.Use = int8 ? .quantization(calibrationBatch: quant.calibrationBatchSize, engineBatch: 100) : .inference(batch: 100)
-            try MemoryEstimate.of(LayerPlan(spec: contents.spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
+            let summary = try MemoryEstimate.of(LayerPlan(spec: contents.spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
                 .check(against: memLimit, what: "evaluating \(checkpoint) (\(contents.spec.memoryLabel))",
                        fix: "evaluate on a machine with more memory, or retrain the network at a smaller --resolution")
+            if !json { print(summary) }
             let net = try Checkpoint.network(contents, file: checkpoint)
             let set: Dataset
             switch split {
@@ -155,7 +156,7 @@ struct EvaluateCandidateCommand: ParsableCommand {
                 throw ValidationError("the validation split of \(data.dataset) is empty (\(splits.train.count) training images); raise --val-fraction or use more data")
             }
             let norm = Normalization.compute(from: splits.train)
-            let plan = try TrainingMemoryCheck.training(s, config: config, splits: splits, limit: limit)
+            let plan = try TrainingMemoryCheck.training(s, config: config, splits: splits, limit: limit, printSummary: false)
             let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
             let r = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config)
             result["status"] = .string(r.status == .completed ? "ok" : "diverged")
