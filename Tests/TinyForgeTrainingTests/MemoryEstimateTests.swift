@@ -35,6 +35,10 @@ final class MemoryEstimateTests: XCTestCase {
         let b400 = MemoryEstimate.of(plan, use: .training(batch: 400, validationImages: 1000, optimizer: .sgd), threads: 2, datasetBytes: 1000)
         let fixed = MemoryEstimate.processBaseline + 1000 + plan.params * 12 + e.parts.last!.bytes!
         XCTAssertEqual(b400.total! - fixed, 2 * (b200.total! - fixed))
+        // A training batch different from the validation batch costs one more set of forward
+        // buffers (reallocated on every switch); equal batches do not.
+        XCTAssertEqual(e.parts.first { $0.name == "buffers freed when the batch shape changes" }?.bytes, forward * 64 * 4)
+        XCTAssertEqual(b200.parts.first { $0.name == "buffers freed when the batch shape changes" }?.bytes, 0)
     }
 
     /// A conv read only by a depthwise or 1×1 conv hands its BN to that reader (as `Network`
