@@ -30,9 +30,9 @@ check "bad resolution" 2 "--resolution: 0 is out of range" "$TF" profile lmanet-
 # int8 export and the device check (issue 5): seeded random weights on synthetic data, so no
 # dataset download and no training are needed.
 SYN="synthetic:classes=4,size=28,channels=1,n=128,test=32"
-check "export bad format" 64 '--format: "onnx" is not one of tflite, c' "$TF" export examples/fmnist-small.json --format onnx
+check "export bad format" 2 '--format: "onnx" is not one of tflite, c' "$TF" export examples/fmnist-small.json --format onnx
 check "export missing checkpoint" 2 "cannot be read (missing or not a file)" "$TF" export "$tmp/none.safetensors" --dataset "$SYN"
-check "export bad percentile" 64 "--percentile must be in (50, 100]" "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --percentile 20
+check "export bad percentile" 2 "--percentile must be in (50, 100]" "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --percentile 20
 check "export tflite" 0 "wrote model.tflite, test_input.bin, test_output.bin, manifest.json, README.md" \
   "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --format tflite --out "$tmp/tfl"
 check "export c" 0 "wrote kernels.c, kernels.h, model.c" \
@@ -128,6 +128,69 @@ assert len({r["id"] for r in rows}) == len(rows)   # one row per candidate
 assert sum(1 for r in rows if r["rung"] == "2") >= 1
 PY
 then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: halving pareto.json / candidates.csv"; fi
+
+# Hardening (issue 12, parts 2-3): usage errors exit 2 from every command; strict JSON; sizes
+# and memory checked before allocating; checkpoint integrity; labels outside the classes.
+check "train bad flag exits 2" 2 "--epochs must be ≥ 1" "$TF" train examples/fmnist-small.json --epochs 0
+check "train unknown option exits 2" 2 "Unknown option '--epochz'" "$TF" train examples/fmnist-small.json --epochz 3
+check "evaluate bad split exits 2" 2 '--split: "tset" is not one of val, test' "$TF" evaluate "$tmp/fteacher/model.safetensors" --dataset "$FDS" --split tset
+echo '{"input": {"height": 32}, "num_classes": 10, "num_classes": "ten", "stages": [{"block": "conv", "out_channels": 8}]}' > "$tmp/dup.json"
+check "json duplicate key" 2 "dup.json: num_classes: duplicate key" "$TF" profile "$tmp/dup.json"
+echo '{"input": {"height": 32}, "num_classes": 1e400, "stages": [{"block": "conv", "out_channels": 8}]}' > "$tmp/e400.json"
+check "json 1e400" 2 "num_classes: number 1e400 is out of range" "$TF" profile "$tmp/e400.json"
+echo '{"input": {"height": 032}, "num_classes": 10, "stages": [{"block": "conv", "out_channels": 8}]}' > "$tmp/lead0.json"
+check "json leading zero" 2 "input.height: number 032 has a leading zero" "$TF" profile "$tmp/lead0.json"
+echo '{"input": {"height": 32}, "num_classes": 10, "stages": [{"block": "conv", "out_channels": 8, "se_ratio": 1.}]}' > "$tmp/dot.json"
+check "json 1." 2 "stages[0].se_ratio: number 1. needs digits after the decimal point" "$TF" profile "$tmp/dot.json"
+python3 - "$tmp/huge.json" <<'PY'
+import json, sys
+st = {"block": "fused_mbconv", "repeats": 64, "out_channels": 8192, "expansion": 16, "kernel": 11, "stride": 1}
+json.dump({"input": {"height": 2048, "channels": 64}, "num_classes": 10, "stages": [st] * 32}, open(sys.argv[1], "w"))
+PY
+check "MAC total beyond Int64" 2 "stages[0] (layer 1): the network is too large to cost" "$TF" profile "$tmp/huge.json"
+check "train --resolution 2048" 2 "needs an estimated" "$TF" train examples/fmnist-small.json --resolution 2048 --dataset "$FDS" --out "$tmp/r2048"
+check "synthetic n=1e8" 2 "needs 147 GB in memory" "$TF" train examples/fmnist-small.json --dataset synthetic:n=100000000 --out "$tmp/n1e8"
+check "--max-memory" 2 "more than the 64.0 MB (--max-memory)" "$TF" train examples/fmnist-small.json --dataset "$FDS" --max-memory 64MB --out "$tmp/maxmem"
+python3 - "$tmp" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+def idx(name, magic, dims, payload):
+    open(os.path.join(d, name), "wb").write(bytes([0, 0, 8, magic]) + b"".join(struct.pack(">I", x) for x in dims) + payload)
+idx("img200", 3, [40, 28, 28], bytes(range(256)) * (40 * 28 * 28 // 256) + bytes(40 * 28 * 28 % 256))
+labels = bytearray(i % 10 for i in range(40)); labels[17] = 200
+idx("lab200", 1, [40], bytes(labels))
+PY
+check "IDX label 200" 2 "lab200: label 200 at index 17 is outside 0..<10" "$TF" train examples/fmnist-small.json --dataset "idx:$tmp/img200,$tmp/lab200" --out "$tmp/l200"
+# A checkpoint whose spec says 2048 px, one with a flipped bit, one without checksum (older
+# versions) and one with a NaN weight (and no checksum, so the value check is what catches it).
+if python3 - "$tmp/fteacher/model.safetensors" "$tmp" <<'PY'
+import json, struct, sys
+src, d = sys.argv[1], sys.argv[2]
+b = open(src, "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n]); data = bytearray(b[8 + n:])
+def write(name, header, payload):
+    t = json.dumps(header, separators=(",", ":")).encode()
+    open(f"{d}/{name}", "wb").write(struct.pack("<Q", len(t)) + t + bytes(payload))
+spec = json.loads(h["__metadata__"]["spec"]); spec["input"]["height"] = spec["input"]["width"] = 2048
+big = json.loads(json.dumps(h)); big["__metadata__"]["spec"] = json.dumps(spec)
+write("big.safetensors", big, data)
+flip = bytearray(data); flip[len(flip) // 2] ^= 0x04
+write("flip.safetensors", h, flip)
+name = sorted(k for k in h if k != "__metadata__")[0]
+nan = bytearray(data); off = h[name]["data_offsets"][0]; nan[off:off + 4] = struct.pack("<f", float("nan"))
+old = json.loads(json.dumps(h)); del old["__metadata__"]["data_crc32c"]
+write("nan.safetensors", old, nan)
+write("old.safetensors", old, data)
+print(name)
+PY
+then
+  check "evaluate 2048 px checkpoint" 2 "needs an estimated" "$TF" evaluate "$tmp/big.safetensors" --dataset "$FDS"
+  check "export 2048 px checkpoint" 2 "needs an estimated" "$TF" export "$tmp/big.safetensors" --dataset "$FDS" --out "$tmp/bigx"
+  check "checkpoint bit flip" 2 "tensor data is corrupt: CRC-32C" "$TF" evaluate "$tmp/flip.safetensors" --dataset "$FDS"
+  check "NaN weight, no checksum" 2 "holds nan at element 0" "$TF" export "$tmp/nan.safetensors" --dataset "$FDS" --out "$tmp/nanx"
+  check "old checkpoint loads with a warning" 0 "warning: $tmp/old.safetensors: has no data_crc32c checksum" "$TF" evaluate "$tmp/old.safetensors" --dataset "$FDS"
+else fail=$((fail+1)); echo "FAIL: could not make the damaged checkpoints"; fi
 
 echo "cli-e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

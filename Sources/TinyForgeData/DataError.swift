@@ -24,6 +24,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
     case invalidOption(option: String, reason: String)
     /// The split has no test set (e.g. a single `.npy` pair was given).
     case noTestSet(source: String, hint: String)
+    /// A label file holds a class the network does not have (`classCount` is the network's
+    /// num_classes, or `--classes`); formats with a fixed class count use `inconsistent`.
+    case labelOutOfRange(file: String, index: Int, label: Int, classCount: Int)
+    /// Loading would need more memory than the machine has (or `--max-memory` allows).
+    case tooLarge(option: String, bytes: Int, limit: MemoryLimit, fix: String)
 
     public var description: String {
         switch self {
@@ -46,6 +51,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "dataset option '\(option)': \(reason)"
         case let .noTestSet(source, hint):
             return "\(source): no test set was loaded. \(hint)"
+        case let .labelOutOfRange(file, index, label, classes):
+            return "\(file): label \(label) at index \(index) is outside 0..<\(classes) (the network's classes); fix the label file, or if the data really has \(label + 1) or more classes pass --classes \(label + 1)"
+        case let .tooLarge(option, bytes, limit, fix):
+            return "\(option): needs \(MemoryLimit.format(bytes)) in memory but \(limit) are available; \(fix)"
         }
     }
 

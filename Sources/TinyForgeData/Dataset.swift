@@ -36,6 +36,15 @@ public struct Dataset: Sendable, Equatable {
     public let classNames: [String]?
 
     public var count: Int { labels.count }
+    /// Bytes of pixels and labels (loaded data already fits in memory, so this cannot overflow).
+    public var memoryBytes: Int {
+        let px: Int
+        switch pixels {
+        case .uint8(let a): px = a.count
+        case .float32(let a): px = a.count * 4
+        }
+        return px + labels.count * 4
+    }
     /// Values per image, `H * W * C`.
     public var sampleSize: Int { height * width * channels }
     /// Factor mapping a stored value to the [0, 1] range the pipeline works in.

@@ -112,7 +112,9 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
 /// The one entry point a trainer needs: load a source, carve the validation split.
 public enum DatasetLoader {
     /// Loads the full training set and the test set (nil when the source has none).
-    public static func loadRaw(_ source: DatasetSource) throws -> (train: Dataset, test: Dataset?) {
+    /// `classes` is the class count label files are checked against (formats without a fixed
+    /// count: IDX, NPY); nil takes the largest label + 1.
+    public static func loadRaw(_ source: DatasetSource, classes: Int? = nil) throws -> (train: Dataset, test: Dataset?) {
         switch source {
         case .fashionMNIST(let d):
             let r = try FashionMNIST.load(directory: d)
@@ -127,11 +129,11 @@ public enum DatasetLoader {
             let r = try CIFAR.loadCIFAR100(directory: d)
             return (r.train, r.test)
         case let .idx(a, b, c, d):
-            return try pair(train: IDX.load(images: a, labels: b, name: "idx/train"),
-                            test: c.map { try IDX.load(images: $0, labels: d!, name: "idx/test") }, testFile: c)
+            return try pair(train: IDX.load(images: a, labels: b, classCount: classes, name: "idx/train"),
+                            test: c.map { try IDX.load(images: $0, labels: d!, classCount: classes, name: "idx/test") }, testFile: c)
         case let .npy(a, b, c, d):
-            return try pair(train: NPY.load(images: a, labels: b, name: "npy/train"),
-                            test: c.map { try NPY.load(images: $0, labels: d!, name: "npy/test") }, testFile: c)
+            return try pair(train: NPY.load(images: a, labels: b, classCount: classes, name: "npy/train"),
+                            test: c.map { try NPY.load(images: $0, labels: d!, classCount: classes, name: "npy/test") }, testFile: c)
         case .synthetic(let cfg):
             let r = try SyntheticData.generate(cfg)
             return (r.train, cfg.testCount > 0 ? r.test : nil)
@@ -140,9 +142,13 @@ public enum DatasetLoader {
 
     /// Loads `spec` and splits a seeded validation set of `valFraction` off its training set.
     /// The test set (if any) is sealed in the result; see `DatasetSplits.finalTestSet()`.
+    /// `classes`: see `loadRaw`. `memory`: the source's footprint is checked against it before
+    /// anything is read or generated (`DatasetFootprint`).
     public static func load(spec: DatasetSource, valFraction: Double = 0.1, seed: UInt64,
-                            strategy: SplitStrategy = .stratified) throws -> DatasetSplits {
-        let raw = try loadRaw(spec)
+                            strategy: SplitStrategy = .stratified, classes: Int? = nil,
+                            memory: MemoryLimit? = nil) throws -> DatasetSplits {
+        try DatasetFootprint.check(spec, option: "--dataset \(spec)", limit: memory)
+        let raw = try loadRaw(spec, classes: classes)
         return try Splitter.split(train: raw.train, test: raw.test, valFraction: valFraction, seed: seed, strategy: strategy)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TinyForgeSpec
 
 /// IDX files (MNIST, Fashion-MNIST, EMNIST...): a 4-byte magic `00 00 TT DD` (TT = element
 /// type, 0x08 = unsigned byte; DD = number of dimensions), DD big-endian UInt32 dimensions,
@@ -31,10 +32,13 @@ public enum IDX {
             throw DataError.sizeMismatch(file: path, expectedBytes: headerSize, foundBytes: bytes.count, what: "IDX header")
         }
         let dims = (0..<expectedRank).map { readBE32(bytes, 4 + 4 * $0) }
-        let valueCount = dims.reduce(1, *)
-        guard bytes.count == headerSize + valueCount else {
+        // Checked: 32-bit dimensions can multiply past Int64 (wrapping silently in -Ounchecked).
+        guard let expected = Checked.product(dims).flatMap({ Checked.add(headerSize, $0) }) else {
+            throw DataError.unsupported(file: path, reason: "header dimensions \(dims.map(String.init).joined(separator: "x")) multiply past Int64; the header is corrupt")
+        }
+        guard bytes.count == expected else {
             throw DataError.sizeMismatch(
-                file: path, expectedBytes: headerSize + valueCount, foundBytes: bytes.count,
+                file: path, expectedBytes: expected, foundBytes: bytes.count,
                 what: "header says dimensions \(dims.map(String.init).joined(separator: "x"))")
         }
         return ByteArray(dims: dims, values: Array(bytes[headerSize...]))
@@ -52,10 +56,7 @@ public enum IDX {
         }
         let labelValues = lab.values.map { Int32($0) }
         let classes = classCount ?? Int(labelValues.max() ?? 0) + 1
-        if let bad = labelValues.firstIndex(where: { Int($0) >= classes }) {
-            throw DataError.inconsistent(
-                file: labels, reason: "label \(labelValues[bad]) at index \(bad) is outside 0..<\(classes)")
-        }
+        try LabelRange.check(labelValues, classCount: classes, file: labels)
         return try Dataset(name: name ?? images, height: img.dims[1], width: img.dims[2], channels: 1,
                            pixels: .uint8(img.values), labels: labelValues,
                            classCount: classes, classNames: classNames)

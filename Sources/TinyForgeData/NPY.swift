@@ -129,6 +129,7 @@ public enum NPY {
         }
         let labelValues = try decodeLabels(lab, file: labels)
         let classes = classCount ?? Int(labelValues.max() ?? 0) + 1
+        try LabelRange.check(labelValues, classCount: classes, file: labels)
         return try Dataset(name: name ?? images, height: h, width: w, channels: c, pixels: pixels,
                            labels: labelValues, classCount: classes, classNames: classNames)
     }

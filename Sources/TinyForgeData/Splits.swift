@@ -40,6 +40,8 @@ public struct DatasetSplits: Sendable {
     }
 
     public var hasTestSet: Bool { sealedTest != nil }
+    /// Bytes the three splits hold (pixels and labels), for memory estimates.
+    public var memoryBytes: Int { train.memoryBytes + val.memoryBytes + (sealedTest?.memoryBytes ?? 0) }
     public var classCount: Int { train.classCount }
     public var classNames: [String]? { train.classNames }
 

@@ -57,16 +57,16 @@ public enum CostModel {
         let budget = budget ?? Budget(target: target)
         var weights = 0, biases = 0, quant = 0, elementwise = 0
         for op in plan.ops {
-            weights += op.weightCount
-            biases += op.deployedBiasCount * 4
-            if op.weightCount > 0 { quant += op.outChannels * 8 }
+            Checked.accumulate(&weights, op.weightCount, "the weight byte total")
+            Checked.accumulate(&biases, op.deployedBiasCount * 4, "the bias byte total")
+            if op.weightCount > 0 { Checked.accumulate(&quant, op.outChannels * 8, "the quantisation byte total") }
             let out = plan.tensors[op.output]
             switch op.kind {
-            case .add, .mul: elementwise += out.elements
-            case .globalAvgPool: elementwise += plan.tensors[op.inputs[0]].elements
+            case .add, .mul: Checked.accumulate(&elementwise, out.elements, "the element-wise op total")
+            case .globalAvgPool: Checked.accumulate(&elementwise, plan.tensors[op.inputs[0]].elements, "the element-wise op total")
             default: break
             }
-            if op.activation != nil { elementwise += out.elements }
+            if op.activation != nil { Checked.accumulate(&elementwise, out.elements, "the element-wise op total") }
         }
         let flash = FlashBreakdown(weightBytes: weights, biasBytes: biases, quantParamBytes: quant, runtimeCodeBytes: 0)
         let memory = ActivationMemory(plan: plan, runtime: .tinyforge)

@@ -13,9 +13,11 @@ public struct LayerPlan: Sendable {
     public var inputTensor: Int
     public var outputTensor: Int
 
-    public var macs: Int { ops.reduce(0) { $0 + $1.macs } }
-    public var params: Int { ops.reduce(0) { $0 + $1.params } }
-    public var paramsDeployed: Int { ops.reduce(0) { $0 + $1.paramsDeployed } }
+    // Overflow-checked even in -Ounchecked builds: validation bounds these totals, and a
+    // network that slipped past it stops with a message instead of reporting a wrapped number.
+    public var macs: Int { Checked.total(ops.lazy.map(\.macs), of: "the MAC total") }
+    public var params: Int { Checked.total(ops.lazy.map(\.params), of: "the parameter total") }
+    public var paramsDeployed: Int { Checked.total(ops.lazy.map(\.paramsDeployed), of: "the deployed parameter total") }
 }
 
 /// An activation tensor (NHWC, batch 1). Bytes are int8 bytes (one per element).

@@ -63,8 +63,9 @@ public struct Budget: Sendable, Equatable {
 public enum Units {
     public static func parseBytes(_ text: String, field: String) throws -> Int {
         try parse(text, field: field, units: ["": 1.0, "b": 1, "k": 1024, "kb": 1024, "kib": 1024,
-                                                 "m": 1_048_576, "mb": 1_048_576, "mib": 1_048_576],
-                  example: "320KB, 1MB, 65536")
+                                                 "m": 1_048_576, "mb": 1_048_576, "mib": 1_048_576,
+                                                 "g": 1_073_741_824, "gb": 1_073_741_824, "gib": 1_073_741_824],
+                  example: "320KB, 1MB, 4GB, 65536")
     }
 
     public static func parseCount(_ text: String, field: String) throws -> Int {

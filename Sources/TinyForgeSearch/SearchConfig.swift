@@ -124,6 +124,11 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     }
 
     public static func decode(_ text: String, source: String) throws -> SearchConfig {
+        // JSONDecoder lets a duplicate key or a number like 01 through; the strict reader names
+        // the JSON path of such a value before the typed decode runs.
+        do { _ = try JSONValue.parse(text, source: source) } catch let e as SpecError {
+            throw SearchError(e.path, e.message)
+        }
         do { return try JSONDecoder().decode(SearchConfig.self, from: Data(text.utf8)) } catch {
             throw SearchError(source, "is not a valid run configuration (\(error)); was it written by another TinyForge version?")
         }

@@ -10,7 +10,9 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text. Errors say where the text stops being JSON.
+    /// Parses JSON text strictly (see `StrictJSONParser`: no duplicate keys, no leading zeros,
+    /// no `1.`, no numbers beyond a double). Errors say where the text stops being JSON, or
+    /// the JSON path of the bad value.
     public static func parse(_ text: String, source: String = "input") throws -> JSONValue {
         guard let data = text.data(using: .utf8) else {
             throw SpecError(path: source, message: "is not UTF-8 text")
@@ -22,15 +24,8 @@ public enum JSONValue: Equatable, Sendable {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw SpecError(path: source, message: "is empty; expected a JSON object such as {\"stages\": [...]}")
         }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let detail = (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw SpecError(path: source, message: "is not valid JSON" + (detail.map { ": \($0)" } ?? "") +
-                            "; check for missing commas, quotes or brackets")
-        } catch {
-            throw SpecError(path: source, message: "is not valid JSON: \(error)")
-        }
+        var parser = StrictJSONParser([UInt8](data), source: source)
+        return try parser.parseDocument()
     }
 
     public var typeName: String {
@@ -111,33 +106,6 @@ public enum JSONValue: Equatable, Sendable {
         default:
             return canonicalText()
         }
-    }
-}
-
-extension JSONValue: Decodable {
-    public init(from decoder: Decoder) throws {
-        if let c = try? decoder.container(keyedBy: AnyKey.self) {
-            var o: [String: JSONValue] = [:]
-            for k in c.allKeys { o[k.stringValue] = try c.decode(JSONValue.self, forKey: k) }
-            self = .object(o); return
-        }
-        if var c = try? decoder.unkeyedContainer() {
-            var a: [JSONValue] = []
-            while !c.isAtEnd { a.append(try c.decode(JSONValue.self)) }
-            self = .array(a); return
-        }
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else { self = .string(try c.decode(String.self)) }
-    }
-
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { return nil }
     }
 }
 

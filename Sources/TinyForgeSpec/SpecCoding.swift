@@ -113,7 +113,8 @@ extension ArchitectureSpec {
         return st
     }
 
-    /// Checks what a single field cannot: the spatial size never collapses, the SE makes sense.
+    /// Checks what a single field cannot: the spatial size never collapses, the SE makes sense,
+    /// every cost total fits in Int64 (`sizeErrors`).
     public func validate() throws {
         var errors: [SpecError] = []
         var h = input.height, w = input.width
@@ -133,6 +134,7 @@ extension ArchitectureSpec {
                     message: "squeeze-excitation is not defined for block \"\(st.block.rawValue)\"; set 0 or use dsconv/mbconv/fused_mbconv"))
             }
         }
+        if errors.isEmpty { errors = sizeErrors() }
         if !errors.isEmpty { throw SpecErrors(errors) }
     }
 

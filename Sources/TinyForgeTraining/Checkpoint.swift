@@ -6,11 +6,21 @@ import TinyForgeSpec
 /// naming each tensor's dtype, shape and byte range, then raw little-endian data). Weights and
 /// BN running statistics are F32; the architecture JSON, its hash and the input
 /// normalisation travel in `__metadata__`, so a checkpoint is self-describing.
+///
+/// Integrity: `data_crc32c` in the metadata is the CRC-32C of all tensor bytes; `read`
+/// verifies it (a bit flip is an error naming the file, never silently different weights) and
+/// refuses NaN or infinite values naming the tensor. Checkpoints written before the checksum
+/// existed load with a warning.
 public enum Checkpoint {
+    /// Metadata key of the tensor-data checksum (8 hex digits).
+    public static let checksumKey = "data_crc32c"
+
     public struct Contents {
         public var spec: ArchitectureSpec
         public var metadata: [String: String]
         public var tensors: [String: (shape: [Int], values: [Float])]
+        /// Problems that do not stop loading (e.g. no checksum to verify); the CLI prints them.
+        public var warnings: [String] = []
     }
 
     public static func save(_ net: Network, to path: String, metadata extra: [String: String] = [:]) throws {
@@ -26,6 +36,9 @@ public enum Checkpoint {
         var meta: [String: JSONValue] = ["format": "tinyforge-checkpoint-v1", "spec": .string(net.plan.spec.jsonText(pretty: false)),
                                          "hash": .string(net.plan.spec.canonicalHash)]
         for (k, v) in extra { meta[k] = .string(v) }
+        var payload = Data(capacity: offset)
+        for (_, _, t) in entries { payload.append(UnsafeBufferPointer(start: t.data, count: t.count)) }
+        meta[checksumKey] = .string(CRC32C.hex(payload.withUnsafeBytes { CRC32C.checksum($0) }))
         header["__metadata__"] = .object(meta)
         var headerBytes = Array(JSONValue.object(header).canonicalText().utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
@@ -33,9 +46,7 @@ public enum Checkpoint {
         var n = UInt64(headerBytes.count).littleEndian
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(contentsOf: headerBytes)
-        for (_, _, t) in entries {
-            data.append(UnsafeBufferPointer(start: t.data, count: t.count))
-        }
+        data.append(payload)
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         // Temporary file, fsync, rename, fsync the directory: an interrupted save (kill -9, power
@@ -67,33 +78,66 @@ public enum Checkpoint {
         }
         let spec = try ArchitectureSpec.decode(jsonText: specText, source: "\(path) metadata.spec").spec
         let base = 8 + Int(n)
+        let warnings = try verifyChecksum(data, from: base, stored: meta[checksumKey], file: path)
         var tensors: [String: ([Int], [Float])] = [:]
         for (name, v) in header where name != "__metadata__" {
-            guard case .object(let e) = v, e["dtype"] == "F32", case .array(let sh)? = e["shape"],
-                  case .array(let off)? = e["data_offsets"], off.count == 2,
-                  case .number(let b)? = off.first, case .number(let en)? = off.last else {
-                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' has a malformed or non-F32 header entry")
-            }
-            let shape = sh.compactMap { v -> Int? in if case .number(let d) = v { return Int(d) }; return nil }
-            let count = shape.reduce(1, *)
-            guard Int(en) - Int(b) == count * 4, base + Int(en) <= data.count, b >= 0 else {
-                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' byte range \(Int(b))..<\(Int(en)) does not match shape \(shape) or the file size \(data.count) (truncated?)")
-            }
-            var values = [Float](repeating: 0, count: count)
+            let (shape, range) = try tensorEntry(name, v, dataBytes: data.count - base, file: path)
+            var values = [Float](repeating: 0, count: range.count / 4)
             values.withUnsafeMutableBytes { dst in
-                data.copyBytes(to: dst, from: (base + Int(b))..<(base + Int(en)))
+                data.copyBytes(to: dst, from: (base + range.lowerBound)..<(base + range.upperBound))
+            }
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' holds \(values[i]) at element \(i): weights must be finite (the training diverged, or the file was edited); retrain, e.g. with a lower --lr")
             }
             tensors[name] = (shape, values)
         }
-        return Contents(spec: spec, metadata: meta, tensors: tensors)
+        return Contents(spec: spec, metadata: meta, tensors: tensors, warnings: warnings)
+    }
+
+    /// Compares the stored CRC-32C of the tensor bytes with the file's; a checkpoint without
+    /// one (written before checksums existed) loads with a warning.
+    static func verifyChecksum(_ data: Data, from base: Int, stored: String?, file: String) throws -> [String] {
+        guard let stored = stored else {
+            return ["\(file): has no \(checksumKey) checksum (written by an older TinyForge), so corruption cannot be detected; save it again (e.g. re-run train) to add one"]
+        }
+        let actual = CRC32C.hex(data.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[base...])) })
+        guard actual == stored.lowercased() else {
+            throw TrainingError.checkpoint(file: file, reason: "tensor data is corrupt: CRC-32C \(actual) does not match the \(stored) recorded when it was saved (bit flips or a damaged copy); copy it again from its source or retrain")
+        }
+        return []
+    }
+
+    /// One header entry: F32, a shape of non-negative integers and a byte range that matches it
+    /// and lies inside the data (all arithmetic checked: a hostile header must not wrap).
+    static func tensorEntry(_ name: String, _ v: JSONValue, dataBytes: Int, file: String) throws -> (shape: [Int], range: Range<Int>) {
+        func int(_ j: JSONValue) -> Int? {
+            guard case .number(let d) = j, d >= 0, d <= 9e15, d == d.rounded() else { return nil }
+            return Int(d)
+        }
+        guard case .object(let e) = v, e["dtype"] == "F32", case .array(let sh)? = e["shape"],
+              case .array(let off)? = e["data_offsets"], off.count == 2,
+              let b = int(off[0]), let en = int(off[1]) else {
+            throw TrainingError.checkpoint(file: file, reason: "tensor '\(name)' has a malformed or non-F32 header entry")
+        }
+        let dims = sh.compactMap(int)
+        guard dims.count == sh.count, let count = Checked.product(dims), let bytes = Checked.mul(count, 4),
+              en >= b, en - b == bytes, en <= dataBytes else {
+            throw TrainingError.checkpoint(file: file, reason: "tensor '\(name)' byte range \(b)..<\(en) does not match shape \(sh.map { $0.canonicalText() }) or the \(dataBytes) data bytes of the file (truncated?)")
+        }
+        return (dims, b..<en)
     }
 
     /// Builds the network of the checkpoint's architecture and loads its weights.
     public static func load(_ path: String, threads: Int = 2) throws -> (network: Network, contents: Contents) {
         let c = try read(path)
+        return (try network(c, file: path, threads: threads), c)
+    }
+
+    /// The network of already read contents (read first, check memory, then build).
+    public static func network(_ c: Contents, file: String, threads: Int = 2) throws -> Network {
         let net = try Network(spec: c.spec, seed: 0, threads: threads)
-        try apply(c, to: net, file: path)
-        return (net, c)
+        try apply(c, to: net, file: file)
+        return net
     }
 
     /// Copies every tensor into `net`; any missing, extra or mis-shaped tensor is an error

@@ -38,17 +38,36 @@ struct ModelSourceOptions: ParsableArguments {
     var randomInit = false
     @Option(help: "Seed of the --random-init weights.") var initSeed: UInt64 = 1
 
+    /// The architecture and, without --random-init, the checkpoint's contents (weights not yet
+    /// in a network, so memory can be checked first).
+    func read() throws -> (ArchitectureSpec, Checkpoint.Contents?) {
+        if randomInit { return (try ArchitectureOptions.parse([model]).load().spec, nil) }
+        let contents = try Checkpoint.read(model)
+        for w in contents.warnings { printWarning(w) }
+        return (contents.spec, contents)
+    }
+
+    /// Loads the data (labels checked against the network's classes) and refuses, before the
+    /// network is built, when quantising it would exceed `limit`.
+    func loadChecked(_ spec: ArchitectureSpec, data: DatasetOptions, quant: QuantizeOptions, limit: MemoryLimit?) throws -> DatasetSplits {
+        let splits = try data.load(classes: spec.numClasses, memory: limit)
+        let use = MemoryEstimate.Use.quantization(calibrationBatch: quant.calibrationBatchSize, engineBatch: randomInit ? 8 : 1)
+        print(try MemoryEstimate.of(LayerPlan(spec: spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
+            .check(against: limit, what: "quantising \(model) (\(spec.memoryLabel))",
+                   fix: "use a smaller --calibration-batch-size, or retrain the network at a smaller --resolution"))
+        return splits
+    }
+
     /// The network, its input normalisation (from the checkpoint, else the training split's)
     /// and a description of where it came from.
-    func load(_ splits: DatasetSplits) throws -> (Network, Normalization, String) {
-        if randomInit {
-            let (spec, _) = try ArchitectureOptions.parse([model]).load()
+    func build(_ spec: ArchitectureSpec, _ contents: Checkpoint.Contents?, _ splits: DatasetSplits) throws -> (Network, Normalization, String) {
+        guard let contents = contents else {
             let net = try Network(spec: spec, seed: initSeed)
             let norm = Normalization.compute(from: splits.train)
             try NetworkQuantization.warmUpBatchNorm(net, normalization: norm, train: splits.train)
             return (net, norm, "\(model) (random weights, seed \(initSeed), BN statistics estimated on 16 training images)")
         }
-        let (net, contents) = try Checkpoint.load(model)
+        let net = try Checkpoint.network(contents, file: model)
         let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: model) }
             ?? Normalization.compute(from: splits.train)
         return (net, norm, model)
@@ -66,13 +85,15 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var data: DatasetOptions
     @OptionGroup var quant: QuantizeOptions
     @Option(help: "MCU target for the cost-model estimates: \(Target.all.map(\.name).joined(separator: ", ")).") var target: String = "stm32h743"
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         do {
             guard let f = ExportFormat(rawValue: format) else { throw ValidationError("--format: \"\(format)\" is not one of tflite, c") }
             let t = try Target.named(target)
-            let splits = try data.load()
-            let (net, norm, from) = try source.load(splits)
+            let (spec, contents) = try source.read()
+            let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
+            let (net, norm, from) = try source.build(spec, contents, splits)
             let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
             let vector = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: 1).first
             let s = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: f, to: URL(fileURLWithPath: out), target: t,
@@ -96,14 +117,16 @@ struct DeployCheckCommand: ParsableCommand {
     @OptionGroup var data: DatasetOptions
     @OptionGroup var quant: QuantizeOptions
     @Option(help: "MCU target for the cost-model estimates.") var target: String = "stm32h743"
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         do {
             guard samples >= 1 else { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
             try DeployCheck.requireToolchain()
             let t = try Target.named(target)
-            let splits = try data.load()
-            let (net, norm, _) = try source.load(splits)
+            let (spec, contents) = try source.read()
+            let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
+            let (net, norm, _) = try source.build(spec, contents, splits)
             let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
             let inputs = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: samples)
             let dir = workDir.map { URL(fileURLWithPath: $0) }

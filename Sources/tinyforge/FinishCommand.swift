@@ -62,7 +62,8 @@ struct FinishCommand: ParsableCommand {
         let source = dataset ?? config.task.dataset
         let vf = valFraction ?? Self.passedValue("--val-fraction", config.settings.extraArgs).flatMap(Double.init) ?? 0.1
         let seed = splitSeed ?? Self.passedValue("--split-seed", config.settings.extraArgs).flatMap { UInt64($0) } ?? 42
-        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(source), valFraction: vf, seed: seed)
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(source), valFraction: vf, seed: seed,
+                                            classes: config.task.numClasses, memory: MemoryLimit.resolve(maxMemory: nil))
         let norm = Normalization.compute(from: splits.train)
         var teacher: FinishTeacher?
         if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source) {

@@ -19,25 +19,28 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Output directory.") var out: String = "out/train"
     @OptionGroup var teacherOptions: TeacherOptions
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         do {
             var (spec, warnings) = try arch.load()
             for w in warnings { print("warning: \(w)") }
             var config = try recipe.config()
-            let splits = try data.load()
+            let limit = try memory.limit()
+            let splits = try data.load(classes: spec.numClasses, memory: limit)
             if arch.classes == nil && spec.numClasses != splits.classCount {
                 print("note: setting num_classes \(spec.numClasses) → \(splits.classCount) to match \(data.dataset)")
                 spec.numClasses = splits.classCount
             }
             let norm = Normalization.compute(from: splits.train)
-            let net = try Network(spec: spec, seed: config.seed, threads: config.threads)
+            let plan = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit, printSummary: true)
+            let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
             var logits: [Float]?
             if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset) {
                 logits = l
                 config.distillation = try teacherOptions.distillationConfig()
             }
-            print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(LayerPlan(spec: spec).macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
+            print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(plan.macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
             let printer = TrainProgressPrinter()
             let result = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config,
                                            teacherLogits: logits, progress: printer.report)
@@ -73,11 +76,20 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var quant: QuantizeOptions
     @Option(help: "With --int8: evaluate only the first N images of the split (int8 inference is slower).") var limit: Int?
     @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         do {
-            let (net, contents) = try Checkpoint.load(checkpoint)
-            let splits = try data.load()
+            let contents = try Checkpoint.read(checkpoint)
+            for w in contents.warnings { printWarning(w) }
+            let memLimit = try memory.limit()
+            let splits = try data.load(classes: contents.spec.numClasses, memory: memLimit)
+            let use: MemoryEstimate.Use = int8 ? .quantization(calibrationBatch: quant.calibrationBatchSize, engineBatch: 100) : .inference(batch: 100)
+            let summary = try MemoryEstimate.of(LayerPlan(spec: contents.spec), use: use, threads: 2, datasetBytes: splits.memoryBytes)
+                .check(against: memLimit, what: "evaluating \(checkpoint) (\(contents.spec.memoryLabel))",
+                       fix: "evaluate on a machine with more memory, or retrain the network at a smaller --resolution")
+            if !json { print(summary) }
+            let net = try Checkpoint.network(contents, file: checkpoint)
             let set: Dataset
             switch split {
             case "val": set = splits.val
@@ -127,6 +139,7 @@ struct EvaluateCandidateCommand: ParsableCommand {
     @OptionGroup var recipe: RecipeOptions
     @Option(help: "Metrics JSON to write.") var out: String
     @Option(help: "Also save the trained weights here.") var checkpoint: String?
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         // First thing: die with the search (kill -9 included) instead of training on for up to --timeout.
@@ -144,7 +157,8 @@ struct EvaluateCandidateCommand: ParsableCommand {
             let arch = ArchitectureOptions.parseOrExit([spec])
             var (s, _) = try arch.load()
             let config = try recipe.config()
-            let splits = try data.load()
+            let limit = try memory.limit()
+            let splits = try data.load(classes: s.numClasses, memory: limit)
             if s.numClasses != splits.classCount { s.numClasses = splits.classCount }
             guard splits.val.count > 0 else {
                 // A search ranks candidates by validation accuracy: without a validation split
@@ -152,7 +166,8 @@ struct EvaluateCandidateCommand: ParsableCommand {
                 throw ValidationError("the validation split of \(data.dataset) is empty (\(splits.train.count) training images); raise --val-fraction or use more data")
             }
             let norm = Normalization.compute(from: splits.train)
-            let net = try Network(spec: s, seed: config.seed, threads: config.threads)
+            let plan = try TrainingMemoryCheck.training(s, config: config, splits: splits, limit: limit, printSummary: false)
+            let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
             let r = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config)
             result["status"] = .string(r.status == .completed ? "ok" : "diverged")
             if let m = r.message { result["error"] = .string(m) }

@@ -16,9 +16,11 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "Seed of the validation split.")
     var splitSeed: UInt64 = 42
 
-    func load() throws -> DatasetSplits {
+    /// `classes`: the network's class count, which label files without a fixed one (IDX, NPY)
+    /// must fit; `memory`: the source's size is checked against it before loading.
+    func load(classes: Int?, memory: MemoryLimit?) throws -> DatasetSplits {
         let source = try DatasetSource.parse(dataset)
-        return try DatasetLoader.load(spec: source, valFraction: valFraction, seed: splitSeed)
+        return try DatasetLoader.load(spec: source, valFraction: valFraction, seed: splitSeed, classes: classes, memory: memory)
     }
 }
 
@@ -140,6 +142,7 @@ struct TeacherOptions: ParsableArguments {
         }
         if let path = teacher {
             let (t, c) = try Checkpoint.load(path)
+            for w in c.warnings { printWarning(w) }
             guard t.plan.spec.numClasses == numClasses else {
                 throw TrainingError.invalidOption("--teacher \(path)", "the teacher has \(t.plan.spec.numClasses) classes, the student \(numClasses); use a teacher trained on \(dataset)")
             }
