@@ -7,7 +7,11 @@ import TinyForgeSpec
 public struct RepairRecord: Sendable, Equatable {
     public var original: ArchitectureSpec
     public var edits: [RepairEdit]
-    public init(original: ArchitectureSpec, edits: [RepairEdit]) { self.original = original; self.edits = edits }
+    /// Who proposed the original (`llm`, `evolution`, …): its exchanges keep this name.
+    public var originalProposer: String
+    public init(original: ArchitectureSpec, edits: [RepairEdit], originalProposer: String) {
+        self.original = original; self.edits = edits; self.originalProposer = originalProposer
+    }
     /// `stages[2].out_channels 48→32, stages[2].repeats 3→2`.
     public var editList: String { edits.map(\.description).joined(separator: ", ") }
 }
@@ -43,7 +47,7 @@ extension ProposalContext {
         case let .repaired(fixed, edits):
             out.content = .spec(fixed)
             out.proposer = origin
-            out.repair = RepairRecord(original: spec, edits: edits)
+            out.repair = RepairRecord(original: spec, edits: edits, originalProposer: p.proposer)
             out.change = (p.change.map { $0 + "; " } ?? "") + "repaired: " + edits.map(\.description).joined(separator: ", ")
         }
         return out

@@ -173,7 +173,7 @@ public final class RunStore: @unchecked Sendable {
                 INSERT INTO exchanges(run_id, iteration, candidate_id, duplicate_id, proposer, model, prompt, response,
                                       latency_ms, prompt_tokens, completion_tokens, error)
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [runID, iteration, candidate, duplicate, p.proposer, e.model, e.prompt, e.response,
+                """, arguments: [runID, iteration, candidate, duplicate, p.repair?.originalProposer ?? p.proposer, e.model, e.prompt, e.response,
                                  e.latencyMs, e.promptTokens, e.completionTokens, e.error])
         }
     }

@@ -34,7 +34,10 @@ public enum RepairOutcome: Sendable {
 ///    weights (the stem or head when they hold it). Moves, in this order: narrow (next smaller
 ///    `out_channels`), drop a repeat, add a stride (SRAM, MACs), smaller kernel, smaller
 ///    expansion, drop SE. Specs reached before (canonical hash) are not expanded again, so
-///    the first level holding a fitting spec gives the fewest edits within this move set.
+///    the first level holding a fitting spec gives the fewest edits within this move set —
+///    exactly while every level has at most `beamWidth` specs (the first two or three
+///    levels); deeper levels keep the `beamWidth` specs closest to fitting (largest
+///    value / limit, smallest first), which bounds the work for networks far over budget.
 ///    Ties at that level: the fitting spec with the most MACs, then the most parameters (the
 ///    least capacity lost), then generation order — deterministic, no random numbers drawn.
 ///
@@ -49,10 +52,13 @@ public struct SpecRepair: Sendable {
     public var maxEdits: Int
     /// Cost-model evaluations allowed per repair (the bound on the search's work).
     public var maxEvaluations: Int
+    /// Specs kept per level once a level has more (see the type's comment).
+    public var beamWidth: Int
 
-    public init(space: SearchSpace, target: Target, budget: Budget, maxEdits: Int = 5, maxEvaluations: Int = 4000) {
+    public init(space: SearchSpace, target: Target, budget: Budget, maxEdits: Int = 12, maxEvaluations: Int = 1500,
+                beamWidth: Int = 64) {
         self.space = space; self.target = target; self.budget = budget
-        self.maxEdits = maxEdits; self.maxEvaluations = maxEvaluations
+        self.maxEdits = maxEdits; self.maxEvaluations = maxEvaluations; self.beamWidth = beamWidth
     }
 
     public func repair(_ spec: ArchitectureSpec) -> RepairOutcome {
@@ -79,13 +85,11 @@ public struct SpecRepair: Sendable {
         for _ in 0..<maxEdits {
             var next: [Node] = []
             var fitting: [Node] = []
-            for node in frontier {
+            expand: for node in frontier {
                 for (child, edit) in moves(node.spec, report: node.report) {
                     guard visited.insert(child.canonicalHash).inserted else { continue }
                     guard (try? child.validate()) != nil, space.violations(of: child).isEmpty else { continue }
-                    if evaluations >= maxEvaluations {
-                        return .failure(NoFit(message: "no fit found within \(maxEvaluations) evaluated edit sequences; still " + violations(report)))
-                    }
+                    if evaluations >= maxEvaluations { break expand }
                     evaluations += 1
                     let r = CostModel.evaluate(child, target: target, budget: budget)
                     let n = Node(spec: child, report: r, edits: node.edits + [edit])
@@ -98,12 +102,23 @@ public struct SpecRepair: Sendable {
             })?.element {
                 return .success((best.spec, best.edits))
             }
+            if evaluations >= maxEvaluations {
+                return .failure(NoFit(message: "no fit found within \(maxEvaluations) evaluated edit sequences; still " + violations(report)))
+            }
             if next.isEmpty {
                 return .failure(NoFit(message: "every smaller choice at the binding stages was tried (\(evaluations) specs) and none fits; still " + violations(report)))
             }
-            frontier = next
+            // Beam: keep the nodes closest to fitting (stable, so ties keep generation order).
+            frontier = next.count <= beamWidth ? next
+                : next.enumerated().sorted { (excess($0.element.report), $0.offset) < (excess($1.element.report), $1.offset) }
+                    .prefix(beamWidth).map(\.element)
         }
         return .failure(NoFit(message: "no fit within \(maxEdits) edits at the binding stages (\(evaluations) specs tried); still " + violations(report)))
+    }
+
+    /// How far over the budget: the largest value / limit over the violated constraints.
+    func excess(_ r: CostReport) -> Double {
+        r.violations.map { Double($0.value) / Double(max(1, $0.limit)) }.max() ?? 0
     }
 
     func violations(_ r: CostReport) -> String { r.violations.map(\.message).joined(separator: "; ") }
