@@ -6,10 +6,13 @@ import TinyForgeSpec
 /// budget-targeted slots (issue 11). All in the growing part, after the fixed text.
 extension PromptBuilder {
     /// `SEARCH STATE: 12 candidates left to train; front hypervolume 0.4312 …`; empty when unknown.
-    func stateLine(_ ctx: PromptContext) -> String {
+    func stateLine(_ ctx: PromptContext) -> String { Self.stateText(trialsLeft: ctx.trialsLeft, hypervolume: ctx.hypervolume) }
+
+    /// The state line for any prompt (`VariationPrompt` too).
+    static func stateText(trialsLeft: Int?, hypervolume: Double?) -> String {
         var parts: [String] = []
-        if let t = ctx.trialsLeft { parts.append("\(t) candidate\(t == 1 ? "" : "s") left to train") }
-        if let hv = ctx.hypervolume {
+        if let t = trialsLeft { parts.append("\(t) candidate\(t == 1 ? "" : "s") left to train") }
+        if let hv = hypervolume {
             parts.append(String(format: "front hypervolume %.4f (0 = nothing found yet, 1 = perfect accuracy at zero cost; it grows only when a candidate joins the front)", hv))
         }
         return parts.isEmpty ? "" : "SEARCH STATE: " + parts.joined(separator: "; ") + ".\n\n"

@@ -181,7 +181,7 @@ public struct LLMVariation: VariationOperator {
             RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
         }
         return VariationContext(task: task, target: c.target, budget: c.budget, space: c.space, parents: parents,
-                                asks: asks, rejected: Array(rejected))
+                                asks: asks, rejected: Array(rejected), trialsLeft: c.trialsLeft, hypervolume: c.archive.hypervolume)
     }
 
     /// What the model changed, in the compact form: `stages[2].kernel 3→5, stages[1].out_channels 16→24`

@@ -100,6 +100,16 @@ final class SlotPromptTests: XCTestCase {
         XCTAssertTrue(server.received[0].body.contains("\"slot\":{\"enum\":[1,2,3]}"), String(server.received[0].body.prefix(400)))
     }
 
+    /// The variation prompt (evolution+llm) states the search too, after its fixed text.
+    func testVariationPromptStatesTrialsLeftAndHypervolume() throws {
+        let ctx = try context()
+        let v = VariationContext(task: ctx.task, target: .stm32f746, budget: budget, space: .mcu28, parents: ctx.front,
+                                 asks: [.init(kind: .mutation, parents: [0])], trialsLeft: 1, hypervolume: 0.5)
+        let u = VariationPrompt().build(v).messages[1].content
+        XCTAssertTrue(u.contains("SEARCH STATE: 1 candidate left to train; front hypervolume 0.5000"), u)
+        XCTAssertLessThan(u.range(of: "HARD BUDGET")!.lowerBound, u.range(of: "SEARCH STATE")!.lowerBound)
+    }
+
     /// An out-of-space item keeps its decoded network (for the repair) and its rejection.
     func testOutOfSpaceItemKeepsItsDecodedSpec() throws {
         guard case .object(var o) = format.compactJSON(try spec(12)), case .array(var st)? = o["stages"],
