@@ -138,6 +138,33 @@ final class RepairTests: XCTestCase {
         XCTAssertTrue(r.reason.contains("; repair failed: "), r.reason)
     }
 
+    /// Mutation children over the budget are repaired (origin mutation+repair), not discarded;
+    /// with repair off they come back over budget as before.
+    func testClassicMutationChildrenAreRepaired() async throws {
+        let c = cost(bigSpec(), huge)
+        let b = Budget(sramBytes: c.peakSRAMBytes, flashBytes: c.flash.total, macs: c.macs)  // the parent just fits
+        let os = try ObjectiveSpace(objectives: ObjectiveSpace.defaultObjectives(for: b), budget: b)
+        let parent = EvaluatedCandidate(id: 1, hash: bigSpec().canonicalHash, spec: bigSpec(), cost: CostSummary(c),
+                                        result: EvaluationResult(status: .ok, valAccuracy: 0.8), proposer: "evolution")
+        var repaired = 0
+        for seed in UInt64(1)...40 {
+            var ctx = ProposalContext(space: .mcu28, task: testTask, target: .stm32f746, budget: b, archive: ParetoArchive(objectiveSpace: os),
+                                      recentRejections: [], iteration: 0, rng: SeededGenerator(seed: seed),
+                                      validator: CandidateValidator(space: .mcu28, task: testTask, target: .stm32f746, budget: b))
+            var plain = ctx
+            guard let p = try await ClassicVariation().mutate(bigSpec(), parents: [parent], proposer: "evolution", context: &ctx),
+                  let q = try await ClassicVariation(repair: false).mutate(bigSpec(), parents: [parent], proposer: "evolution", context: &plain)
+            else { continue }
+            XCTAssertEqual(p.repair?.original ?? p.spec, q.spec, "same draw, same child before repair")
+            if cost(q.spec!, b).fits { XCTAssertNil(p.repair); continue }
+            repaired += 1
+            XCTAssertEqual(p.proposer, "mutation+repair")
+            XCTAssertEqual(p.parents, [parent.hash] as [String])
+            XCTAssertTrue(cost(p.spec!, b).fits)
+        }
+        XCTAssertGreaterThan(repaired, 0, "no mutation went over the budget in 40 draws")
+    }
+
     /// Through the context: relabelled, original kept, duplicates untouched.
     func testContextRepairRelabelsAndKeepsTheOriginal() throws {
         var ctx = try testContext()
