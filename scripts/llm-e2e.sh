@@ -20,19 +20,31 @@ if bash scripts/llm-server.sh run -- "$TF" search --proposer llm --space mcu28 \
 else bad "llm search exited non-zero"; tail -20 /tmp/tinyforge-llm-search.log; fi
 
 # The store must hold the exchange(s) with latency and tokens, and every proposal accepted or
-# rejected with a reason; no API key anywhere.
+# rejected with a reason; no API key anywhere. It is a budget-targeted search: every LLM item
+# carries its slot outcome (hit / miss / why unchecked), a repaired one both specs. Prints the
+# acceptance, repair and slot-hit rates.
 if python3 - "$run/run.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 ex = db.execute("SELECT COUNT(*), MIN(latency_ms), MAX(completion_tokens) FROM exchanges WHERE proposer='llm'").fetchone()
 assert ex[0] >= 1 and ex[1] is not None and ex[1] > 0, f"exchanges: {ex}"
-rows = db.execute("SELECT status, reason FROM candidates WHERE proposer='llm'").fetchall()
+rows = db.execute("SELECT status, reason, proposer, original_spec_json, repair_edits_json, change, slot_band_json, slot_hit, slot_note "
+                  "FROM candidates WHERE proposer LIKE 'llm%'").fetchall()
+dups = db.execute("SELECT slot_band_json, slot_hit, slot_note FROM duplicates WHERE proposer LIKE 'llm%'").fetchall()
 assert rows, "no llm candidates"
-for status, reason in rows:
+for status, reason, proposer, orig, edits, change, band, hit, note in rows:
     assert status in ("done", "failed", "rejected", "proposed", "evaluating"), status
     if status == "rejected": assert reason, "rejection without reason"
+    if proposer == "llm+repair": assert orig and edits, "repaired candidate without both specs"
+    if not (change or "").startswith("llm answer unusable"): assert band or note, "LLM item without a slot outcome"
 ev = db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
-print(f"llm exchanges {ex[0]}, candidates {len(rows)}, evaluations {ev}")
+items = len(rows) + len(dups)
+trained = sum(r[0] != "rejected" for r in rows)
+repaired = sum(r[2] == "llm+repair" for r in rows)
+slots = [r[6:] for r in rows if not (r[5] or "").startswith("llm answer unusable")] + list(dups)
+hits = sum(h == 1 for _, h, _ in slots); misses = sum(h == 0 for _, h, _ in slots)
+print(f"llm exchanges {ex[0]}, items {items} (duplicates {len(dups)}), trainable {trained} of which repaired {repaired}, "
+      f"rejected {len(rows) - trained}; slots hit {hits}, missed {misses}, unchecked {len(slots) - hits - misses}; evaluations {ev}")
 PY
 then ok; else bad "run store check"; fi
 

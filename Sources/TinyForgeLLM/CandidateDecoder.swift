@@ -17,6 +17,11 @@ public struct DecodedCandidate: Sendable {
     public var rejection: String?
     /// Values normalised on the way (e.g. an SE ratio on a conv block).
     public var notes: [String]
+    /// The `"slot"` value the item named (budget-targeted prompts), as written; nil = none.
+    public var slot: JSONValue? = nil
+    /// The network as decoded even when it was rejected for being outside the space or a
+    /// duplicate (nil when it did not decode at all): what `SpecRepair` can work on.
+    public var decoded: ArchitectureSpec? = nil
 
     public var accepted: Bool { spec != nil }
 }
@@ -59,11 +64,12 @@ public struct CandidateDecoder: Sendable {
 
     public func decodeOne(_ item: JSONValue, index: Int) -> DecodedCandidate {
         var d = DecodedCandidate(index: index, raw: item, rationale: nil, expanded: nil, spec: nil, rejection: nil, notes: [])
-        guard case .object(let o) = item else {
+        guard case .object(var o) = item else {
             d.rejection = "expected an architecture object, found \(item.typeName)"
             return d
         }
         if case .string(let r)? = o["rationale"] { d.rationale = r }
+        d.slot = o.removeValue(forKey: "slot")  // not a network field: the proposer checks it
         let (json, notes) = format.expand(o, task: task)
         d.notes = notes
         d.expanded = json
@@ -77,6 +83,7 @@ public struct CandidateDecoder: Sendable {
             d.rejection = "\(error)"
             return d
         }
+        d.decoded = spec
         let v = format.space.violations(of: spec)
         if !v.isEmpty {
             d.rejection = v.joined(separator: "; ")

@@ -12,8 +12,15 @@ import TinyForgeSpec
 /// `prefixItems` fall back to the shared `items`, and `CandidateDecoder` rejects out-of-space
 /// values with their path anyway.
 extension CandidateFormat {
-    public func schema(candidates k: Int) -> JSONValue {
-        let item = itemSchema()
+    /// `slots` > 0 (budget-targeted prompts): every item also names its target, `"slot"`: 1…slots.
+    public func schema(candidates k: Int, slots: Int = 0) -> JSONValue {
+        var item = itemSchema()
+        if slots > 0, case .object(var o) = item, case .object(var props)? = o["properties"] {
+            props["slot"] = ["enum": .array((1...slots).map { .number(Double($0)) })]
+            o["properties"] = .object(props)
+            o["required"] = .array(props.keys.sorted().map { .string($0) })
+            item = .object(o)
+        }
         return .object([
             "type": "object",
             "properties": ["candidates": .object(["type": "array", "minItems": .number(Double(k)),

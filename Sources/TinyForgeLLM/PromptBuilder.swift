@@ -36,9 +36,10 @@ public struct PromptBuilder: Sendable {
     public func build(_ ctx: PromptContext) -> BuiltPrompt {
         let format = CandidateFormat(space: ctx.space)
         let fixed = fixedText(ctx, format: format)
-        var last = BuiltPrompt(messages: [], schema: format.schema(candidates: ctx.k), estimatedTokens: 0, summaryLevel: 0, overBudget: false)
+        var last = BuiltPrompt(messages: [], schema: format.schema(candidates: ctx.k, slots: ctx.slots.count), estimatedTokens: 0,
+                               summaryLevel: 0, overBudget: false)
         for (level, limits) in Self.levels.enumerated() {
-            let user = fixed + memoryText(ctx, limits: limits) + askText(ctx)
+            let user = fixed + memoryText(ctx, limits: limits) + slotText(ctx) + askText(ctx)
             let messages = [LLMMessage.system(Self.role), LLMMessage.user(user)]
             last.messages = messages
             last.estimatedTokens = estimateTokens(messages)
@@ -108,16 +109,17 @@ public struct PromptBuilder: Sendable {
             return ["candidates": []]
         }
         item["rationale"] = "Example only; give your own reason in one line."
+        if !ctx.slots.isEmpty { item["slot"] = 1 }
         return ["candidates": [.object(item)]]
     }
 
     // MARK: growing part
 
     func memoryText(_ ctx: PromptContext, limits: (front: Int, best: Int, worst: Int, rejected: Int)) -> String {
-        if ctx.front.isEmpty && ctx.recentBest.isEmpty && ctx.recentWorst.isEmpty && ctx.rejected.isEmpty {
-            return "MEMORY\nNothing evaluated yet: start with diverse designs that fit the budget.\n\n"
+        if ctx.front.isEmpty && ctx.recentBest.isEmpty && ctx.recentWorst.isEmpty && ctx.rejected.isEmpty && ctx.repaired.isEmpty {
+            return stateLine(ctx) + "MEMORY\nNothing evaluated yet: start with diverse designs that fit the budget.\n\n"
         }
-        var out = "MEMORY" + (ctx.evaluatedCount.map { " (\($0) architectures evaluated so far)" } ?? "")
+        var out = stateLine(ctx) + "MEMORY" + (ctx.evaluatedCount.map { " (\($0) architectures evaluated so far)" } ?? "")
             + "; acc = validation top-1, SRAM = peak int8 activations.\n"
         let front = ctx.front.sorted { ($0.macs, $0.peakSRAMBytes) < ($1.macs, $1.peakSRAMBytes) }
         if !front.isEmpty {
@@ -145,11 +147,13 @@ public struct PromptBuilder: Sendable {
                 out += "- " + (r.architecture.map { $0.canonicalText() + " → " } ?? "") + clip(r.reason, 240) + "\n"
             }
         }
+        out += repairedText(ctx, limit: min(limits.rejected, 3))
         return out + "\n"
     }
 
     func askText(_ ctx: PromptContext) -> String {
-        "Propose \(ctx.k) new architectures: distinct from each other and from every one listed above, inside the space, within the budget. "
+        if !ctx.slots.isEmpty { return slotAskText(ctx) }
+        return "Propose \(ctx.k) new architectures: distinct from each other and from every one listed above, inside the space, within the budget. "
             + "Each gets a rationale of one short line (letters, digits and , . ; : ( ) % + / _ - only). "
             + "Reply with only the JSON object {\"candidates\": [...]} holding exactly \(ctx.k) items."
     }

@@ -44,6 +44,19 @@ public struct RejectedSummary: Equatable, Sendable {
     }
 }
 
+/// A proposal of the model that the search repaired to fit (shown so the model learns the edits).
+public struct RepairSummary: Equatable, Sendable {
+    /// The model's architecture, compact JSON.
+    public var architecture: JSONValue
+    /// `stages[2].out_channels 48→32, stages[2].repeats 3→2`.
+    public var edits: String
+    /// What became of the repaired one (`done`, `rejected`, …).
+    public var status: String
+    public init(architecture: JSONValue, edits: String, status: String) {
+        self.architecture = architecture; self.edits = edits; self.status = status
+    }
+}
+
 /// Everything a prompt is built from: plain values the search loop already has.
 public struct PromptContext: Sendable {
     public var task: LLMTask
@@ -61,13 +74,22 @@ public struct PromptContext: Sendable {
     public var k: Int
     /// Architectures evaluated so far (for the header line); nil = not shown.
     public var evaluatedCount: Int?
+    /// One target per candidate (budget-targeted slots); empty = K untargeted candidates.
+    public var slots: [SlotTarget] = []
+    /// Candidates the run still trains, and the front's hypervolume now (search state line).
+    public var trialsLeft: Int?
+    public var hypervolume: Double?
+    /// The model's latest proposals that the search repaired, oldest first.
+    public var repaired: [RepairSummary] = []
 
     public init(task: LLMTask, target: Target, budget: Budget, space: SearchSpace, front: [CandidateSummary] = [],
                 recentBest: [CandidateSummary] = [], recentWorst: [CandidateSummary] = [],
-                rejected: [RejectedSummary] = [], k: Int = 3, evaluatedCount: Int? = nil) {
+                rejected: [RejectedSummary] = [], k: Int = 3, evaluatedCount: Int? = nil, slots: [SlotTarget] = [],
+                trialsLeft: Int? = nil, hypervolume: Double? = nil, repaired: [RepairSummary] = []) {
         self.task = task; self.target = target; self.budget = budget; self.space = space; self.front = front
         self.recentBest = recentBest; self.recentWorst = recentWorst; self.rejected = rejected; self.k = k
-        self.evaluatedCount = evaluatedCount
+        self.evaluatedCount = evaluatedCount; self.slots = slots; self.trialsLeft = trialsLeft
+        self.hypervolume = hypervolume; self.repaired = repaired
     }
 }
 

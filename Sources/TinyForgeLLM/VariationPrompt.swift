@@ -26,11 +26,15 @@ public struct VariationContext: Sendable {
     public var asks: [VariationAsk]
     /// Rejections, oldest first; the latest are kept when the prompt must shrink.
     public var rejected: [RejectedSummary]
+    /// Candidates the run still trains and the front's hypervolume (the search state line).
+    public var trialsLeft: Int?
+    public var hypervolume: Double?
 
     public init(task: LLMTask, target: Target, budget: Budget, space: SearchSpace, parents: [CandidateSummary],
-                asks: [VariationAsk], rejected: [RejectedSummary] = []) {
+                asks: [VariationAsk], rejected: [RejectedSummary] = [], trialsLeft: Int? = nil, hypervolume: Double? = nil) {
         self.task = task; self.target = target; self.budget = budget; self.space = space
         self.parents = parents; self.asks = asks; self.rejected = rejected
+        self.trialsLeft = trialsLeft; self.hypervolume = hypervolume
     }
 }
 
@@ -64,7 +68,8 @@ public struct VariationPrompt: Sendable {
 
     public func build(_ ctx: VariationContext) -> BuiltPrompt {
         let format = CandidateFormat(space: ctx.space)
-        let head = fixedText(ctx, format: format) + parentsText(ctx)
+        let head = fixedText(ctx, format: format) + PromptBuilder.stateText(trialsLeft: ctx.trialsLeft, hypervolume: ctx.hypervolume)
+            + parentsText(ctx)
         let ask = askText(ctx)
         var last = BuiltPrompt(messages: [], schema: format.schema(candidates: ctx.asks.count), estimatedTokens: 0,
                                summaryLevel: 0, overBudget: false)

@@ -16,33 +16,49 @@ public struct LLMSearchProposer: Proposer {
     /// candidates are rejected (a small model repeating itself or ignoring the budget); each
     /// keeps its own proposer name in the store, so the report shows who proposed what.
     public var fallback: Proposer?
+    /// Budget-targeted slots: each of the K candidates gets its own cost niche (`SlotPlanner`);
+    /// nil = K untargeted candidates (the prompt before issue 11).
+    public var slots: SlotPlanner?
+    /// Over-budget or out-of-space answers are repaired (`SpecRepair`, origin `llm+repair`)
+    /// instead of rejected.
+    public var repair: Bool
 
-    public init(proposer: LLMProposer, model: String, fallback: Proposer? = nil) {
+    public init(proposer: LLMProposer, model: String, fallback: Proposer? = nil, slots: SlotPlanner? = SlotPlanner(),
+                repair: Bool = true) {
         self.proposer = proposer
         self.model = model
         self.fallback = fallback
+        self.slots = slots
+        self.repair = repair
     }
 
     public func propose(count: Int, context: inout ProposalContext) async throws -> [Proposal] {
         let format = CandidateFormat(space: context.space)
-        let ctx = Self.promptContext(context, format: format, k: count)
+        var ctx = Self.promptContext(context, format: format, k: count)
+        ctx.slots = slots?.plan(k: count, archive: context.archive, budget: context.budget, format: format) ?? []
         let known = Set(context.archive.evaluated.map(\.hash))
         let seed = context.rng.next()
         let answer = await proposer.propose(ctx, known: known, seed: seed)
         var exchanges = answer.exchanges.map { ExchangeRecord($0, model: model) }
         var out: [Proposal] = []
         for c in answer.candidates {
+            // Out-of-space and duplicate items still carry their decoded spec: the validator
+            // then records the duplicate with its spec, and the repair can snap the rest.
             let content: Proposal.Content
-            if let s = c.spec {
+            if let s = c.spec ?? c.decoded {
                 content = .spec(s)
             } else {
-                // Rejected by the decoder: keep the expanded text so the validator stores it and
-                // records the decoder's reason (space violations come back the same way).
+                // Did not decode: keep the expanded text so the validator stores it and records
+                // the decoder's reason.
                 content = .text((c.expanded ?? c.raw).canonicalText())
             }
             var p = Proposal(content, proposer: "llm", rationale: c.rationale, exchanges: out.isEmpty ? exchanges : [])
             if out.isEmpty { exchanges = [] }
             if let r = c.rejection, c.spec == nil { p.change = "llm candidate rejected before validation: \(r)" }
+            if !ctx.slots.isEmpty {
+                p.slot = SlotPlanner.record(slot: c.slot, slots: ctx.slots, spec: c.decoded, target: context.target, budget: context.budget)
+            }
+            if repair { p = context.repaired(p, origin: "llm+repair") }
             out.append(p)
         }
         if out.isEmpty {
@@ -74,9 +90,20 @@ public struct LLMSearchProposer: Proposer {
             front: c.archive.front.map(summary),
             recentBest: recent.prefix(3).map(summary),
             recentWorst: recent.suffix(2).map(summary),
-            rejected: c.recentRejections.suffix(8).map { r in
+            rejected: ownRejections(c.recentRejections).suffix(8).map { r in
                 RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
             },
-            k: k, evaluatedCount: c.archive.evaluated.count)
+            k: k, evaluatedCount: c.archive.evaluated.count,
+            trialsLeft: c.trialsLeft, hypervolume: c.archive.hypervolume,
+            repaired: c.recentRepairs.map { r in
+                RepairSummary(architecture: format.compactJSON(r.original), edits: r.edits.joined(separator: ", "), status: r.status)
+            })
+    }
+
+    /// Clean feedback: only the LLM's own rejections (proposer `llm`, `llm+repair`), never a
+    /// fallback proposer's, and never `surplus` (valid proposals beyond the batch are not the
+    /// model's mistake).
+    static func ownRejections(_ rs: [Rejection]) -> [Rejection] {
+        rs.filter { ($0.proposer == "llm" || $0.proposer.hasPrefix("llm+")) && $0.kind != .surplus }
     }
 }

@@ -34,13 +34,16 @@ public struct LLMVariation: VariationOperator {
     /// Latest rejections shown in the prompt (each is a full architecture, ~150 tokens: the
     /// prompt's evaluation time on a CPU grows with it).
     public var rejectionsShown: Int
+    /// The model's over-budget or out-of-space children are repaired (`SpecRepair`, origin
+    /// `llm+repair`) before the classic fallback is asked.
+    public var repair: Bool
 
     public init(llm: LLMProposer, model: String, prompt: VariationPrompt = VariationPrompt(),
                 fallback: VariationOperator = ClassicVariation(), maxRequestsPerIteration: Int = 1,
-                fallbackAttempts: Int = 10, rejectionsShown: Int = 4) {
+                fallbackAttempts: Int = 10, rejectionsShown: Int = 4, repair: Bool = true) {
         self.llm = llm; self.model = model; self.prompt = prompt; self.fallback = fallback
         self.maxRequestsPerIteration = maxRequestsPerIteration; self.fallbackAttempts = max(1, fallbackAttempts)
-        self.rejectionsShown = rejectionsShown
+        self.rejectionsShown = rejectionsShown; self.repair = repair
     }
 
     /// Single-request form for other callers: the request's last proposal (its child, or the
@@ -98,15 +101,21 @@ public struct LLMVariation: VariationOperator {
                 why = "the LLM reply had \(answer.candidates.count) item(s), none for child \(i + 1)"
             } else {
                 let c = answer.candidates[i]
-                if let s = c.spec {
+                if let s = c.spec ?? c.decoded {
+                    // Over budget or outside the space: repaired (origin llm+repair) before the
+                    // classic fallback is asked; a duplicate stays a duplicate.
                     var p = Proposal(.spec(s), proposer: proposer, rationale: c.rationale, parents: lineage,
                                      change: "llm \(r.kind.rawValue): " + Self.describe(s, from: r, format: format))
+                    if repair { p = context.repaired(p, origin: "llm+repair") }
                     attach(&p)
                     o.proposals.append(p)
-                    let check = context.check(s)
-                    context.reserve(s)
+                    let child = p.spec ?? s
+                    let check = context.check(child)
+                    context.reserve(child)
                     if check.isAccepted { o.hasChild = true; out.append(o); continue }
-                    if case let .rejected(kind, reason, _, _) = check { why = "LLM child rejected (\(kind.rawValue)): \(reason)" } else { why = "" }
+                    if case let .rejected(kind, reason, _, _) = check {
+                        why = "LLM child rejected (\(kind.rawValue)): \(reason)" + (p.repairFailure.map { "; repair failed: \($0)" } ?? "")
+                    } else { why = "" }
                 } else {
                     // Decoder rejection (outside the space, bad field): stored as text so the
                     // validator decodes it again and records its own reason.
@@ -167,11 +176,12 @@ public struct LLMVariation: VariationOperator {
         let side = c.space.resolutions.first ?? 32
         let task = LLMTask(dataset: c.task.dataset, numClasses: c.task.numClasses,
                            input: InputShape(height: side, width: side, channels: c.space.inputChannels))
-        let rejected = c.recentRejections.suffix(rejections).map { r in
+        // Surplus proposals were valid: never shown to the model as rejections.
+        let rejected = c.recentRejections.filter { $0.kind != .surplus }.suffix(rejections).map { r in
             RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
         }
         return VariationContext(task: task, target: c.target, budget: c.budget, space: c.space, parents: parents,
-                                asks: asks, rejected: Array(rejected))
+                                asks: asks, rejected: Array(rejected), trialsLeft: c.trialsLeft, hypervolume: c.archive.hypervolume)
     }
 
     /// What the model changed, in the compact form: `stages[2].kernel 3→5, stages[1].out_channels 16→24`

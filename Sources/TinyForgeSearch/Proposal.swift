@@ -40,6 +40,13 @@ public struct Proposal: Sendable {
     /// Exchanges that produced this proposal. When one exchange yields several proposals,
     /// attach it to the first only so it is stored once.
     public var exchanges: [ExchangeRecord]
+    /// Set when `SpecRepair` changed the proposal: the spec as proposed and the edits (both
+    /// specs are stored, see `ProposalContext.repaired`).
+    public var repair: RepairRecord?
+    /// A repair was tried and nothing fits: appended to the rejection's reason.
+    public var repairFailure: String?
+    /// The cost niche an LLM slot asked for and whether the model's own spec landed in it.
+    public var slot: SlotRecord?
 
     public init(_ content: Content, proposer: String, rationale: String? = nil, parents: [String] = [],
                 change: String? = nil, exchanges: [ExchangeRecord] = []) {
@@ -82,6 +89,11 @@ public struct ProposalContext {
     /// per iteration, so this counts per iteration, resumed runs included). LLM variation
     /// operators bound their calls with it.
     public var llmRequests: Int = 0
+    /// Candidates still to train in the run, this iteration's included (the LLM prompt states
+    /// it); nil when the caller does not know.
+    public var trialsLeft: Int?
+    /// The latest repaired LLM proposals (oldest first), for the next prompt.
+    public var recentRepairs: [StoredRepair] = []
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, archive: ParetoArchive,
                 recentRejections: [Rejection], iteration: Int, rng: SeededGenerator, validator: CandidateValidator) {

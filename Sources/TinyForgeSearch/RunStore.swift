@@ -157,10 +157,13 @@ public final class RunStore: @unchecked Sendable {
                     try insertExchanges(db, iteration, a.proposal, candidate: id, duplicate: nil)
                 case let .rejected(p, r) where r.kind == .duplicate:
                     let of = try Int64.fetchOne(db, sql: "SELECT id FROM candidates WHERE run_id = ? AND hash = ?", arguments: [runID, r.hash])
+                    var args: StatementArguments = [runID, iteration, r.hash, of, p.proposer, p.rationale, p.change, jsonList(p.parents), r.reason]
+                    args += repairSlotArguments(p)
                     try db.execute(sql: """
-                        INSERT INTO duplicates(run_id, iteration, hash, duplicate_of, proposer, rationale, change, parents_json, reason)
-                        VALUES (?,?,?,?,?,?,?,?,?)
-                        """, arguments: [runID, iteration, r.hash, of, p.proposer, p.rationale, p.change, jsonList(p.parents), r.reason])
+                        INSERT INTO duplicates(run_id, iteration, hash, duplicate_of, proposer, rationale, change, parents_json, reason,
+                                               \(Self.repairSlotColumns))
+                        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                        """, arguments: args)
                     try insertExchanges(db, iteration, p, candidate: nil, duplicate: db.lastInsertedRowID)
                 case let .rejected(p, r):
                     try insertCandidate(db, iteration, p, hash: r.hash, spec: r.spec, cost: r.cost, status: "rejected", rejection: r)
@@ -177,12 +180,14 @@ public final class RunStore: @unchecked Sendable {
                                  cost: CostSummary?, status: String, rejection: Rejection?) throws {
         var raw: String?
         if case .text(let t) = p.content { raw = t }
+        var args: StatementArguments = [runID, iteration, hash, spec?.jsonText(pretty: false), raw, cost.map(encodeJSON), p.proposer,
+                                        p.rationale, p.change, jsonList(p.parents), status, rejection?.kind.rawValue, rejection?.reason]
+        args += repairSlotArguments(p)
         try db.execute(sql: """
             INSERT INTO candidates(run_id, iteration, hash, spec_json, raw_text, cost_json, proposer, rationale, change,
-                                   parents_json, status, rejection_kind, reason)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, arguments: [runID, iteration, hash, spec?.jsonText(pretty: false), raw, cost.map(encodeJSON), p.proposer,
-                             p.rationale, p.change, jsonList(p.parents), status, rejection?.kind.rawValue, rejection?.reason])
+                                   parents_json, status, rejection_kind, reason, \(Self.repairSlotColumns))
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, arguments: args)
     }
 
     private func insertExchanges(_ db: Database, _ iteration: Int, _ p: Proposal, candidate: Int64?, duplicate: Int64?) throws {
@@ -191,7 +196,7 @@ public final class RunStore: @unchecked Sendable {
                 INSERT INTO exchanges(run_id, iteration, candidate_id, duplicate_id, proposer, model, prompt, response,
                                       latency_ms, prompt_tokens, completion_tokens, error)
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [runID, iteration, candidate, duplicate, p.proposer, e.model, e.prompt, e.response,
+                """, arguments: [runID, iteration, candidate, duplicate, p.repair?.originalProposer ?? p.proposer, e.model, e.prompt, e.response,
                                  e.latencyMs, e.promptTokens, e.completionTokens, e.error])
         }
     }

@@ -13,6 +13,9 @@ import GRDB
 /// - hypervolume: front hypervolume after every evaluation (x axis = evaluation number).
 /// - explanations (v2): `tinyforge explain` results per candidate.
 /// - finished (v3): front members fully trained by `tinyforge finish`, status training → done | failed.
+/// - v4: candidates and duplicates gain the repair (`original_spec_json`: the spec as proposed,
+///   `repair_edits_json`: the edits; `spec_json` holds the repaired one) and the LLM slot
+///   (`slot`, `slot_band_json`, `slot_hit` 1/0/NULL, `slot_note`: why it missed).
 enum RunStoreSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -86,6 +89,19 @@ enum RunStoreSchema {
                   created_at TEXT NOT NULL DEFAULT (\(now)), updated_at TEXT,
                   UNIQUE(run_id, hash));
                 """)
+        }
+        m.registerMigration("v4-repair-slots") { db in
+            // Repair instead of discard and budget-targeted LLM slots (issue 11, items 2–3).
+            for table in ["candidates", "duplicates"] {
+                try db.execute(sql: """
+                    ALTER TABLE \(table) ADD COLUMN original_spec_json TEXT;
+                    ALTER TABLE \(table) ADD COLUMN repair_edits_json TEXT;
+                    ALTER TABLE \(table) ADD COLUMN slot INTEGER;
+                    ALTER TABLE \(table) ADD COLUMN slot_band_json TEXT;
+                    ALTER TABLE \(table) ADD COLUMN slot_hit INTEGER;
+                    ALTER TABLE \(table) ADD COLUMN slot_note TEXT;
+                    """)
+            }
         }
         return m
     }

@@ -73,7 +73,8 @@ extension RunStore {
               SELECT iteration, id, 0 AS dup, rejection_kind AS kind, reason, hash, proposer, spec_json, cost_json
               FROM candidates WHERE run_id = ? AND status = 'rejected'
               UNION ALL
-              SELECT iteration, id, 1 AS dup, 'duplicate' AS kind, reason, hash, proposer, NULL, NULL
+              SELECT iteration, id, 1 AS dup, 'duplicate' AS kind, reason, hash, proposer,
+                     (SELECT c.spec_json FROM candidates c WHERE c.id = duplicates.duplicate_of), NULL
               FROM duplicates WHERE run_id = ?)
             ORDER BY iteration DESC, dup DESC, id DESC LIMIT ?
             """, arguments: [runID, runID, limit])

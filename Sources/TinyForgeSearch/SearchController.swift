@@ -190,6 +190,8 @@ public final class SearchController {
             var ctx = ProposalContext(space: space, task: config.task, target: target, budget: config.budget, archive: archive,
                                       recentRejections: rejections, iteration: iteration,
                                       rng: SeededGenerator(seed: config.seed, stream: UInt64(iteration)), validator: validator)
+            ctx.trialsLeft = config.trials - s.trained
+            ctx.recentRepairs = try timed(&s.storeSeconds) { try store.recentRepairs(proposerPrefix: "llm") }
             let t0 = Date()
             let proposals: [Proposal]
             do {
@@ -242,6 +244,7 @@ public final class SearchController {
                 }, by: { $0 }).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
                 try event("iteration \(iteration): \(accepted.count) accepted, \(rejectedNow) rejected (\(kinds))")
             }
+            if let line = Self.repairSlotEvent(proposals) { try event("iteration \(iteration): " + line) }
             iteration += 1
             if accepted.isEmpty {
                 barren += 1

@@ -97,7 +97,8 @@ public struct CandidateValidator {
             return .success(AcceptedCandidate(spec: spec, hash: hash, cost: cost, proposal: p))
         case let .rejected(kind, reason, hash, cost):
             markSeen(hash)
-            return .failure(Rejection(kind: kind, reason: reason, hash: hash, proposer: p.proposer, iteration: iteration,
+            let why = p.repairFailure.map { reason + "; repair failed: " + $0 } ?? reason
+            return .failure(Rejection(kind: kind, reason: why, hash: hash, proposer: p.proposer, iteration: iteration,
                                       spec: spec, cost: cost.map(CostSummary.init)))
         }
     }

@@ -80,19 +80,25 @@ extension ProposalContext {
 
 /// Mutation changes exactly one field to another allowed value (`SearchSpace.mutate`);
 /// crossover is uniform over stages (`SearchSpace.crossover`). Both stay inside the space.
+/// A child over the budget is repaired (`SpecRepair`; origin `mutation+repair` /
+/// `crossover+repair`, both specs stored) instead of discarded, when `repair` is on; the repair
+/// draws no random numbers, so runs stay a function of the seed.
 public struct ClassicVariation: VariationOperator {
     public var name: String { "classic" }
-    public init() {}
+    public var repair: Bool
+    public init(repair: Bool = true) { self.repair = repair }
 
     public func mutate(_ spec: ArchitectureSpec, parents: [EvaluatedCandidate], proposer: String,
                        context: inout ProposalContext) async throws -> Proposal? {
         guard let (child, change) = context.space.mutate(spec, using: &context.rng) else { return nil }
-        return Proposal(.spec(child), proposer: proposer, parents: parents.map(\.hash), change: change)
+        let p = Proposal(.spec(child), proposer: proposer, parents: parents.map(\.hash), change: change)
+        return repair ? context.repaired(p, origin: "mutation+repair") : p
     }
 
     public func crossover(_ a: EvaluatedCandidate, _ b: EvaluatedCandidate, proposer: String,
                           context: inout ProposalContext) async throws -> Proposal? {
         guard let child = context.space.crossover(a.spec, b.spec, using: &context.rng) else { return nil }
-        return Proposal(.spec(child), proposer: proposer, parents: [a.hash, b.hash], change: "crossover")
+        let p = Proposal(.spec(child), proposer: proposer, parents: [a.hash, b.hash], change: "crossover")
+        return repair ? context.repaired(p, origin: "crossover+repair") : p
     }
 }

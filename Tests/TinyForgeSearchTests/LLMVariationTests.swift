@@ -42,7 +42,8 @@ final class LLMVariationTests: XCTestCase {
     }
 
     /// Every kind of unusable answer: the model's child (or the failed round) is returned and
-    /// rejected by the validator with a reason, and a classic fallback child fills in.
+    /// rejected by the validator with a reason, and a classic fallback child fills in. (With
+    /// repair off: over-budget and out-of-space children are then unusable too.)
     func testUnusableAnswersAreRecordedWithReasonsAndFallBack() async throws {
         let (archive, seen) = try scoredArchive(8)
         let refused = OpenAICompatibleClient(config: LLMConfig(baseURL: "http://127.0.0.1:1", timeoutSeconds: 2, retries: 0), environment: [:])
@@ -59,7 +60,7 @@ final class LLMVariationTests: XCTestCase {
         let requests = Array(archive.evaluated.prefix(3)).map(VariationRequest.mutation)
         for (name, client, kind, needle) in cases {
             var ctx = llmContext(archive: archive, seen: seen)
-            let outcomes = try await llmVariation(client).vary(requests, proposer: "evolution+llm", context: &ctx)
+            let outcomes = try await llmVariation(client, repair: false).vary(requests, proposer: "evolution+llm", context: &ctx)
             XCTAssertEqual(outcomes.count, 3, name)
             XCTAssertTrue(outcomes.allSatisfy(\.hasChild), "\(name): the classic fallback must still give every parent a child")
             let all = outcomes.flatMap(\.proposals)
@@ -77,6 +78,37 @@ final class LLMVariationTests: XCTestCase {
                 XCTAssertFalse(r.reason.isEmpty)
             }
             for o in outcomes { XCTAssertTrue(o.proposals.last.map { ($0.change ?? "").hasPrefix("classic fallback: ") } ?? false) }
+        }
+    }
+
+    /// With repair on, the model's over-budget and out-of-space children are repaired (origin
+    /// llm+repair, the original kept, the edits in `change`) and used; a repair that lands on an
+    /// architecture already seen is still a duplicate, and then the fallback fills in.
+    func testOverBudgetAndOutOfSpaceChildrenAreRepaired() async throws {
+        let (archive, seen) = try scoredArchive(8)
+        let requests = Array(archive.evaluated.prefix(3)).map(VariationRequest.mutation)
+        for (name, answer) in [("over budget", ScriptedLLMClient.Answer.overBudget), ("out of space", .outOfSpace)] {
+            var ctx = llmContext(archive: archive, seen: seen)
+            let outcomes = try await llmVariation(ScriptedLLMClient(always: answer)).vary(requests, proposer: "evolution+llm", context: &ctx)
+            XCTAssertTrue(outcomes.allSatisfy(\.hasChild), name)
+            let fromLLM = outcomes.map { $0.proposals[0] }
+            XCTAssertTrue(fromLLM.allSatisfy { $0.proposer == "llm+repair" && $0.repair != nil }, name)
+            var v = testValidator(seen: seen)
+            var used = 0
+            for (o, p) in zip(outcomes, fromLLM) {
+                XCTAssertTrue(p.change!.hasPrefix("llm mutation: ") && p.change!.contains("; repaired: "), p.change!)
+                guard let original = p.repair?.original else { return XCTFail("\(name): not repaired: \(p.repairFailure ?? "")") }
+                XCTAssertNotEqual(original, p.spec!)
+                XCTAssertFalse(testValidator().check(original).isAccepted, "\(name): the original did not fit")
+                switch v.validate(p, iteration: 5) {
+                case .success: used += 1; XCTAssertEqual(o.proposals.count, 1, "no fallback needed")
+                case .failure(let r):
+                    XCTAssertEqual(r.kind, .duplicate, "\(name): \(r.reason)")
+                    XCTAssertTrue(o.proposals.last!.change!.hasPrefix("classic fallback: "))
+                }
+            }
+            XCTAssertGreaterThan(used, 0, "\(name): no repaired child was usable")
+            XCTAssertEqual(outcomes.flatMap(\.proposals).flatMap(\.exchanges).count, 1)
         }
     }
 
@@ -139,7 +171,7 @@ final class LLMVariationTests: XCTestCase {
             }
             var llmDone = 0, fallbackDone = 0
             for r in rows {
-                XCTAssertEqual(r["proposer"] as String, name)
+                XCTAssertTrue([name, "llm+repair", "mutation+repair", "crossover+repair"].contains(r["proposer"] as String), r["proposer"] as String)
                 let status: String = r["status"], change: String = r["change"] ?? ""
                 if status == "rejected" { XCTAssertFalse((r["reason"] as String? ?? "").isEmpty) }
                 if status == "done" && change.hasPrefix("llm ") { llmDone += 1 }

@@ -154,7 +154,8 @@ func llmContext(archive: ParetoArchive, seen: [String: String], iteration: Int =
                     validator: testValidator(seen: seen))
 }
 
-func llmVariation(_ client: LLMClient, maxRequests: Int = 1, fallback: VariationOperator = ClassicVariation()) -> LLMVariation {
+func llmVariation(_ client: LLMClient, maxRequests: Int = 1, fallback: VariationOperator = ClassicVariation(),
+                  repair: Bool = true) -> LLMVariation {
     LLMVariation(llm: LLMProposer(client: client, parseRetries: 0), model: "scripted", fallback: fallback,
-                 maxRequestsPerIteration: maxRequests)
+                 maxRequestsPerIteration: maxRequests, repair: repair)
 }
