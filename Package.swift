@@ -44,7 +44,8 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "TinyForgeSearch",
-            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "TinyForgeExplain",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
