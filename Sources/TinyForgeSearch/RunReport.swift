@@ -49,7 +49,8 @@ public struct RunReport {
         var l: [String] = []
         if let s = config.llm { l.append("LLM sampling: " + s.summary) }
         if let f = config.screen {
-            l.append("surrogate screening: \(f)× candidates per slot, the best predicted proxy accuracy trained "
+            let by = config.screenBy ?? SurrogateScreen.defaultCriterion
+            l.append("surrogate screening: \(f)× candidates per slot, the best by predicted \(by.rawValue) trained "
                      + "(unscreened until \(SurrogateScreen.minimumTrained) candidates are trained)")
         }
         return l
@@ -141,6 +142,7 @@ public struct RunReport {
             "proposer_evidence": .array(evidence.map(\.jsonValue)),
             "llm_sampling": config.llm?.jsonValue ?? .null,
             "screen_factor": config.screen.map { .number(Double($0)) } ?? .null,
+            "screen_by": config.screen == nil ? .null : .string((config.screenBy ?? SurrogateScreen.defaultCriterion).rawValue),
         ]
     }
 

@@ -49,6 +49,8 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     /// Surrogate screening (`--screen F`): ask the proposer for F× the free slots and train the
     /// candidates with the best predicted proxy accuracy (`SurrogateScreen`); nil = off.
     public var screen: Int?
+    /// What screening ranks by (`--screen-by`); nil = `SurrogateScreen.defaultCriterion`.
+    public var screenBy: SurrogateScreen.Criterion?
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, objectives: [Objective]? = nil,
                 proposer: String, trials: Int, batch: Int, workers: Int, settings: EvaluationSettings, seed: UInt64,

@@ -226,7 +226,10 @@ public final class SearchController {
                         outcomes.append(.rejected(p, r))
                     }
                 }
-                if ask > need { outcomes = SurrogateScreen.screen(outcomes, keep: need, archive: archive, iteration: iteration) }
+                if ask > need {
+                    outcomes = SurrogateScreen.screen(outcomes, keep: need, archive: archive, iteration: iteration,
+                                                      criterion: config.screenBy ?? SurrogateScreen.defaultCriterion)
+                }
             }
             var accepted: [PendingCandidate] = outcomes.compactMap { o in
                 guard case .accepted(let a) = o else { return nil }

@@ -19,6 +19,9 @@ public enum SurrogateScreen {
     /// Allowed `--screen` factors: 1 would screen nothing; beyond 20 the proposer's batch
     /// (and an LLM's reply) grows past what a prompt sensibly asks for.
     public static let factorRange = 2...20
+    /// The ranking used when a run does not name one (see bench/RESULTS-search.md: ranking by
+    /// predicted accuracy raised the trained candidates' mean score but lowered hypervolume).
+    public static let defaultCriterion = Criterion.hypervolume
     /// Small and fully deterministic (no row subsampling): tens of rows, one fit per iteration.
     public static let boosting = BoostedTrees.Config(trees: 100, maxDepth: 3, learningRate: 0.1, minLeaf: 2, subsample: 1, seed: 1)
 
@@ -43,29 +46,57 @@ public enum SurrogateScreen {
         return table.rows.suffix(items.count).map { model.predict($0) }
     }
 
-    /// Indices (ascending) of the `keep` highest predictions; ties go to the earlier proposal.
-    public static func select(predictions: [Double], keep: Int) -> [Int] {
-        let order = predictions.indices.sorted { (predictions[$0], -$0) > (predictions[$1], -$1) }
-        return Array(order.prefix(max(0, keep))).sorted()
+    /// What "best" means when screening. The surrogate predicts proxy accuracy either way.
+    public enum Criterion: String, Codable, Sendable, CaseIterable {
+        /// The K highest predicted proxy accuracies.
+        case accuracy
+        /// Greedy predicted hypervolume gain: each pick is the proposal whose point (predicted
+        /// accuracy, exact costs) adds most to the hypervolume of the front plus the picks so
+        /// far; ties (e.g. all predicted dominated) by predicted accuracy. Keeps the cheap end
+        /// of the front in play, which ranking by accuracy alone gives away.
+        case hypervolume
     }
 
-    /// Keeps the `keep` accepted outcomes with the best predicted proxy accuracy and turns the
-    /// other accepted ones into `screened` rejections naming their prediction and rank.
-    /// Unchanged when the archive is too small or no more than `keep` were accepted.
-    public static func screen(_ outcomes: [ProposalOutcome], keep: Int, archive: ParetoArchive, iteration: Int) -> [ProposalOutcome] {
+    /// Indices of every prediction, best first under `criterion`; ties go to the earlier
+    /// proposal. `points` are the proposals' normalised objective points (hypervolume only).
+    public static func order(predictions: [Double], criterion: Criterion, points: [[Double]] = [], front: [[Double]] = [],
+                             reference: [Double] = []) -> [Int] {
+        let byAccuracy = predictions.indices.sorted { (predictions[$0], -$0) > (predictions[$1], -$1) }
+        guard criterion == .hypervolume else { return byAccuracy }
+        var taken = front, left = byAccuracy, out: [Int] = []
+        while !left.isEmpty {
+            let base = Hypervolume.exact(taken, reference: reference)
+            // `left` is in accuracy order, so the first maximum wins ties by accuracy.
+            var best = 0, bestGain = -1.0
+            for (k, i) in left.enumerated() {
+                let gain = Hypervolume.exact(taken + [points[i]], reference: reference) - base
+                if gain > bestGain + 1e-15 { best = k; bestGain = gain }
+            }
+            out.append(left[best]); taken.append(points[left[best]]); left.remove(at: best)
+        }
+        return out
+    }
+
+    /// Keeps the `keep` accepted outcomes that rank best under `criterion` and turns the other
+    /// accepted ones into `screened` rejections naming their prediction and rank. Unchanged
+    /// when the archive is too small or no more than `keep` were accepted.
+    public static func screen(_ outcomes: [ProposalOutcome], keep: Int, archive: ParetoArchive, iteration: Int,
+                              criterion: Criterion = .accuracy) -> [ProposalOutcome] {
         let acceptedAt = outcomes.indices.compactMap { i -> (Int, AcceptedCandidate)? in
             if case .accepted(let a) = outcomes[i] { return (i, a) }
             return nil
         }
         guard acceptedAt.count > keep,
               let predictions = predict(acceptedAt.map { ($0.1.spec, CostSummary($0.1.cost)) }, archive: archive) else { return outcomes }
-        let kept = Set(select(predictions: predictions, keep: keep))
-        let rank = Dictionary(uniqueKeysWithValues: predictions.indices.sorted { (predictions[$0], -$0) > (predictions[$1], -$1) }
-            .enumerated().map { ($0.element, $0.offset + 1) })
+        let os = archive.objectiveSpace
+        let points = zip(acceptedAt, predictions).map { os.point(accuracy: $1, cost: CostSummary($0.1.cost)) }
+        let ranked = order(predictions: predictions, criterion: criterion, points: points,
+                           front: archive.front.compactMap { os.point($0) }, reference: os.reference)
+        let rank = Dictionary(uniqueKeysWithValues: ranked.enumerated().map { ($0.element, $0.offset + 1) })
         var out = outcomes
-        for (k, (i, a)) in acceptedAt.enumerated() where !kept.contains(k) {
+        for (k, (i, a)) in acceptedAt.enumerated() where rank[k]! > keep {
             let reason = "screened out by the surrogate: predicted proxy accuracy " + String(format: "%.4f", predictions[k])
-                + ", rank \(rank[k]!) of \(acceptedAt.count) valid proposals; the best \(keep) were trained "
+                + ", rank \(rank[k]!) of \(acceptedAt.count) valid proposals by predicted \(criterion.rawValue); the best \(keep) were trained "
                 + "(boosted trees fitted on \(archive.scored.count) trained candidates)"
             out[i] = .rejected(a.proposal, Rejection(kind: .screened, reason: reason, hash: a.hash, proposer: a.proposal.proposer,
                                                      iteration: iteration, spec: a.spec, cost: CostSummary(a.cost)))

@@ -63,7 +63,8 @@ struct ExplainCommand: ParsableCommand {
         let limits = ExplainLimits(target: try config.resolvedTarget(), budget: config.budget)
         if let llm = config.llm { allNotes.append("LLM sampling: " + llm.summary + ".") }
         if let f = config.screen {
-            allNotes.append("Surrogate screening: \(f)× proposals per slot, only the best predicted proxy accuracy trained (from \(SurrogateScreen.minimumTrained) trained candidates on).")
+            let by = (config.screenBy ?? SurrogateScreen.defaultCriterion).rawValue
+            allNotes.append("Surrogate screening: \(f)× proposals per slot, only the best by predicted \(by) trained (from \(SurrogateScreen.minimumTrained) trained candidates on).")
         }
         var report = ExplainReport.build(title: "TinyForge run \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
                                          candidates: candidates, limits: limits, hypervolume: series, chosenHash: chosen,

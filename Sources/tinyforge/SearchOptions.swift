@@ -24,6 +24,9 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Surrogate screening: ask the proposer for F× the free slots and train only the ones with the best proxy accuracy predicted by boosted trees fitted on the archive (from \(SurrogateScreen.minimumTrained) trained candidates on; before that, unscreened). F in \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound). Default: off.", valueName: "F"))
     var screen: Int?
 
+    @Option(help: "What --screen ranks by: hypervolume (greedy predicted hypervolume gain of predicted accuracy at the exact costs; default) or accuracy (the highest predicted proxy accuracies).")
+    var screenBy: String?
+
     @Option(help: "Objectives, a comma-separated subset of accuracy, macs, sram, flash. Default: all (macs only with --macs).")
     var objectives: String?
 
@@ -94,6 +97,15 @@ struct SearchRunOptions: ParsableArguments {
         c.timeoutSeconds = timeout
         c.syntheticDelayMs = syntheticDelayMs
         c.screen = screen
+        if let by = screenBy {
+            guard screen != nil else { throw SearchError("--screen-by", "only applies with --screen F (e.g. --screen 3)") }
+            guard let crit = SurrogateScreen.Criterion(rawValue: by.lowercased()) else {
+                throw SearchError("--screen-by", "\"\(by)\" is not one of \(SurrogateScreen.Criterion.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.screenBy = crit
+        } else if screen != nil {
+            c.screenBy = SurrogateScreen.defaultCriterion   // stored, so a later default change does not alter a resumed run
+        }
         c.llm = try llm.resolve(usesLLM: usesLLM ?? proposer.contains("llm"), proposer: proposer)
         if let e = halvingEpochs {
             let h = try HalvingSettings.parse(epochs: e, eta: halvingEta, subsets: halvingSubsets)

@@ -61,7 +61,7 @@ final class SurrogateScreenTests: XCTestCase {
                                             Rejection(kind: .decode, reason: "bad", hash: "text-x", proposer: "random", iteration: 5))
         let outcomes = [junk] + fresh.map { ProposalOutcome.accepted($0) }
         let predictions = try XCTUnwrap(SurrogateScreen.predict(fresh.map { ($0.spec, CostSummary($0.cost)) }, archive: arch))
-        let screened = SurrogateScreen.screen(outcomes, keep: 4, archive: arch, iteration: 5)
+        let screened = SurrogateScreen.screen(outcomes, keep: 4, archive: arch, iteration: 5, criterion: .accuracy)
         XCTAssertEqual(screened.count, outcomes.count)
         guard case .rejected(_, let r0) = screened[0] else { return XCTFail("the decode rejection changed") }
         XCTAssertEqual(r0.kind, .decode)
@@ -81,7 +81,8 @@ final class SurrogateScreenTests: XCTestCase {
         let rest = (0..<fresh.count).filter { !keptIdx.contains($0) }
         let truthRest = rest.map { syntheticScore(fresh[$0]) }.reduce(0, +) / Double(rest.count)
         XCTAssertGreaterThan(truthKept, truthRest, "the surrogate should rank the synthetic score better than chance")
-        XCTAssertEqual(SurrogateScreen.select(predictions: [0.5, 0.9, 0.5, 0.1], keep: 2), [0, 1], "ties go to the earlier proposal")
+        XCTAssertEqual(SurrogateScreen.order(predictions: [0.5, 0.9, 0.5, 0.1], criterion: .accuracy), [1, 0, 2, 3],
+                       "ties go to the earlier proposal")
     }
 
     /// A whole search with `--screen 3`: every iteration trains at most `batch`, screening starts
@@ -90,6 +91,7 @@ final class SurrogateScreenTests: XCTestCase {
     func testSearchWithScreeningIsRecordedAndResumable() async throws {
         var config = testConfig(proposer: "random", trials: 24, batch: 2, workers: 2)
         config.screen = 3
+        config.screenBy = .accuracy
         let (ref, summary) = try await runSearch(config, in: temporaryDirectory(self, "ref"))
         XCTAssertEqual(summary.status, "done")
         XCTAssertEqual(summary.trained, 24)
@@ -123,6 +125,18 @@ final class SurrogateScreenTests: XCTestCase {
                 .map { "\($0["hash"] as String) \($0["status"] as String) \(($0["rejection_kind"] as String?) ?? "") \(($0["reason"] as String?) ?? "")" } }
         }
         XCTAssertEqual(try table(reopened), try table(ref))
+    }
+
+    /// Greedy hypervolume gain on a 2-D case computed by hand: front {(0.3, 0.5)}; proposals
+    /// (0.2, 0.9) gain 0.01, (0.35, 0.55) dominated, (0.6, 0.1) gain 0.16, (0.59, 0.11) gain
+    /// 0.1599 alone but 0.0039 once (0.6, 0.1) is picked, so the second pick is (0.2, 0.9).
+    /// By accuracy (1 − x) the order would be 0, 1, 3, 2.
+    func testHypervolumeCriterionPicksTheLargestGainGreedily() {
+        let points = [[0.2, 0.9], [0.35, 0.55], [0.6, 0.1], [0.59, 0.11]]
+        let predictions = points.map { 1 - $0[0] }
+        XCTAssertEqual(SurrogateScreen.order(predictions: predictions, criterion: .accuracy), [0, 1, 3, 2])
+        XCTAssertEqual(SurrogateScreen.order(predictions: predictions, criterion: .hypervolume, points: points,
+                                             front: [[0.3, 0.5]], reference: [1, 1]), [2, 0, 3, 1])
     }
 
     func testScreenFactorIsValidated() {
