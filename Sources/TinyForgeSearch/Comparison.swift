@@ -40,6 +40,7 @@ public struct Comparison {
                 cfg.proposer = p
                 cfg.seed = seed
                 cfg.settings.seed = seed
+                if !p.contains("llm") { cfg.llm = nil }   // the shared base carries it for the LLM proposers only
                 let dir = directory.appendingPathComponent("\(p)-seed\(seed)")
                 let store = FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path)
                     ? try RunStore.open(directory: dir) : try RunStore.create(directory: dir, config: cfg)
