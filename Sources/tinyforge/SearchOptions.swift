@@ -21,7 +21,7 @@ struct SearchRunOptions: ParsableArguments {
 
     @OptionGroup var llm: LLMSamplingOptions
 
-    @Option(help: ArgumentHelp("Surrogate screening: ask the proposer for F× the free slots and train only the ones with the best proxy accuracy predicted by boosted trees fitted on the archive (from \(SurrogateScreen.minimumTrained) trained candidates on; before that, unscreened). F in \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound). Default: off.", valueName: "F"))
+    @Option(help: ArgumentHelp("Surrogate screening: ask the proposer for F× the free slots and train only the best of them by a boosted-tree prediction of proxy accuracy fitted on the archive (ranking: --screen-by; from \(SurrogateScreen.minimumTrained) trained candidates on; before that, unscreened). F in \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound). Default: off.", valueName: "F"))
     var screen: Int?
 
     @Option(help: "What --screen ranks by: hypervolume (greedy predicted hypervolume gain of predicted accuracy at the exact costs; default) or accuracy (the highest predicted proxy accuracies).")
