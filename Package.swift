@@ -46,7 +46,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "TinyForgeSearch",
-            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "CTinyForgeSystem",
+            dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "TinyForgeExplain", "CTinyForgeSystem",
                            .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),

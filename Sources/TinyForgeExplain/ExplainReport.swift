@@ -60,6 +60,9 @@ public struct ExplainReport: Sendable, Equatable {
     /// Why a surrogate target was skipped (too few samples, ...).
     public var surrogateSkipped: [String]
     public var images: [ReportImage]
+    /// Per-origin evidence of the search ("Who found the front"), computed by the search and
+    /// passed in; empty = section left out.
+    public var proposerEvidence: [ProposerEvidenceRow] = []
 
     /// Costs every candidate once, explains each against its parent (or nearest trained
     /// archive member), checks every rationale, finds the Pareto fronts and fits surrogates
@@ -141,6 +144,7 @@ public struct ExplainReport: Sendable, Equatable {
                             "unverifiable": num(r.checks.filter { $0.verdict == .unverifiable }.count)]] }),
             "surrogates": .array(surrogates.map(\.jsonValue)),
             "surrogates_skipped": .array(surrogateSkipped.map { .string($0) }),
+            "who_found_the_front": .array(proposerEvidence.map(\.jsonValue)),
             "images": .array(images.map { ["title": .string($0.title), "caption": .string($0.caption), "png_bytes": num($0.png.count)] }),
         ]
     }

@@ -11,6 +11,7 @@ public enum ReportWriter {
         h += "<title>\(esc(r.title))</title><style>\(css)</style></head><body><main>"
         h += header(r)
         h += section("Search", search(r))
+        if !r.proposerEvidence.isEmpty { h += section("Who found the front", proposers(r)) }
         if let c = r.chosen { h += section("Chosen model \(c.shortHash)", chosen(c, r)) }
         h += section("What drives accuracy and cost (surrogate models)", surrogates(r))
         h += section("Per-candidate explanations", table(r))

@@ -123,6 +123,9 @@ public struct Rejection: Error, Sendable, Equatable {
         case budget
         /// Valid, but the batch was already full.
         case surplus
+        /// Valid, but surrogate screening (`--screen F`) predicted a lower proxy accuracy for it
+        /// than for the candidates trained in its place.
+        case screened
     }
 
     public var kind: Kind

@@ -19,6 +19,8 @@ public struct Comparison {
         /// with successive halving the curve has more points than `trials`.
         public var epochsSpent: Int = 0
         public var evaluationsPerRung: [Int] = []
+        /// Per-origin evidence of the run (`ProposerEvidence.compute`).
+        public var evidence: [ProposerEvidence] = []
     }
 
     public var curves: [Curve]
@@ -38,6 +40,7 @@ public struct Comparison {
                 cfg.proposer = p
                 cfg.seed = seed
                 cfg.settings.seed = seed
+                if !p.contains("llm") { cfg.llm = nil }   // the shared base carries it for the LLM proposers only
                 let dir = directory.appendingPathComponent("\(p)-seed\(seed)")
                 let store = FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path)
                     ? try RunStore.open(directory: dir, lock: .init(command: "compare"))
@@ -49,8 +52,11 @@ public struct Comparison {
                 let hv = try store.hypervolumeHistory().map(\.hypervolume)
                 log?("\(p) seed \(seed): \(hv.count) evaluations, \(summary.epochsSpent) epochs, HV "
                      + String(format: "%.4f, %.1f s", hv.last ?? 0, summary.wallSeconds) + " (\(summary.status))")
+                let archive = try store.loadState(objectiveSpace: try stored.objectiveSpace()).archive
+                let evidence = try ProposerEvidence.compute(store: store, archive: archive, budget: stored.budget)
                 curves.append(Curve(proposer: p, seed: seed, hypervolume: hv, status: summary.status, wallSeconds: summary.wallSeconds,
-                                    epochsSpent: summary.epochsSpent, evaluationsPerRung: summary.evaluationsPerRung))
+                                    epochsSpent: summary.epochsSpent, evaluationsPerRung: summary.evaluationsPerRung,
+                                    evidence: evidence))
             }
         }
         return Comparison(curves: curves, trials: base.trials, proposers: proposers, seeds: seeds, evaluator: base.evaluator)
@@ -100,6 +106,7 @@ public struct Comparison {
             l.append(pad(p, 13) + cells.joined() + String(format: "%.0f", epochs(p).mean))
         }
         l.append(RunReport.normalisation)
+        l += evidenceTable()
         return l.joined(separator: "\n")
     }
 
@@ -117,7 +124,9 @@ public struct Comparison {
                                                "wall_seconds": .number($0.wallSeconds),
                                                "epochs_spent": .number(Double($0.epochsSpent)),
                                                "evaluations_per_rung": .array($0.evaluationsPerRung.map { .number(Double($0)) }),
-                                               "hv": .array($0.hypervolume.map { .number($0) })] }),
+                                               "hv": .array($0.hypervolume.map { .number($0) }),
+                                               "proposer_evidence": .array($0.evidence.map(\.jsonValue))] }),
+                "evidence": evidenceJSON(p),
             ]
         }
         return ["trials": .number(Double(trials)), "evaluator": .string(evaluator),

@@ -11,6 +11,8 @@ public struct RunReport {
     public var history: [(evaluation: Int, hypervolume: Double, frontSize: Int)]
     /// Front members trained fully by `tinyforge finish` (empty when it never ran).
     public var finished: [FinishedRecord] = []
+    /// Per-origin evidence (who proposed what, what trained, who found the front).
+    public var evidence: [ProposerEvidence] = []
 
     public static let normalisation = "hypervolume of the front in the unit box: accuracy → 1 − accuracy, each cost → cost / its budget limit; reference point = (accuracy 0, every budget limit) = (1, …, 1); 1.0 would be a perfect network at zero cost"
 
@@ -20,6 +22,7 @@ public struct RunReport {
         counts = try store.statusCounts()
         history = try store.hypervolumeHistory()
         finished = try store.finishedRecords()
+        evidence = try ProposerEvidence.compute(store: store, archive: state.archive, budget: config.budget)
     }
 
     /// Stored evaluations per rung (one entry without halving).
@@ -41,6 +44,18 @@ public struct RunReport {
             + "; trained \(state.trainedCount)/\(config.trials); the front mixes rungs (each candidate at its highest scored rung)"
     }
 
+    /// The LLM sampling and surrogate screening the run was configured with (none when off).
+    public var settingsLines: [String] {
+        var l: [String] = []
+        if let s = config.llm { l.append("LLM sampling: " + s.summary) }
+        if let f = config.screen {
+            let by = config.screenBy ?? SurrogateScreen.defaultCriterion
+            l.append("surrogate screening: \(f)× candidates per slot, the best by predicted \(by.rawValue) trained "
+                     + "(unscreened until \(SurrogateScreen.minimumTrained) candidates are trained)")
+        }
+        return l
+    }
+
     /// What to call the score: never "accuracy" for the synthetic proxy.
     public var scoreLabel: String { config.evaluator == "synthetic" ? "synthetic score (not an accuracy)" : "val accuracy" }
 
@@ -57,6 +72,7 @@ public struct RunReport {
         l.append("objectives \(config.objectives.map(\.rawValue).joined(separator: ", ")); budget SRAM \(Units.formatBytes(config.sramBytes)), flash \(Units.formatBytes(config.flashBytes))" + (config.macs.map { ", MACs \(Units.formatCount($0))" } ?? ""))
         l.append("hypervolume " + String(format: "%.4f", state.archive.hypervolume) + " (\(Self.normalisation))")
         if let h = halvingLine { l.append(h) }
+        l += settingsLines
         if config.evaluator == "synthetic" { l.append("NOTE: scores come from the synthetic evaluator, a formula of architecture features; they are not accuracies on \(config.task.dataset).") }
         l.append("")
         l.append("Pareto front (\(state.archive.frontIDs.count)), by \(scoreLabel):")
@@ -68,6 +84,7 @@ public struct RunReport {
                      + "  " + lpad(Units.formatCount(c.cost.macs), 8) + "  " + lpad(Units.formatBytes(c.cost.peakSRAMBytes), 8)
                      + "  " + lpad(Units.formatBytes(c.cost.flashBytes), 8) + "  " + lpad(String(c.cost.params), 8) + "  " + c.proposer)
         }
+        if !evidence.isEmpty { l += [""] + ProposerEvidence.table(evidence, score: short) }
         if !finished.isEmpty { l += finishedText() }
         return l.joined(separator: "\n")
     }
@@ -122,6 +139,10 @@ public struct RunReport {
                  "note": "each candidate is scored at its highest rung with a score; accuracies from different rungs coexist on the front"]
             } ?? .null,
             "front": .array(front),
+            "proposer_evidence": .array(evidence.map(\.jsonValue)),
+            "llm_sampling": config.llm?.jsonValue ?? .null,
+            "screen_factor": config.screen.map { .number(Double($0)) } ?? .null,
+            "screen_by": config.screen == nil ? .null : .string((config.screenBy ?? SurrogateScreen.defaultCriterion).rawValue),
         ]
     }
 

@@ -50,7 +50,8 @@ extension RunStore {
     }
 
     /// The latest rejections (oldest first), in a fixed order: by iteration, then candidates
-    /// before duplicates, then row id. The controller reloads them after every iteration so a
+    /// before duplicates, then row id. Screened-out proposals are left out: they were valid,
+    /// and F−1 of them per slot would push every real rejection out of a proposer's feedback. The controller reloads them after every iteration so a
     /// resumed run feeds proposers exactly what an uninterrupted one would.
     public func recentRejections(limit: Int = 50) throws -> [Rejection] {
         try db.read { try recentRejections($0, limit: limit) }
@@ -71,7 +72,7 @@ extension RunStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT * FROM (
               SELECT iteration, id, 0 AS dup, rejection_kind AS kind, reason, hash, proposer, spec_json, cost_json
-              FROM candidates WHERE run_id = ? AND status = 'rejected'
+              FROM candidates WHERE run_id = ? AND status = 'rejected' AND COALESCE(rejection_kind, '') <> 'screened'
               UNION ALL
               SELECT iteration, id, 1 AS dup, 'duplicate' AS kind, reason, hash, proposer,
                      (SELECT c.spec_json FROM candidates c WHERE c.id = duplicates.duplicate_of), NULL

@@ -1,5 +1,6 @@
 import Foundation
 import TinyForgeHardware
+import TinyForgeLLM
 import TinyForgeSpec
 
 /// Everything that defines a run, stored as JSON in the run store so `--resume` rebuilds the
@@ -41,6 +42,15 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     /// Successive halving of the proxy training; nil = every candidate is trained once with
     /// `settings` (absent from configs written before halving existed, so they decode as off).
     public var halving: HalvingSettings?
+    /// The LLM's sampling (model, temperature, top-p, min-p, max tokens), resolved from flags,
+    /// environment and preset when the run was created; nil for runs without an LLM (and for
+    /// configs written before it existed: those use the endpoint's defaults).
+    public var llm: LLMSampling?
+    /// Surrogate screening (`--screen F`): ask the proposer for F× the free slots and train the
+    /// candidates with the best predicted proxy accuracy (`SurrogateScreen`); nil = off.
+    public var screen: Int?
+    /// What screening ranks by (`--screen-by`); nil = `SurrogateScreen.defaultCriterion`.
+    public var screenBy: SurrogateScreen.Criterion?
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, objectives: [Objective]? = nil,
                 proposer: String, trials: Int, batch: Int, workers: Int, settings: EvaluationSettings, seed: UInt64,
@@ -82,6 +92,10 @@ public struct SearchConfig: Codable, Sendable, Equatable {
                 throw SearchError("--epochs", "\(settings.epochs) differs from rung 0 of --halving-epochs (\(h.epochs[0])); with halving, rung 0 is the proxy training")
             }
         }
+        if let f = screen, !(SurrogateScreen.factorRange).contains(f) {
+            throw SearchError("--screen", "\(f) is outside \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound) (proposals asked per slot; omit it to train every valid proposal)")
+        }
+        if let s = llm { try s.validate(source: .flags) }
         guard timeoutSeconds > 0 else { throw SearchError("--timeout", "\(timeoutSeconds) must be positive") }
         _ = try space()
         _ = try resolvedTarget()

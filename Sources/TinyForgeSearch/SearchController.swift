@@ -187,6 +187,8 @@ public final class SearchController {
             }
             guard s.trained < config.trials else { break }
             let need = min(config.batch, config.trials - s.trained)
+            // Surrogate screening asks for F× the free slots once the archive can fit a surrogate.
+            let ask = SurrogateScreen.ask(need: need, factor: config.screen, archive: archive)
             var ctx = ProposalContext(space: space, task: config.task, target: target, budget: config.budget, archive: archive,
                                       recentRejections: rejections, iteration: iteration,
                                       rng: SeededGenerator(seed: config.seed, stream: UInt64(iteration)), validator: validator)
@@ -195,7 +197,7 @@ public final class SearchController {
             let t0 = Date()
             let proposals: [Proposal]
             do {
-                proposals = try await proposer.propose(count: need, context: &ctx)
+                proposals = try await proposer.propose(count: ask, context: &ctx)
                 s.proposeSeconds += Date().timeIntervalSince(t0)
                 proposerFailures = 0
             } catch {
@@ -212,21 +214,29 @@ public final class SearchController {
                 continue
             }
             var outcomes: [ProposalOutcome] = []
-            var accepted: [PendingCandidate] = []
             timed(&s.validateSeconds) {
+                var valid = 0
                 for p in proposals {
                     switch validator.validate(p, iteration: iteration) {
-                    case .success(let a) where accepted.count < need:
+                    case .success(let a) where valid < ask:
+                        valid += 1
                         outcomes.append(.accepted(a))
-                        accepted.append(PendingCandidate(id: 0, hash: a.hash, spec: a.spec, cost: CostSummary(a.cost), wasInterrupted: false))
                     case .success(let a):
-                        let r = Rejection(kind: .surplus, reason: "valid, but this iteration's batch of \(need) was already full",
+                        let r = Rejection(kind: .surplus, reason: "valid, but this iteration's batch of \(ask) was already full",
                                           hash: a.hash, proposer: p.proposer, iteration: iteration, spec: a.spec, cost: CostSummary(a.cost))
                         outcomes.append(.rejected(p, r))
                     case .failure(let r):
                         outcomes.append(.rejected(p, r))
                     }
                 }
+                if ask > need {
+                    outcomes = SurrogateScreen.screen(outcomes, keep: need, archive: archive, iteration: iteration,
+                                                      criterion: config.screenBy ?? SurrogateScreen.defaultCriterion)
+                }
+            }
+            var accepted: [PendingCandidate] = outcomes.compactMap { o in
+                guard case .accepted(let a) = o else { return nil }
+                return PendingCandidate(id: 0, hash: a.hash, spec: a.spec, cost: CostSummary(a.cost), wasInterrupted: false)
             }
             let ids = try timed(&s.storeSeconds) { () throws -> [Int64] in
                 let ids = try store.recordIteration(iteration, outcomes: outcomes)

@@ -30,8 +30,9 @@ struct CompareCommand: ParsableCommand {
             let names = proposers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !names.isEmpty else { throw SearchError("--proposers", "is empty; e.g. random,evolution,nsga2") }
             guard seeds >= 1 else { throw SearchError("--seeds", "\(seeds) must be at least 1") }
-            for n in names { _ = try makeProposer(try options.makeConfig(proposer: n, seed: firstSeed)) }
-            let base = try options.makeConfig(proposer: names[0], seed: firstSeed)
+            let usesLLM = names.contains { $0.contains("llm") }
+            for n in names { _ = try makeProposer(try options.makeConfig(proposer: n, seed: firstSeed, usesLLM: usesLLM)) }
+            let base = try options.makeConfig(proposer: names[0], seed: firstSeed, usesLLM: usesLLM)
             let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
             let dir = URL(fileURLWithPath: out)
             let quiet = json

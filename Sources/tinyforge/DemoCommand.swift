@@ -32,6 +32,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "MAC budget.") var macs: String = "6M"
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "A fast smoke run (generated data, few trials, one epoch each): for CI.") var quick = false
+    @OptionGroup var llmSampling: LLMSamplingOptions
 
     func run() throws {
         do { try runDemo() } catch let e as ExitCode { throw e } catch { throw fail(error) }
@@ -80,6 +81,11 @@ struct DemoCommand: ParsableCommand {
                                                               extraArgs: ["--batch", "64", "--lr", "0.1"]),
                                  seed: seed, evaluator: "process")
             c.populationSize = 6
+            if s.proposer.contains("llm") {
+                c.llm = try llmSampling.resolve(usesLLM: true, proposer: s.proposer)
+            } else if let f = llmSampling.firstGiven {
+                print("notice: \(f) ignored: the demo runs \(s.proposer), not an LLM proposer")
+            }
             c.workerCommand = [SearchRunOptions.selfExecutable(), "evaluate-candidate"]
             try c.validate()
             config = c

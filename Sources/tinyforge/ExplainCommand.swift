@@ -64,9 +64,15 @@ struct ExplainCommand: ParsableCommand {
             allNotes.append("Scores come from the synthetic evaluator (a formula of architecture features for demos and tests), not from training: they are not accuracies.")
         }
         let limits = ExplainLimits(target: try config.resolvedTarget(), budget: config.budget)
-        let report = ExplainReport.build(title: "TinyForge run \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
+        if let llm = config.llm { allNotes.append("LLM sampling: " + llm.summary + ".") }
+        if let f = config.screen {
+            let by = (config.screenBy ?? SurrogateScreen.defaultCriterion).rawValue
+            allNotes.append("Surrogate screening: \(f)× proposals per slot, only the best by predicted \(by) trained (from \(SurrogateScreen.minimumTrained) trained candidates on).")
+        }
+        var report = ExplainReport.build(title: "TinyForge run \(store.directory.lastPathComponent): \(config.proposer) on \((try? config.space().name) ?? "?")",
                                          candidates: candidates, limits: limits, hypervolume: series, chosenHash: chosen,
                                          images: images, notes: allNotes)
+        report.proposerEvidence = try ProposerEvidence.compute(store: store, archive: state.archive, budget: config.budget).map(\.reportRow)
         try store.saveExplanations(zip(candidates, report.explanations).map { ($0.hash, $1.jsonValue) })
         return report
     }

@@ -19,6 +19,14 @@ struct SearchRunOptions: ParsableArguments {
 
     @OptionGroup var budget: BudgetOptions
 
+    @OptionGroup var llm: LLMSamplingOptions
+
+    @Option(help: ArgumentHelp("Surrogate screening: ask the proposer for F× the free slots and train only the best of them by a boosted-tree prediction of proxy accuracy fitted on the archive (ranking: --screen-by; from \(SurrogateScreen.minimumTrained) trained candidates on; before that, unscreened). F in \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound). Default: off.", valueName: "F"))
+    var screen: Int?
+
+    @Option(help: "What --screen ranks by: hypervolume (greedy predicted hypervolume gain of predicted accuracy at the exact costs; default) or accuracy (the highest predicted proxy accuracies).")
+    var screenBy: String?
+
     @Option(help: "Objectives, a comma-separated subset of accuracy, macs, sram, flash. Default: all (macs only with --macs).")
     var objectives: String?
 
@@ -67,7 +75,9 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Successive halving: training-split fraction per rung (e.g. 0.25,0.5,1). Default: --subset at every rung.", valueName: "F0,F1,..."))
     var halvingSubsets: String?
 
-    func makeConfig(proposer: String, seed: UInt64) throws -> SearchConfig {
+    /// `usesLLM` nil = whether `proposer` is an LLM one (compare passes true when any of its
+    /// proposers is, so the shared base config carries the sampling).
+    func makeConfig(proposer: String, seed: UInt64, usesLLM: Bool? = nil) throws -> SearchConfig {
         guard let dataset = dataset else {
             throw SearchError("--dataset", "is required for a new run (e.g. --dataset fashion-mnist:/data/fmnist); or continue a run with --resume DIR")
         }
@@ -86,6 +96,17 @@ struct SearchRunOptions: ParsableArguments {
         c.tournamentSize = tournament
         c.timeoutSeconds = timeout
         c.syntheticDelayMs = syntheticDelayMs
+        c.screen = screen
+        if let by = screenBy {
+            guard screen != nil else { throw SearchError("--screen-by", "only applies with --screen F (e.g. --screen 3)") }
+            guard let crit = SurrogateScreen.Criterion(rawValue: by.lowercased()) else {
+                throw SearchError("--screen-by", "\"\(by)\" is not one of \(SurrogateScreen.Criterion.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.screenBy = crit
+        } else if screen != nil {
+            c.screenBy = SurrogateScreen.defaultCriterion   // stored, so a later default change does not alter a resumed run
+        }
+        c.llm = try llm.resolve(usesLLM: usesLLM ?? proposer.contains("llm"), proposer: proposer)
         if let e = halvingEpochs {
             let h = try HalvingSettings.parse(epochs: e, eta: halvingEta, subsets: halvingSubsets)
             c.halving = h
@@ -123,10 +144,10 @@ let proposerNames = ["random", "evolution", "nsga2", "llm", "llm+random", "evolu
 /// The classic proposers, the `llm` proposer, and evolution / NSGA-II with the LLM as their
 /// variation operator (`evolution+llm`, `nsga2+llm`: `LLMVariation`, classic fallback per child).
 func makeProposer(_ config: SearchConfig) throws -> Proposer {
-    if config.proposer == "llm" { return try makeLLMProposer(fallback: nil) }
-    if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer()) }
+    if config.proposer == "llm" { return try makeLLMProposer(fallback: nil, sampling: config.llm) }
+    if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer(), sampling: config.llm) }
     if config.proposer == "evolution+llm" || config.proposer == "nsga2+llm" {
-        let (llmConfig, client) = try llmClientFromEnvironment(config.proposer)
+        let (llmConfig, client) = try llmClientFromEnvironment(config.proposer, sampling: config.llm)
         var base = config
         base.proposer = String(config.proposer.dropLast(4))
         return base.makeClassicProposer(variation: LLMVariation(llm: LLMProposer(client: client, parseRetries: 0),
@@ -145,18 +166,21 @@ func makeProposer(_ config: SearchConfig) throws -> Proposer {
 /// TINYFORGE_LLM_API_KEY or OPENAI_API_KEY.
 /// `llm+random` appends budget-aware random proposals after the LLM's, used only when the
 /// LLM's own candidates are rejected (see `LLMSearchProposer.fallback`).
-func makeLLMProposer(fallback: Proposer?) throws -> Proposer {
-    let (config, client) = try llmClientFromEnvironment(fallback == nil ? "llm" : "llm+random")
+/// `sampling` (the run's stored `SearchConfig.llm`) overrides the environment's model and
+/// sampling, so a resumed run asks the model exactly as it was created to.
+func makeLLMProposer(fallback: Proposer?, sampling: LLMSampling?) throws -> Proposer {
+    let (config, client) = try llmClientFromEnvironment(fallback == nil ? "llm" : "llm+random", sampling: sampling)
     return LLMSearchProposer(proposer: LLMProposer(client: client), model: config.model, fallback: fallback)
 }
 
 /// The LLM endpoint of the environment (see `makeLLMProposer`), validated; `name` is the
 /// proposer that needs it, for the error message.
-func llmClientFromEnvironment(_ name: String) throws -> (LLMConfig, LLMClient) {
+func llmClientFromEnvironment(_ name: String, sampling: LLMSampling?) throws -> (LLMConfig, LLMClient) {
     let env = ProcessInfo.processInfo.environment
-    guard let config = try LLMConfig.fromEnvironment(env) else {
+    guard var config = try LLMConfig.fromEnvironment(env) else {
         throw SearchError("--proposer \(name)", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
     }
+    sampling?.apply(to: &config)
     try config.validate()
     return (config, makeLLMClient(config))
 }

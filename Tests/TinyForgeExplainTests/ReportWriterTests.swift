@@ -52,3 +52,30 @@ final class ReportWriterTests: XCTestCase {
         }
     }
 }
+
+/// The "Who found the front" section: present with its numbers when evidence is passed in,
+/// absent otherwise, and in the JSON twin.
+final class ReportProposersTests: XCTestCase {
+    func testWhoFoundTheFrontSectionAndJSON() throws {
+        var r = ReportWriterTests.report
+        XCTAssertFalse(ReportWriter.html(r).contains("<section id=\"who\""), "no evidence, no section")
+        r.proposerEvidence = [
+            ProposerEvidenceRow(origin: "llm-variation", proposals: 12, parseFailures: 1, outOfSpace: 2, invalid: 0, duplicates: 3,
+                                overBudget: 4, overBudgetBy: ["sram": 3, "macs": 2], surplus: 0, screenedOut: 0, accepted: 2, trained: 2,
+                                meanProxyAccuracy: 0.7125, medianProxyAccuracy: 0.7, frontMembers: 1, hypervolumeContribution: 0.0421),
+            ProposerEvidenceRow(origin: "random <x>", proposals: 9, parseFailures: 0, outOfSpace: 0, invalid: 0, duplicates: 0,
+                                overBudget: 1, overBudgetBy: ["flash": 1], surplus: 2, screenedOut: 4, accepted: 2, trained: 2,
+                                meanProxyAccuracy: nil, medianProxyAccuracy: nil, frontMembers: 0, hypervolumeContribution: 0),
+        ]
+        let html = ReportWriter.html(r)
+        XCTAssertTrue(html.contains("<section id=\"who\"><h2>Who found the front</h2>"))
+        for s in ["71.25%", "4 (3 / 0 / 2)", "0.0421", "random &lt;x&gt;", "1 (0 / 1 / 0)"] { XCTAssertTrue(html.contains(s), s) }
+        XCTAssertFalse(html.contains("random <x>"))
+        guard case .object(let o) = try JSONValue.parse(r.jsonValue.prettyText()), case .array(let rows)? = o["who_found_the_front"],
+              case .object(let first)? = rows.first else { return XCTFail("who_found_the_front missing") }
+        XCTAssertEqual(rows.count, 2)
+        XCTAssertEqual(first["origin"], "llm-variation")
+        XCTAssertEqual(first["over_budget_by"], ["sram": 3, "macs": 2])
+        XCTAssertEqual(first["hypervolume_contribution"], 0.0421)
+    }
+}
