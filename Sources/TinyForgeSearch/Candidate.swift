@@ -123,6 +123,9 @@ public struct Rejection: Error, Sendable, Equatable {
         case budget
         /// Valid, but the batch was already full.
         case surplus
+        /// No architecture to check: the LLM request failed (connection refused, HTTP error,
+        /// timeout, unparsable body) or its reply held no usable JSON. `reason` names the cause.
+        case llm
     }
 
     public var kind: Kind

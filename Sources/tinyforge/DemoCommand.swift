@@ -32,6 +32,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "MAC budget.") var macs: String = "6M"
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "A fast smoke run (generated data, few trials, one epoch each): for CI.") var quick = false
+    @OptionGroup var llmTimeout: LLMTimeoutOption
 
     func run() throws {
         do { try runDemo() } catch let e as ExitCode { throw e } catch { throw fail(error) }
@@ -60,6 +61,7 @@ struct DemoCommand: ParsableCommand {
 
         step(2, "search")
         let (tgt, budget) = try BudgetOptions.parse(["--target", target, "--sram", sram, "--flash", flash, "--macs", macs]).resolve()
+        let timeout = try llmTimeout.seconds()
         let llm = try DemoLLM.resolve(requested: proposer)
         defer { llm.stop() }
         s.proposer = llm.proposer
@@ -85,7 +87,7 @@ struct DemoCommand: ParsableCommand {
             config = c
             store = try RunStore.create(directory: runDir, config: c)
         }
-        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
+        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: timeout),
                                           evaluator: config.makeEvaluator(runDirectory: store.directory))
         let printer = SearchProgressPrinter(scoreLabel: "val acc")
         controller.onProgress = { printer.print($0); fflush(stdout) }
