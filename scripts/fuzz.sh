@@ -43,14 +43,18 @@ build() {
     # Deploy, Search, LLM) and on GRDB / compress-nio, so one build covers all of them.
     nice -n "$NICE" swift build --build-path "$BUILD" -c debug --sanitize fuzzer --sanitize address \
         -Xswiftc -O --target TinyForgePipeline 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3
-    local objs=() maps=()
-    while IFS= read -r o; do objs+=("$o"); done < <(find "$BUILD/debug" -path '*.build/*' -name '*.o' \
-        ! -path '*/tinyforge.build/*' ! -path '*/tinyforge-*.build/*' ! -path '*Tests.build/*' | sort)
+    local objs=() maps=() out
+    out="$(cd "$BUILD/debug" && pwd -P)"
+    # Library objects only: no executables (they define main), no test bundles, no host-side
+    # plugin tools (duplicates of ArgumentParser), no ArgumentParser (the CLI's, not needed).
+    while IFS= read -r o; do objs+=("$o"); done < <(find "$out" -path '*.build/*' -name '*.o' \
+        ! -path '*/tinyforge.build/*' ! -path '*/tinyforge-*.build/*' ! -path '*Tests.build/*' \
+        ! -path '*-tool.build/*' ! -path '*/ArgumentParser*' ! -path '*PackageDiscoveredTests*' | sort)
     while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(find "$BUILD" -name module.modulemap | sort)
     mkdir -p "$BIN"
     for t in $(targets); do
         nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
-            -I "$BUILD/debug/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
+            -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
             -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
         [ -x "$BIN/$t" ] || die "linking target $t failed"
     done

@@ -33,7 +33,7 @@ final class LLMFailureSearchTests: XCTestCase {
         XCTAssertFalse(why.contains("may exclude"), why)
 
         // Console: one line per failed request, with its cause; the kind is `llm`, not `decode`.
-        let failedLines = console.filter { $0.contains("LLM request failed: connection refused") }
+        let failedLines = console.filter { $0.hasPrefix("iteration ") && $0.contains(": LLM request failed: connection refused") }
         XCTAssertEqual(failedLines.count, 3, console.joined(separator: "\n"))
         XCTAssertTrue(console.contains { $0.contains("rejected (1 llm)") }, console.joined(separator: "\n"))
         XCTAssertFalse(console.contains { $0.contains("decode") }, console.joined(separator: "\n"))
