@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh list                  the targets (one per fuzz/<name>/main.swift)
 #   scripts/fuzz.sh build                 build the instrumented libraries and every target
 #   scripts/fuzz.sh [TARGET|all] [SECONDS] build, then fuzz each target for SECONDS (default 60)
+#   scripts/fuzz.sh run TARGET [SECONDS]  fuzz a target built before, without building
 #
 # Libraries are built by SwiftPM into .build-fuzz with `--sanitize fuzzer --sanitize address`
 # and `-O` (bounds and overflow checks stay on: never -Ounchecked, whose silent wrap-around is
@@ -95,6 +96,9 @@ run_one() {
 case "${1:-all}" in
     list) targets ;;
     build) build ;;
+    run)  # fuzz an already built target: scripts/fuzz.sh run TARGET [SECONDS]
+        [ -x "$BIN/${2:-}" ] || die "target '${2:-}' is not built; run scripts/fuzz.sh build first"
+        run_one "$2" "${3:-60}" ;;
     *)
         which="${1:-all}"; secs="${2:-60}"
         [[ "$secs" =~ ^[0-9]+$ ]] || die "SECONDS must be a whole number, got '$secs'"

@@ -2,8 +2,9 @@
 # Every test suite: the unit tests (`swift test`, which includes the TFLM interop, QEMU and
 # headless-Chromium report checks — each skips, loudly, when its tool is missing), then the
 # end-to-end suites on a release build: the CLI contract, the LLM-guided search through the
-# real local LLM, and the whole demo pipeline in its quick form. This is the README's test
-# command and what CI runs (.ci/run installs the apt/pip tools first).
+# real local LLM, and the whole demo pipeline in its quick form; last, each libFuzzer target
+# briefly (scripts/fuzz.sh). This is the README's test command and what CI runs (.ci/run
+# installs the apt/pip tools first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== unit tests (swift test)"
@@ -26,3 +27,5 @@ else
   tail -40 /tmp/tinyforge-demo.log
   echo "demo-e2e: 0 passed, 1 failed"; exit 1
 fi
+echo "== fuzzing (libFuzzer + ASan, 15 s per target; fails on any crash)"
+bash scripts/fuzz.sh all 15
