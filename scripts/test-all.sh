@@ -15,6 +15,8 @@ swift build -c release -Xswiftc -target-cpu -Xswiftc native 2>&1 | tail -1
 TF=.build/release/tinyforge
 echo "== CLI end-to-end suite"
 bash scripts/cli-e2e.sh "$TF"
+echo "== LLM failures (refused, hang, HTTP 401/500, garbage, no JSON): one line each, run stops naming the cause"
+bash scripts/llm-failure-check.sh "$TF"
 echo "== LLM end-to-end suite (local SmolLM2 via llama.cpp)"
 bash scripts/llm-e2e.sh "$TF"
 echo "== demo end-to-end (quick)"

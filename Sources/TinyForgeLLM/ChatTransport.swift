@@ -159,7 +159,7 @@ final class ChatTransport: @unchecked Sendable {
                 ex.responseText = redact(bodyString)
                 ex.error = "not a chat reply: \(error)"
                 exchanges.append(ex)
-                throw LLMClientError(kind: .badReply, message: "unparsable reply from \(endpoint) (HTTP \(status)): the body is not a \(dialect.providerName) chat reply: \(error)",
+                throw LLMClientError(kind: .badReply, message: "unparsable reply from \(endpoint) (HTTP \(status)): the body is not a chat reply of the \(dialect.providerName) API: \(error)",
                                      status: status, exchanges: exchanges)
             }
         }

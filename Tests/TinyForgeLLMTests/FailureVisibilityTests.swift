@@ -72,7 +72,7 @@ final class FailureVisibilityTests: XCTestCase {
         let server = try LoopbackHTTPServer([.json(200, "<html>\n<h1>502 Bad Gateway</h1>\n</html>")])
         defer { server.stop() }
         let r = await round(proposer(server.baseURL))
-        assertOneLine(r.failure, startsWith: "LLM request failed: unparsable reply", contains: ["HTTP 200", "not a openai chat reply"])
+        assertOneLine(r.failure, startsWith: "LLM request failed: unparsable reply", contains: ["HTTP 200", "not a chat reply of the openai API"])
         XCTAssertTrue(r.requestFailed)
     }
 
