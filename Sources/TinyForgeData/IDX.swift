@@ -31,8 +31,11 @@ public enum IDX {
             throw DataError.sizeMismatch(file: path, expectedBytes: headerSize, foundBytes: bytes.count, what: "IDX header")
         }
         let dims = (0..<expectedRank).map { readBE32(bytes, 4 + 4 * $0) }
-        let valueCount = dims.reduce(1, *)
-        guard bytes.count == headerSize + valueCount else {
+        guard let valueCount = CheckedSize.product(dims), let total = CheckedSize.sum(headerSize, valueCount) else {
+            throw DataError.inconsistent(
+                file: path, reason: "IDX header dimensions \(dims.map(String.init).joined(separator: "x")) describe more values than any file can hold; the header is corrupt")
+        }
+        guard bytes.count == total else {
             throw DataError.sizeMismatch(
                 file: path, expectedBytes: headerSize + valueCount, foundBytes: bytes.count,
                 what: "header says dimensions \(dims.map(String.init).joined(separator: "x"))")

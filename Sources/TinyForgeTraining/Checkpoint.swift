@@ -76,16 +76,36 @@ public enum Checkpoint {
                   case .number(let b)? = off.first, case .number(let en)? = off.last else {
                 throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' has a malformed or non-F32 header entry")
             }
-            let shape = sh.compactMap { v -> Int? in if case .number(let d) = v { return Int(d) }; return nil }
-            let count = shape.reduce(1, *)
-            guard Int(en) - Int(b) == count * 4, base + Int(en) <= data.count, b >= 0 else {
-                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' byte range \(Int(b))..<\(Int(en)) does not match shape \(shape) or the file size \(data.count) (truncated?)")
+            // Every number comes from the file: convert and multiply with checks (1e300, 2^40 × 2^40
+            // or a fraction used to trap here, or wrap in -Ounchecked builds).
+            let size = Double(data.count)
+            var dims: [Int] = []
+            for v in sh {
+                guard case .number(let d) = v, d >= 0, d <= size, d == d.rounded() else {
+                    throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' shape \(JSONValue.array(sh).canonicalText()) is not a list of whole numbers within the file size")
+                }
+                dims.append(Int(d))
+            }
+            guard b >= 0, en >= b, en <= size, b == b.rounded(), en == en.rounded() else {
+                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' data_offsets [\(b), \(en)] are not whole byte offsets within the file size \(data.count)")
+            }
+            let (start, end) = (Int(b), Int(en))
+            var count = 1
+            for d in dims {
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= data.count else {
+                    throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' shape \(dims) holds more values than the \(data.count)-byte file")
+                }
+                count = p
+            }
+            guard end - start == count * 4, base + end <= data.count else {
+                throw TrainingError.checkpoint(file: path, reason: "tensor '\(name)' byte range \(start)..<\(end) does not match shape \(dims) or the file size \(data.count) (truncated?)")
             }
             var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { dst in
-                data.copyBytes(to: dst, from: (base + Int(b))..<(base + Int(en)))
+                data.copyBytes(to: dst, from: (base + start)..<(base + end))
             }
-            tensors[name] = (shape, values)
+            tensors[name] = (dims, values)
         }
         return Contents(spec: spec, metadata: meta, tensors: tensors)
     }
