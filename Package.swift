@@ -85,7 +85,9 @@ let package = Package(
             name: "TinyForgeExplainTests",
             dependencies: ["TinyForgeExplain", "TinyForgeSpec", "TinyForgeHardware",
                            .product(name: "CompressNIO", package: "compress-nio")]),
-        .testTarget(name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"]),
+        .testTarget(
+            name: "TinyForgeDeployTests", dependencies: ["TinyForgeDeploy", "TinyForgeSpec", "TinyForgeHardware"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TinyForgeSearchTests",
             dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),

@@ -2,8 +2,9 @@
 # Every test suite: the unit tests (`swift test`, which includes the TFLM interop, QEMU and
 # headless-Chromium report checks — each skips, loudly, when its tool is missing), then the
 # end-to-end suites on a release build: the CLI contract, the LLM-guided search through the
-# real local LLM, and the whole demo pipeline in its quick form. This is the README's test
-# command and what CI runs (.ci/run installs the apt/pip tools first).
+# real local LLM, and the whole demo pipeline in its quick form; last, each libFuzzer target
+# briefly (scripts/fuzz.sh). This is the README's test command and what CI runs (.ci/run
+# installs the apt/pip tools first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== unit tests (swift test)"
@@ -14,6 +15,8 @@ swift build -c release -Xswiftc -target-cpu -Xswiftc native 2>&1 | tail -1
 TF=.build/release/tinyforge
 echo "== CLI end-to-end suite"
 bash scripts/cli-e2e.sh "$TF"
+echo "== LLM failures (refused, hang, HTTP 401/500, garbage, no JSON): one line each, run stops naming the cause"
+bash scripts/llm-failure-check.sh "$TF"
 echo "== LLM end-to-end suite (local SmolLM2 via llama.cpp)"
 bash scripts/llm-e2e.sh "$TF"
 echo "== demo end-to-end (quick)"
@@ -26,3 +29,5 @@ else
   tail -40 /tmp/tinyforge-demo.log
   echo "demo-e2e: 0 passed, 1 failed"; exit 1
 fi
+echo "== fuzzing (libFuzzer + ASan, 15 s per target; fails on any crash)"
+bash scripts/fuzz.sh all 15

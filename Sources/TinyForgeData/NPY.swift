@@ -70,7 +70,10 @@ public enum NPY {
                 file: path, reason: "fortran_order is True; save a C-order array (np.save(path, np.ascontiguousarray(a)))")
         }
         let dtype = try parseDescr(descr, file: path)
-        let expected = dataStart + shape.reduce(1, *) * dtype.size
+        guard let payloadBytes = CheckedSize.product(shape + [dtype.size]), let expected = CheckedSize.sum(dataStart, payloadBytes) else {
+            throw DataError.badNPYHeader(
+                file: path, reason: "shape (\(shape.map(String.init).joined(separator: ", "))) of \(descr) describes more bytes than any file can hold")
+        }
         guard bytes.count == expected else {
             throw DataError.sizeMismatch(
                 file: path, expectedBytes: expected, foundBytes: bytes.count,

@@ -86,6 +86,9 @@ public struct FlatBufferReader: Sendable {
 
     public func tables(_ table: Table, _ id: Int) throws -> [Table] {
         guard let (start, n) = try vector(table, id) else { return [] }
+        // All n offsets must lie in the buffer before anything is allocated: a corrupt count
+        // (found by fuzzing: 2^30) otherwise sizes a 14 GB array and the process dies.
+        try check(start, 4 * n)
         return try (0..<n).map { Table(position: try indirect(start + 4 * $0)) }
     }
 }

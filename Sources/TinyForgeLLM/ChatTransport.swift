@@ -91,7 +91,10 @@ final class ChatTransport: @unchecked Sendable {
                 let (kind, text) = describe(err)
                 ex.error = text
                 failures += 1
-                if failures <= config.retries {
+                // A timed-out request may still be generating on a one-request-at-a-time server
+                // (llama-cpp-python): a retry would queue behind it, so such configs skip it.
+                let retry = kind != .timeout || config.retryOnTimeout != false
+                if retry, failures <= config.retries {
                     let d = backoff(failures, &jitter)
                     ex.action = "retry after \(fmt(d)) s"
                     exchanges.append(ex)
@@ -99,11 +102,12 @@ final class ChatTransport: @unchecked Sendable {
                     continue
                 }
                 exchanges.append(ex)
-                throw LLMClientError(kind: kind, message: "\(text) (\(attempt) attempt\(attempt == 1 ? "" : "s"))", exchanges: exchanges)
+                throw LLMClientError(kind: kind, message: "\(text) (\(attempt) attempt\(attempt == 1 ? "" : "s"))",
+                                     status: nil, exchanges: exchanges)
             }
             let status = outcome.status ?? 0
             if outcome.body.count > config.maxResponseBytes {
-                ex.error = "response body of \(outcome.body.count) bytes exceeds llm.max_response_bytes \(config.maxResponseBytes)"
+                ex.error = "reply too large: response body of \(outcome.body.count) bytes exceeds llm.max_response_bytes \(config.maxResponseBytes)"
                 ex.responseText = redact(String(bodyString.prefix(2000)))
                 exchanges.append(ex)
                 throw LLMClientError(kind: .tooLarge, message: ex.error! + "; lower max_tokens or raise the cap", exchanges: exchanges)
@@ -137,7 +141,8 @@ final class ChatTransport: @unchecked Sendable {
                 let hint = status == 401 || status == 403
                     ? "; set the API key in one of \(config.apiKeyEnv.joined(separator: ", "))"
                     : status == 404 ? "; check llm.base_url and llm.model" : ""
-                throw LLMClientError(kind: .http, message: "\(endpoint) answered HTTP \(status): \(redact(String(bodyString.prefix(500))))\(hint)", exchanges: exchanges)
+                throw LLMClientError(kind: .http, message: "HTTP \(status) from \(endpoint): \(redact(Self.serverMessage(bodyString)))\(hint)",
+                                     status: status, exchanges: exchanges)
             }
             // 2xx: read the reply.
             do {
@@ -154,7 +159,8 @@ final class ChatTransport: @unchecked Sendable {
                 ex.responseText = redact(bodyString)
                 ex.error = "not a chat reply: \(error)"
                 exchanges.append(ex)
-                throw LLMClientError(kind: .badReply, message: "\(endpoint) answered HTTP \(status) with a body that is not a \(dialect.providerName) chat reply: \(error)", exchanges: exchanges)
+                throw LLMClientError(kind: .badReply, message: "unparsable reply from \(endpoint) (HTTP \(status)): the body is not a chat reply of the \(dialect.providerName) API: \(error)",
+                                     status: status, exchanges: exchanges)
             }
         }
     }
@@ -190,13 +196,34 @@ final class ChatTransport: @unchecked Sendable {
     }
 
     private func fmt(_ d: Double) -> String { String(format: "%.2f", d) }
+    /// Whole seconds without a fraction ("30"), otherwise two decimals ("0.50").
+    private func fmtSeconds(_ d: Double) -> String { d == d.rounded() && d < 1e9 ? String(Int(d)) : fmt(d) }
+
+    /// The server's own explanation from an error body, on one line: `error.message` (OpenAI,
+    /// llama.cpp, vLLM), `error` as a string (Ollama), `detail` (FastAPI) or `message`;
+    /// otherwise the body itself. Clipped to 300 characters.
+    static func serverMessage(_ body: String) -> String {
+        var text = body
+        if let v = try? JSONValue.parse(body, source: "error body"), case .object(let o) = v {
+            if case .object(let e)? = o["error"], case .string(let m)? = e["message"] { text = m }
+            else if case .string(let m)? = o["error"] { text = m }
+            else if case .string(let m)? = o["detail"] { text = m }
+            else if case .string(let m)? = o["message"] { text = m }
+        }
+        let line = text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        if line.isEmpty { return "(empty body)" }
+        return line.count > 300 ? String(line.prefix(300)) + "…" : line
+    }
 
     private func describe(_ e: URLError) -> (LLMClientError.Kind, String) {
         switch e.code {
         case .timedOut:
-            return (.timeout, "no reply from \(endpoint) within \(fmt(config.timeoutSeconds)) s (llm.timeout); a slow model or a long prompt needs a larger timeout")
-        case .cannotConnectToHost, .cannotFindHost, .networkConnectionLost, .notConnectedToInternet, .dnsLookupFailed:
-            return (.connection, "cannot connect to \(endpoint) (\(e.code == .cannotFindHost || e.code == .dnsLookupFailed ? "unknown host" : "connection refused or lost")): is the server running? For the local model: scripts/llm-server.sh start")
+            return (.timeout, "timeout after \(fmtSeconds(config.timeoutSeconds)) s: no reply from \(endpoint) (llm.timeout); a slow model or a long prompt needs a larger --llm-timeout or TINYFORGE_LLM_TIMEOUT")
+        case .cannotFindHost, .dnsLookupFailed:
+            return (.connection, "unknown host: cannot resolve \(endpoint); check TINYFORGE_LLM_URL")
+        case .cannotConnectToHost, .networkConnectionLost, .notConnectedToInternet:
+            return (.connection, "connection \(e.code == .networkConnectionLost ? "lost" : "refused"): cannot connect to \(endpoint): is the server running? For the local model: scripts/llm-server.sh start")
         default:
             return (.connection, "request to \(endpoint) failed: \(e.localizedDescription) (URLError \(e.code.rawValue))")
         }

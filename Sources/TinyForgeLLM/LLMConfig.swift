@@ -49,8 +49,12 @@ public struct LLMConfig: Equatable, Sendable, Codable {
     public var maxTokens: Int
     /// Seed used when the request carries none (nil = let the server choose).
     public var seed: UInt64?
-    /// Seconds without a reply before an attempt counts as timed out.
+    /// Seconds without a reply before an attempt counts as timed out (`--llm-timeout`,
+    /// `TINYFORGE_LLM_TIMEOUT`). Requests are not streamed, so this bounds the whole reply.
     public var timeoutSeconds: Double
+    /// Retry an attempt that timed out (nil = yes). False for servers that keep generating a
+    /// request whose client gave up, where the retry would only wait behind it.
+    public var retryOnTimeout: Bool?
     /// Extra attempts after the first on timeouts, connection failures, 5xx and 429.
     public var retries: Int
     /// First backoff delay; doubles per retry, capped at `maxBackoffSeconds`, with seeded jitter.
@@ -84,12 +88,36 @@ public struct LLMConfig: Equatable, Sendable, Codable {
 
     /// The local llama.cpp server started by `scripts/llm-server.sh` (SmolLM2-135M): its
     /// structured-output mode, and sampling as measured in /work/shared/LOCAL-LLM.md.
-    /// The timeout is long on purpose: llama-cpp-python serves one request at a time and keeps
-    /// generating a request whose client gave up, so a retry after a timeout waits for the
-    /// abandoned generation first. On a loaded 2-core machine one 3-candidate reply took 433 s.
+    ///
+    /// Timeout 150 s per attempt, and no retry after a timeout. Why not shorter: requests are
+    /// not streamed, so the timeout must cover a whole reply, and llama-cpp-python serves one
+    /// request at a time and keeps generating a request whose client gave up — a timeout
+    /// shorter than a reply turns every later request into a timeout too (each queues behind
+    /// the abandoned one). A reply is bounded by `maxTokens`: on an idle machine ≤ 26 s of
+    /// prompt + 1800 tokens at 73 tokens/s ≈ 51 s; measured on this shared 2-core machine at
+    /// load 8–13 (Sources/TinyForgeLLM/README.md): median 46 s, max 126 s over 10 rounds. 150 s
+    /// covers that maximum with 20 % to spare. Why no retry: for the same reason a retry after
+    /// a timeout only waits behind the abandoned generation, so a hung server now costs one
+    /// timeout per request (150 s) instead of two of 900 s. Connection refusals fail at once.
+    /// On an idle machine or a GPU server, `--llm-timeout 60` (or lower) is safe.
     public static func localLlamaCpp(baseURL: String) -> LLMConfig {
-        LLMConfig(provider: .openai, baseURL: baseURL, model: "local", temperature: 0.8, maxTokens: 1800,
-                  timeoutSeconds: 900, retries: 1, structuredOutput: .jsonObjectSchema)
+        var c = LLMConfig(provider: .openai, baseURL: baseURL, model: "local", temperature: 0.8, maxTokens: 1800,
+                          timeoutSeconds: defaultLocalTimeoutSeconds, retries: 1, structuredOutput: .jsonObjectSchema)
+        c.retryOnTimeout = false
+        return c
+    }
+
+    /// See `localLlamaCpp`.
+    public static let defaultLocalTimeoutSeconds: Double = 150
+
+    /// Seconds from `--llm-timeout` or `TINYFORGE_LLM_TIMEOUT` (`source` names which, for the
+    /// error): a positive number of seconds, at most a day.
+    public static func parseTimeout(_ text: String, source: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard let v = Double(t.hasSuffix("s") ? String(t.dropLast()) : t), v.isFinite, v > 0, v <= 86_400 else {
+            throw SpecError(path: source, message: "\"\(text)\" is not a timeout; give seconds > 0 and ≤ 86400, e.g. 60")
+        }
+        return v
     }
 
     /// The server root without trailing `/` or `/v1` (both spellings are common in docs).
@@ -126,8 +154,8 @@ public struct LLMConfig: Equatable, Sendable, Codable {
     }
 
     /// A config from `TINYFORGE_LLM_URL`, `TINYFORGE_LLM_PROVIDER` (openai | ollama),
-    /// `TINYFORGE_LLM_MODEL` and `TINYFORGE_LLM_STRUCTURED` (a `StructuredOutputMode` raw value);
-    /// nil when no URL is set.
+    /// `TINYFORGE_LLM_MODEL`, `TINYFORGE_LLM_STRUCTURED` (a `StructuredOutputMode` raw value)
+    /// and `TINYFORGE_LLM_TIMEOUT` (seconds per attempt); nil when no URL is set.
     public static func fromEnvironment(_ env: [String: String]) throws -> LLMConfig? {
         guard let url = env["TINYFORGE_LLM_URL"], !url.isEmpty else { return nil }
         var c = LLMConfig.localLlamaCpp(baseURL: url)
@@ -143,6 +171,9 @@ public struct LLMConfig: Equatable, Sendable, Codable {
                 throw SpecError(path: "TINYFORGE_LLM_STRUCTURED", message: "\"\(s)\" is not one of \(StructuredOutputMode.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             c.structuredOutput = mode
+        }
+        if let t = env["TINYFORGE_LLM_TIMEOUT"], !t.isEmpty {
+            c.timeoutSeconds = try parseTimeout(t, source: "TINYFORGE_LLM_TIMEOUT")
         }
         return c
     }

@@ -15,8 +15,14 @@ public struct LLMProposal: Sendable {
     public var truncated: Bool
     /// Parse failures of earlier replies in this round (each was fed back to the LLM).
     public var parseErrors: [ReplyParseError]
-    /// Set when the round ended without a usable reply: the last client or parse error.
+    /// Set when the round ended without a usable reply: the last client or parse error, on one
+    /// line that starts with its cause ("LLM request failed: connection refused: …",
+    /// "LLM reply unusable: reply no_json: …").
     public var failure: String?
+    /// The request itself failed (no chat reply: refused, timeout, HTTP error, bad body), as
+    /// opposed to a reply whose text held no usable JSON. A search stops early on these: the
+    /// next request will almost surely fail the same way.
+    public var requestFailed: Bool = false
     /// Seeds sent, one per request (replay a round by sending them again).
     public var seeds: [UInt64]
 
@@ -64,10 +70,12 @@ public struct LLMProposer: Sendable {
                 response = try await client.complete(req)
             } catch let e as LLMClientError {
                 out.exchanges += e.exchanges
-                out.failure = e.description
+                out.failure = "LLM request failed: " + e.summary
+                out.requestFailed = true
                 return out  // the client already retried transport failures
             } catch {
-                out.failure = "\(error)"
+                out.failure = "LLM request failed: \(error)"
+                out.requestFailed = true
                 return out
             }
             out.exchanges += response.exchanges
@@ -80,10 +88,10 @@ public struct LLMProposer: Sendable {
                 return out
             } catch let e as ReplyParseError {
                 out.parseErrors.append(e)
-                out.failure = e.description
+                out.failure = "LLM reply unusable: \(e.description)"
                 messages = prompt.messages + [LLMMessage.user("Your previous reply could not be used: \(e.feedback)")]
             } catch {
-                out.failure = "\(error)"
+                out.failure = "LLM reply unusable: \(error)"
                 return out
             }
         }

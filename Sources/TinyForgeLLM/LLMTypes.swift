@@ -126,13 +126,23 @@ public struct LLMClientError: Error, CustomStringConvertible, Sendable {
         case configuration
     }
     public var kind: Kind
+    /// Starts with the cause ("connection refused", "HTTP 401", "timeout after 30 s",
+    /// "unparsable reply") so its first words say what went wrong.
     public var message: String
+    /// The HTTP status of the last attempt, when the server answered at all.
+    public var status: Int?
     public var exchanges: [LLMExchange]
 
-    public init(kind: Kind, message: String, exchanges: [LLMExchange] = []) {
-        self.kind = kind; self.message = message; self.exchanges = exchanges
+    public init(kind: Kind, message: String, status: Int? = nil, exchanges: [LLMExchange] = []) {
+        self.kind = kind; self.message = message; self.status = status; self.exchanges = exchanges
     }
     public var description: String { "LLM \(kind.rawValue) error: \(message)" }
+
+    /// The failure on one line (newlines of server text folded), for consoles and logs: one
+    /// failed request = one line that names its cause.
+    public var summary: String {
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
 }
 
 /// Anything that answers chat requests. Implementations: `OpenAICompatibleClient`,

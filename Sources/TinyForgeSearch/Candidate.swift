@@ -126,6 +126,9 @@ public struct Rejection: Error, Sendable, Equatable {
         /// Valid, but surrogate screening (`--screen F`) predicted a lower proxy accuracy for it
         /// than for the candidates trained in its place.
         case screened
+        /// No architecture to check: the LLM request failed (connection refused, HTTP error,
+        /// timeout, unparsable body) or its reply held no usable JSON. `reason` names the cause.
+        case llm
     }
 
     public var kind: Kind

@@ -64,9 +64,9 @@ public struct LLMSearchProposer: Proposer {
         if out.isEmpty {
             // No usable answer: record the exchange and the failure as a rejected text proposal so
             // the reason reaches the store and the next prompt.
-            let why = answer.failure ?? answer.parseErrors.map(\.message).joined(separator: "; ")
-            out.append(Proposal(.text("{\"llm_failure\": \(JSONValue.string(why).canonicalText())}"), proposer: "llm",
-                                rationale: nil, change: "llm answer unusable: \(why)", exchanges: exchanges))
+            let why = answer.failure ?? ("LLM reply unusable: " + answer.parseErrors.map(\.message).joined(separator: "; "))
+            out.append(.failedLLMRound(LLMFailure(cause: why, requestFailed: answer.requestFailed), proposer: "llm",
+                                       exchanges: exchanges))
         }
         if let f = fallback {
             out += try await f.propose(count: count, context: &context)
@@ -90,6 +90,7 @@ public struct LLMSearchProposer: Proposer {
             front: c.archive.front.map(summary),
             recentBest: recent.prefix(3).map(summary),
             recentWorst: recent.suffix(2).map(summary),
+            // Failed rounds are not shown: "connection refused" teaches the model nothing.
             rejected: ownRejections(c.recentRejections).suffix(8).map { r in
                 RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
             },
@@ -104,6 +105,6 @@ public struct LLMSearchProposer: Proposer {
     /// fallback proposer's, and never `surplus` (valid proposals beyond the batch are not the
     /// model's mistake).
     static func ownRejections(_ rs: [Rejection]) -> [Rejection] {
-        rs.filter { ($0.proposer == "llm" || $0.proposer.hasPrefix("llm+")) && $0.kind != .surplus }
+        rs.filter { ($0.proposer == "llm" || $0.proposer.hasPrefix("llm+")) && $0.kind != .surplus && $0.kind != .llm }
     }
 }

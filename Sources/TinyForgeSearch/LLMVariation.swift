@@ -88,12 +88,12 @@ public struct LLMVariation: VariationOperator {
             let why: String
             let lineage = r.parents.map(\.hash)
             if answer.candidates.isEmpty {
-                let failure = answer.failure ?? answer.parseErrors.map(\.message).joined(separator: "; ")
-                why = "LLM answer unusable: \(failure)"
+                let failure = answer.failure ?? ("LLM reply unusable: " + answer.parseErrors.map(\.message).joined(separator: "; "))
+                why = failure
                 if i == 0 {
                     // One record of the failed round, with its exchanges and reason.
-                    var p = Proposal(.text("{\"llm_failure\": \(JSONValue.string(failure).canonicalText())}"), proposer: proposer,
-                                     parents: lineage, change: "llm \(r.kind.rawValue) failed: \(failure)")
+                    var p = Proposal.failedLLMRound(LLMFailure(cause: failure, requestFailed: answer.requestFailed), proposer: proposer,
+                                                    parents: lineage, change: "llm \(r.kind.rawValue) failed: \(failure)")
                     attach(&p)
                     o.proposals.append(p)
                 }
@@ -176,8 +176,8 @@ public struct LLMVariation: VariationOperator {
         let side = c.space.resolutions.first ?? 32
         let task = LLMTask(dataset: c.task.dataset, numClasses: c.task.numClasses,
                            input: InputShape(height: side, width: side, channels: c.space.inputChannels))
-        // Surplus proposals were valid: never shown to the model as rejections.
-        let rejected = c.recentRejections.filter { $0.kind != .surplus }.suffix(rejections).map { r in
+        // Surplus proposals were valid, and failed rounds teach nothing: neither is shown to the model.
+        let rejected = c.recentRejections.filter { $0.kind != .surplus && $0.kind != .llm }.suffix(rejections).map { r in
             RejectedSummary(architecture: r.spec.map { format.compactJSON($0) }, reason: r.reason)
         }
         return VariationContext(task: task, target: c.target, budget: c.budget, space: c.space, parents: parents,

@@ -47,6 +47,9 @@ public struct Proposal: Sendable {
     public var repairFailure: String?
     /// The cost niche an LLM slot asked for and whether the model's own spec landed in it.
     public var slot: SlotRecord?
+    /// Set on the record of an LLM round that produced nothing: the validator rejects it as
+    /// `Rejection.Kind.llm` with the cause, instead of trying to decode it.
+    public var llmFailure: LLMFailure?
 
     public init(_ content: Content, proposer: String, rationale: String? = nil, parents: [String] = [],
                 change: String? = nil, exchanges: [ExchangeRecord] = []) {
@@ -58,6 +61,29 @@ public struct Proposal: Sendable {
         if case .spec(let s) = content { return s }
         return nil
     }
+
+    /// The record of a failed LLM round (stored as `{"llm_failure": cause}` text, with the
+    /// round's exchanges and the cause as its rejection reason).
+    public static func failedLLMRound(_ failure: LLMFailure, proposer: String, parents: [String] = [], change: String? = nil,
+                                      exchanges: [ExchangeRecord] = []) -> Proposal {
+        var p = Proposal(.text("{\"llm_failure\": \(JSONValue.string(failure.cause).canonicalText())}"), proposer: proposer,
+                         parents: parents, change: change ?? failure.cause, exchanges: exchanges)
+        p.llmFailure = failure
+        return p
+    }
+}
+
+/// Why an LLM round gave no architecture, for the console, the store and the stop rule.
+public struct LLMFailure: Sendable, Equatable {
+    /// One line that starts with the cause: "LLM request failed: connection refused: …",
+    /// "LLM request failed: HTTP 401 from …: …", "LLM request failed: timeout after 30 s: …",
+    /// "LLM reply unusable: reply no_json: …".
+    public var cause: String
+    /// The request itself failed (no chat reply at all); false when the model answered with
+    /// text that held no usable JSON.
+    public var requestFailed: Bool
+
+    public init(cause: String, requestFailed: Bool) { self.cause = cause; self.requestFailed = requestFailed }
 }
 
 /// What the search is for: the data set (as given on the command line) and its class count.

@@ -24,6 +24,8 @@ public struct SearchProgress: Sendable {
 /// What a `run()` did.
 public struct SearchSummary: Sendable {
     public var status: String
+    /// Why the run stopped before `trials` (a stall names its real cause); nil when done.
+    public var stopReason: String?
     public var evaluations: Int
     public var evaluationsThisSession: Int
     public var reEvaluated: Int
@@ -176,7 +178,8 @@ public final class SearchController {
             return try await evaluate(batch)
         }
         var iteration = state.nextIteration
-        var barren = 0, proposerFailures = 0
+        var stall = StallWatch(maxBarrenIterations: config.maxBarrenIterations)
+        var proposerFailures = 0
         while true {
             if let h = config.halving {
                 let due = HalvingScheduler.promotions(rungResults, eta: h.eta, rungs: h.rungs)
@@ -255,18 +258,19 @@ public final class SearchController {
                 try event("iteration \(iteration): \(accepted.count) accepted, \(rejectedNow) rejected (\(kinds))")
             }
             if let line = Self.repairSlotEvent(proposals) { try event("iteration \(iteration): " + line) }
+            // One line per failed LLM round, with its cause (refused, HTTP status, timeout, unparsable).
+            let failures = proposals.compactMap(\.llmFailure)
+            for f in failures { try event("iteration \(iteration): \(f.cause)", level: "warning") }
             iteration += 1
-            if accepted.isEmpty {
-                barren += 1
-                if barren >= config.maxBarrenIterations {
-                    try event("stopping: \(barren) iterations in a row without an acceptable proposal; the budget may exclude most of the space (latest reason: \(rejections.last?.reason ?? "none"))", level: "error")
-                    let r = finish(&s, archive, start, status: "stalled")
-                    try store.setStatus("stalled")
-                    return r
-                }
-                continue
+            let rejectedThis = outcomes.compactMap { o -> Rejection? in if case .rejected(_, let r) = o { return r }; return nil }
+            if let why = stall.record(accepted: accepted.count, rejections: rejectedThis, llmFailures: failures) {
+                try event(why, level: "error")
+                var r = finish(&s, archive, start, status: "stalled")
+                r.stopReason = why
+                try store.setStatus("stalled")
+                return r
             }
-            barren = 0
+            if accepted.isEmpty { continue }
             if try await !evaluate(accepted) { return finish(&s, archive, start, status: "interrupted") }
         }
         if config.halving != nil {

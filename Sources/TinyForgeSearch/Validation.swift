@@ -21,7 +21,7 @@ public struct AcceptedCandidate {
 }
 
 /// Validation before training, in this order (the first failing check gives the reason):
-/// decode → duplicate (canonical hash, against everything seen in the run, rejected ones
+/// LLM failure (a failed round's record, nothing to decode) → decode → duplicate (canonical hash, against everything seen in the run, rejected ones
 /// included) → structure (`validate()`) → task (classes) → space (`SearchSpace.violations`)
 /// → budget (`CostModel.evaluate(...).violations`, their messages verbatim).
 public struct CandidateValidator {
@@ -74,6 +74,13 @@ public struct CandidateValidator {
 
     /// Validates a proposal and marks its hash seen (accepted or not).
     public mutating func validate(_ p: Proposal, iteration: Int) -> Result<AcceptedCandidate, Rejection> {
+        if let f = p.llmFailure {
+            // Not a duplicate of anything: every failed round is its own row (unique hash).
+            var n = 0, hash = ""
+            repeat { hash = Self.textHash("llm failure, iteration \(iteration) #\(n): \(f.cause)"); n += 1 } while seen[hash] != nil
+            markSeen(hash, as: "LLM failure")
+            return .failure(Rejection(kind: .llm, reason: f.cause, hash: hash, proposer: p.proposer, iteration: iteration))
+        }
         let spec: ArchitectureSpec
         switch p.content {
         case .spec(let s): spec = s

@@ -25,20 +25,23 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Print compare.json instead of the table.")
     var json = false
 
+    @OptionGroup var llm: LLMTimeoutOption
+
     func run() throws {
         do {
             let names = proposers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !names.isEmpty else { throw SearchError("--proposers", "is empty; e.g. random,evolution,nsga2") }
             guard seeds >= 1 else { throw SearchError("--seeds", "\(seeds) must be at least 1") }
             let usesLLM = names.contains { $0.contains("llm") }
-            for n in names { _ = try makeProposer(try options.makeConfig(proposer: n, seed: firstSeed, usesLLM: usesLLM)) }
+            let llmTimeout = try llm.seconds()
+            for n in names { _ = try makeProposer(try options.makeConfig(proposer: n, seed: firstSeed, usesLLM: usesLLM), llmTimeout: llmTimeout) }
             let base = try options.makeConfig(proposer: names[0], seed: firstSeed, usesLLM: usesLLM)
             let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
             let dir = URL(fileURLWithPath: out)
             let quiet = json
             let result = try runBlocking {
                 try await Comparison.run(base: base, proposers: names, seeds: seedList, directory: dir,
-                                         makeProposer: makeProposer, log: quiet ? nil : { print($0); fflush(stdout) })
+                                         makeProposer: { try makeProposer($0, llmTimeout: llmTimeout) }, log: quiet ? nil : { print($0); fflush(stdout) })
             }
             let text = result.jsonValue().prettyText()
             try AtomicFile.write(text + "\n", to: dir.appendingPathComponent("compare.json"))

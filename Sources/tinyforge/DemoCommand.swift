@@ -33,6 +33,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "A fast smoke run (generated data, few trials, one epoch each): for CI.") var quick = false
     @OptionGroup var llmSampling: LLMSamplingOptions
+    @OptionGroup var llmTimeout: LLMTimeoutOption
 
     func run() throws {
         do { try runDemo() } catch let e as ExitCode { throw e } catch { throw fail(error) }
@@ -61,6 +62,7 @@ struct DemoCommand: ParsableCommand {
 
         step(2, "search")
         let (tgt, budget) = try BudgetOptions.parse(["--target", target, "--sram", sram, "--flash", flash, "--macs", macs]).resolve()
+        let timeout = try llmTimeout.seconds()
         let llm = try DemoLLM.resolve(requested: proposer)
         defer { llm.stop() }
         s.proposer = llm.proposer
@@ -91,7 +93,7 @@ struct DemoCommand: ParsableCommand {
             config = c
             store = try RunStore.create(directory: runDir, config: c, lock: .init(command: "demo"))
         }
-        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
+        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: timeout),
                                           evaluator: config.makeEvaluator(runDirectory: store.directory))
         let printer = SearchProgressPrinter(scoreLabel: "val acc")
         controller.onProgress = { printer.print($0); fflush(stdout) }

@@ -37,9 +37,12 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var finish: SearchFinishOptions
 
+    @OptionGroup var llm: LLMTimeoutOption
+
     func run() throws {
         do {
             let finishStep = try finish.command(runDirectory: resume ?? runDirectory ?? "")
+            let llmTimeout = try llm.seconds()
             let store: RunStore
             let config: SearchConfig
             if let dir = resume {
@@ -49,10 +52,10 @@ struct SearchCommand: ParsableCommand {
             } else {
                 guard let dir = runDirectory else { throw SearchError("--run", "is required: the directory to store the run in (or --resume DIR)") }
                 config = try options.makeConfig(proposer: proposer, seed: seed)
-                _ = try makeProposer(config)
+                _ = try makeProposer(config, llmTimeout: llmTimeout)
                 store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config, lock: .init(command: "search", breakStale: breakLock))
             }
-            let controller = SearchController(store: store, config: config, proposer: try makeProposer(config),
+            let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: llmTimeout),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
             let report = try RunReport(store: store)
             var printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
@@ -85,6 +88,10 @@ struct SearchCommand: ParsableCommand {
                       + String(format: "%.2f", summary.validateSeconds) + " s, store " + String(format: "%.2f", summary.storeSeconds)
                       + " s, archive+HV " + String(format: "%.2f", summary.archiveSeconds) + " s; wall " + String(format: "%.1f", summary.wallSeconds) + " s)")
                 print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
+            }
+            if let why = summary.stopReason {
+                // The last line a user sees names why the run stopped early (stderr under --json).
+                if json { FileHandle.standardError.write(Data("run \(summary.status): \(why)\n".utf8)) } else { print("run \(summary.status): \(why)") }
             }
             if summary.status != "done" { throw ExitCode(1) }
             // The finish step writes the same run: it reuses this store and its lock.

@@ -143,11 +143,12 @@ let proposerNames = ["random", "evolution", "nsga2", "llm", "llm+random", "evolu
 
 /// The classic proposers, the `llm` proposer, and evolution / NSGA-II with the LLM as their
 /// variation operator (`evolution+llm`, `nsga2+llm`: `LLMVariation`, classic fallback per child).
-func makeProposer(_ config: SearchConfig) throws -> Proposer {
-    if config.proposer == "llm" { return try makeLLMProposer(fallback: nil, sampling: config.llm) }
-    if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer(), sampling: config.llm) }
+/// `llmTimeout` (from `--llm-timeout`) overrides TINYFORGE_LLM_TIMEOUT and the default.
+func makeProposer(_ config: SearchConfig, llmTimeout: Double? = nil) throws -> Proposer {
+    if config.proposer == "llm" { return try makeLLMProposer(fallback: nil, sampling: config.llm, timeout: llmTimeout) }
+    if config.proposer == "llm+random" { return try makeLLMProposer(fallback: RandomProposer(), sampling: config.llm, timeout: llmTimeout) }
     if config.proposer == "evolution+llm" || config.proposer == "nsga2+llm" {
-        let (llmConfig, client) = try llmClientFromEnvironment(config.proposer, sampling: config.llm)
+        let (llmConfig, client) = try llmClientFromEnvironment(config.proposer, sampling: config.llm, timeout: llmTimeout)
         var base = config
         base.proposer = String(config.proposer.dropLast(4))
         return base.makeClassicProposer(variation: LLMVariation(llm: LLMProposer(client: client, parseRetries: 0),
@@ -162,25 +163,27 @@ func makeProposer(_ config: SearchConfig) throws -> Proposer {
 /// The `llm` proposer, configured from the environment so that a resumed run reaches the same
 /// server without storing anything secret: TINYFORGE_LLM_URL (required; e.g. the local server of
 /// `scripts/llm-server.sh start`, an Ollama or vLLM endpoint), TINYFORGE_LLM_PROVIDER
-/// (openai | ollama), TINYFORGE_LLM_MODEL, TINYFORGE_LLM_STRUCTURED; the API key only from
+/// (openai | ollama), TINYFORGE_LLM_MODEL, TINYFORGE_LLM_STRUCTURED, TINYFORGE_LLM_TIMEOUT
+/// (`timeout`, from `--llm-timeout`, wins over it); the API key only from
 /// TINYFORGE_LLM_API_KEY or OPENAI_API_KEY.
 /// `llm+random` appends budget-aware random proposals after the LLM's, used only when the
 /// LLM's own candidates are rejected (see `LLMSearchProposer.fallback`).
 /// `sampling` (the run's stored `SearchConfig.llm`) overrides the environment's model and
 /// sampling, so a resumed run asks the model exactly as it was created to.
-func makeLLMProposer(fallback: Proposer?, sampling: LLMSampling?) throws -> Proposer {
-    let (config, client) = try llmClientFromEnvironment(fallback == nil ? "llm" : "llm+random", sampling: sampling)
+func makeLLMProposer(fallback: Proposer?, sampling: LLMSampling?, timeout: Double?) throws -> Proposer {
+    let (config, client) = try llmClientFromEnvironment(fallback == nil ? "llm" : "llm+random", sampling: sampling, timeout: timeout)
     return LLMSearchProposer(proposer: LLMProposer(client: client), model: config.model, fallback: fallback)
 }
 
 /// The LLM endpoint of the environment (see `makeLLMProposer`), validated; `name` is the
-/// proposer that needs it, for the error message.
-func llmClientFromEnvironment(_ name: String, sampling: LLMSampling?) throws -> (LLMConfig, LLMClient) {
+/// proposer that needs it, for the error message; `timeout` overrides the configured one.
+func llmClientFromEnvironment(_ name: String, sampling: LLMSampling?, timeout: Double? = nil) throws -> (LLMConfig, LLMClient) {
     let env = ProcessInfo.processInfo.environment
     guard var config = try LLMConfig.fromEnvironment(env) else {
         throw SearchError("--proposer \(name)", "needs an endpoint: set TINYFORGE_LLM_URL (e.g. run `scripts/llm-server.sh run -- tinyforge search ...` for the local SmolLM2, or point it at Ollama/vLLM with TINYFORGE_LLM_PROVIDER and TINYFORGE_LLM_MODEL)")
     }
     sampling?.apply(to: &config)
+    if let t = timeout { config.timeoutSeconds = t }
     try config.validate()
     return (config, makeLLMClient(config))
 }

@@ -48,14 +48,14 @@ final class LLMVariationTests: XCTestCase {
         let (archive, seen) = try scoredArchive(8)
         let refused = OpenAICompatibleClient(config: LLMConfig(baseURL: "http://127.0.0.1:1", timeoutSeconds: 2, retries: 0), environment: [:])
         let cases: [(String, LLMClient, Rejection.Kind, String)] = [
-            ("garbage", ScriptedLLMClient(always: .text("I think a bigger network would be better!")), .decode, "no JSON"),
-            ("empty", ScriptedLLMClient(always: .text("")), .decode, "empty"),
-            ("wrong shape", ScriptedLLMClient(always: .text("{\"answer\": 42}")), .decode, "candidates"),
+            ("garbage", ScriptedLLMClient(always: .text("I think a bigger network would be better!")), .llm, "no JSON"),
+            ("empty", ScriptedLLMClient(always: .text("")), .llm, "empty"),
+            ("wrong shape", ScriptedLLMClient(always: .text("{\"answer\": 42}")), .llm, "candidates"),
             ("out of space", ScriptedLLMClient(always: .outOfSpace), .space, "kernel: 9"),
             ("duplicate", ScriptedLLMClient(always: .copyParent), .duplicate, "duplicate"),
             ("over budget", ScriptedLLMClient(always: .overBudget), .budget, "peak SRAM"),
-            ("timeout", ScriptedLLMClient(always: .timeout), .decode, "timeout"),
-            ("refused", refused, .decode, "connection"),
+            ("timeout", ScriptedLLMClient(always: .timeout), .llm, "timeout"),
+            ("refused", refused, .llm, "connection"),
         ]
         let requests = Array(archive.evaluated.prefix(3)).map(VariationRequest.mutation)
         for (name, client, kind, needle) in cases {

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of TinyForge's input parsers with libFuzzer (see fuzz/README.md).
+#
+#   scripts/fuzz.sh list                  the targets (one per fuzz/<name>/main.swift)
+#   scripts/fuzz.sh build                 build the instrumented libraries and every target
+#   scripts/fuzz.sh [TARGET|all] [SECONDS] build, then fuzz each target for SECONDS (default 60)
+#   scripts/fuzz.sh run TARGET [SECONDS]  fuzz a target built before, without building
+#
+# Libraries are built by SwiftPM into .build-fuzz with `--sanitize fuzzer --sanitize address`
+# and `-O` (bounds and overflow checks stay on: never -Ounchecked, whose silent wrap-around is
+# exactly what fuzzing must catch). Each target links its main.swift against those objects.
+# Corpus: fuzz/<t>/corpus (git-ignored, grows across runs) plus the committed seeds in
+# fuzz/<t>/seeds. A crash leaves its input in fuzz/<t>/crashes/ and makes the script exit 1.
+# Environment: FUZZ_NICE (nice level, default 0), FUZZ_JOBS (parallel libFuzzer processes per
+# target, default 1), FUZZ_RSS_MB (memory limit per process, default 2048).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+BUILD="$REPO/.build-fuzz"
+BIN="$BUILD/fuzzers"
+NICE="${FUZZ_NICE:-0}"
+JOBS="${FUZZ_JOBS:-1}"
+RSS="${FUZZ_RSS_MB:-2048}"
+
+die() { echo "fuzz: $*" >&2; exit 2; }
+targets() { for d in fuzz/*/main.swift; do basename "$(dirname "$d")"; done; }
+
+check_toolchain() {
+    # libFuzzer ships with the Swift toolchain (lib/swift/linux/libclang_rt.fuzzer-x86_64.a);
+    # fail early with the reason when it is missing or broken.
+    local t; t="$(mktemp -d)"
+    printf '@_cdecl("LLVMFuzzerTestOneInput") public func f(_ d: UnsafePointer<UInt8>, _ n: Int) -> Int32 { 0 }\n' > "$t/t.swift"
+    if ! swiftc -sanitize=fuzzer -parse-as-library "$t/t.swift" -o "$t/t" > "$t/log" 2>&1 || ! "$t/t" -runs=1 > /dev/null 2>&1; then
+        cat "$t/log" >&2; rm -rf "$t"
+        die "this Swift toolchain cannot build libFuzzer targets (swiftc -sanitize=fuzzer)"
+    fi
+    rm -rf "$t"
+}
+
+build() {
+    check_toolchain
+    echo "fuzz: building instrumented libraries into $BUILD (first time: several minutes)"
+    # TinyForgePipeline depends on every library a target needs (Spec, Hardware, Data, Training,
+    # Deploy, Search, LLM) and on GRDB / compress-nio, so one build covers all of them.
+    nice -n "$NICE" swift build --build-path "$BUILD" -c debug --sanitize fuzzer --sanitize address \
+        -Xswiftc -O --target TinyForgePipeline 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3
+    local objs=() maps=() out
+    out="$(cd "$BUILD/debug" && pwd -P)"
+    # Library objects only: no executables (they define main), no test bundles, no host-side
+    # plugin tools (duplicates of ArgumentParser), no ArgumentParser (the CLI's, not needed).
+    while IFS= read -r o; do objs+=("$o"); done < <(find "$out" -path '*.build/*' -name '*.o' \
+        ! -path '*/tinyforge.build/*' ! -path '*/tinyforge-*.build/*' ! -path '*Tests.build/*' \
+        ! -path '*-tool.build/*' ! -path '*/ArgumentParser*' ! -path '*PackageDiscoveredTests*' | sort)
+    while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(find "$BUILD" -name module.modulemap | sort)
+    mkdir -p "$BIN"
+    for t in $(targets); do
+        nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
+            -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
+            -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
+        [ -x "$BIN/$t" ] || die "linking target $t failed"
+    done
+    echo "fuzz: built $(targets | wc -l) targets in $BIN"
+}
+
+# JSON keys and literals of the seeds, as a libFuzzer dictionary (helps text formats).
+dictionary() {
+    local t="$1" out="$BUILD/dict-$1.txt"
+    { printf '"{"\n"}"\n"["\n"]"\n":"\n","\n"true"\n"false"\n"null"\n"\\\\\\""\n'
+      cat "fuzz/$t/seeds/"* 2>/dev/null | LC_ALL=C grep -aoE '"[A-Za-z0-9_+.-]{2,40}"' | sort -u | sed 's/"/\\"/g; s/^/"/; s/$/"/'
+    } > "$out"
+    echo "$out"
+}
+
+run_one() {
+    local t="$1" secs="$2"
+    [ -f "fuzz/$t/main.swift" ] || die "no target '$t' (targets: $(targets | tr '\n' ' '))"
+    mkdir -p "fuzz/$t/corpus" "fuzz/$t/crashes"
+    local log="$BUILD/fuzz-$t.log"
+    local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb="$RSS" -print_final_stats=1
+                -artifact_prefix="fuzz/$t/crashes/" -dict="$(dictionary "$t")")
+    [ "$JOBS" -gt 1 ] && args+=(-fork="$JOBS")
+    local rc=0
+    nice -n "$NICE" "$BIN/$t" "${args[@]}" "fuzz/$t/corpus" "fuzz/$t/seeds" > "$log" 2>&1 || rc=$?
+    local execs cov ft
+    execs=$(grep -aoE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || echo "?")
+    cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
+    ft=$(grep -aoE 'ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
+    if [ "$rc" -ne 0 ]; then
+        echo "fuzz: $t CRASHED after $execs executions (cov $cov, ft $ft); input in fuzz/$t/crashes/; log $log"
+        grep -aE "ERROR: |Fatal error|fuzz property violated|SUMMARY" "$log" | head -5
+        return 1
+    fi
+    echo "fuzz: $t ok: $execs executions in $secs s, cov $cov, ft $ft, corpus $(ls "fuzz/$t/corpus" | wc -l) files"
+}
+
+case "${1:-all}" in
+    list) targets ;;
+    build) build ;;
+    run)  # fuzz an already built target: scripts/fuzz.sh run TARGET [SECONDS]
+        [ -x "$BIN/${2:-}" ] || die "target '${2:-}' is not built; run scripts/fuzz.sh build first"
+        run_one "$2" "${3:-60}" ;;
+    *)
+        which="${1:-all}"; secs="${2:-60}"
+        [[ "$secs" =~ ^[0-9]+$ ]] || die "SECONDS must be a whole number, got '$secs'"
+        build
+        failed=0
+        if [ "$which" = all ]; then list=$(targets); else list="$which"; fi
+        for t in $list; do run_one "$t" "$secs" || failed=$((failed + 1)); done
+        [ "$failed" -eq 0 ] || { echo "fuzz: $failed target(s) crashed"; exit 1; }
+        ;;
+esac
