@@ -102,8 +102,8 @@ public struct LLMSearchProposer: Proposer {
     }
 
     /// Clean feedback: only the LLM's own rejections (proposer `llm`, `llm+repair`), never a
-    /// fallback proposer's, and never `surplus` (valid proposals beyond the batch are not the
-    /// model's mistake).
+    /// fallback proposer's, never `surplus` (valid proposals beyond the batch are not the
+    /// model's mistake) and never `llm` (a failed request: "connection refused" teaches nothing).
     static func ownRejections(_ rs: [Rejection]) -> [Rejection] {
         rs.filter { ($0.proposer == "llm" || $0.proposer.hasPrefix("llm+")) && $0.kind != .surplus && $0.kind != .llm }
     }
