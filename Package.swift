@@ -88,7 +88,7 @@ let package = Package(
             dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),
                            "TinyForgePipeline", "TinyForgeTraining", "TinyForgeData"]),
         .testTarget(
-            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain"],
+            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain", "TinyForgeSearch"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TinyForgePipelineTests",

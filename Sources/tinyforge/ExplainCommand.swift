@@ -93,6 +93,8 @@ struct ExplainCommand: ParsableCommand {
             case .failure(let f):
                 report.notes.append(f.note)
                 print("note: \(f.note)")
+                // An explanation stored by an earlier run is kept, not erased by a failed ask.
+                report.narrative = ExplainLLM.restored(store: store, report: report, candidates: candidates)
             }
         } else {
             report.narrative = ExplainLLM.restored(store: store, report: report, candidates: candidates)

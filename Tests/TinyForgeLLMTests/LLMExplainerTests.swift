@@ -72,10 +72,10 @@ final class LLMExplainerTests: XCTestCase {
 
     func testFactsReachThePromptUnderTheSentenceSchema() async throws {
         let (_, _, facts, _) = try fixture()
-        let server = try LoopbackHTTPServer([Self.reply(["The network fits the budget (F3).", "It is small."])])
+        let server = try LoopbackHTTPServer([Self.reply(["The network fits the budget (F3).", "It is small and cheap to run."])])
         defer { server.stop() }
         let r = try await explainer(server.baseURL).explain(facts, seed: 5)
-        XCTAssertEqual(r.sentences, ["The network fits the budget (F3).", "It is small."])
+        XCTAssertEqual(r.sentences, ["The network fits the budget (F3).", "It is small and cheap to run."])
         XCTAssertEqual(r.model, "smollm2", "the model the server reports")
         XCTAssertTrue(r.schemaViolations.isEmpty, "\(r.schemaViolations)")
         let body = try JSONValue.parse(try XCTUnwrap(server.received.first).body)
