@@ -49,7 +49,7 @@ let package = Package(
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "TinyForgeExplain", "CTinyForgeSystem",
                            .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
-        .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"]),
+        .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
         /// Trained network → int8 model (BN folding, calibration on the training split), int8
         /// evaluation, export bundles, the device check and the finish step's training: the glue between
@@ -93,7 +93,7 @@ let package = Package(
             dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),
                            "TinyForgePipeline", "TinyForgeTraining", "TinyForgeData"]),
         .testTarget(
-            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware"],
+            name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain", "TinyForgeSearch"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TinyForgePipelineTests",

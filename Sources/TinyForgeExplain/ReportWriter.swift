@@ -65,6 +65,7 @@ public enum ReportWriter {
 
     static func chosen(_ c: CandidateExplanation, _ r: ExplainReport) -> String {
         var h = "<ul class=\"facts\">" + c.summary.map { "<li>\(esc($0))</li>" }.joined() + "</ul>"
+        if let n = r.narrative, n.hash == c.hash { h += narrative(n) }
         h += "<div class=\"row\">"
         h += figure(ReportCharts.usage(c.usage), "Budget usage; the dashed line is 100 %. Binding: \(c.binding.description).")
         var t = "<table class=\"tight\"><thead><tr><th>buffer live at the peak</th><th>shape</th><th>bytes</th><th>written by</th></tr></thead><tbody>"
@@ -129,6 +130,26 @@ public enum ReportWriter {
         return h + "</tbody></table></div>"
     }
 
+    /// The LLM's explanation with the verdict on every claim and the sentences it could not check.
+    static func narrative(_ n: NarrativeExplanation) -> String {
+        var h = "<div class=\"rationale narrative\"><h3>Explanation by the LLM (\(esc(n.model))), fact-checked "
+        h += "<span class=\"badge ok\">\(n.count(.true)) true</span> <span class=\"badge bad\">\(n.count(.false)) false</span> "
+        h += "<span class=\"badge grey\">\(n.count(.unverifiable)) unverifiable</span></h3>"
+        h += "<blockquote>\(esc(n.text))</blockquote>" + checkList(n.checks)
+        if !n.unchecked.isEmpty {
+            h += "<p class=\"muted small\">No checkable claim in: " + n.unchecked.map { "“\(esc($0))”" }.joined(separator: " ") + "</p>"
+        }
+        return h + "</div>"
+    }
+
+    static func checkList(_ checks: [ClaimCheck]) -> String {
+        var h = "<ul class=\"checks\">"
+        for c in checks {
+            h += "<li class=\"v-\(c.verdict.rawValue)\"><b>\(esc(c.verdict.rawValue))</b> “\(esc(c.claim.quote))” <span class=\"muted\">(\(esc(c.claim.negated ? "not, " : ""))\(esc(c.claim.scope.label)))</span> — <span class=\"mono small\">\(esc(c.evidence))</span></li>"
+        }
+        return h + "</ul>"
+    }
+
     static func rationales(_ r: ExplainReport) -> String {
         var h = ""
         for x in r.rationales {
@@ -136,11 +157,7 @@ public enum ReportWriter {
             let u = x.checks.count - t - f
             h += "<div class=\"rationale\"><h3><span class=\"mono\">\(esc(String(x.hash.prefix(12))))</span> · \(esc(x.proposer)) "
             h += "<span class=\"badge ok\">\(t) true</span> <span class=\"badge bad\">\(f) false</span> <span class=\"badge grey\">\(u) unverifiable</span></h3>"
-            h += "<blockquote>\(esc(x.rationale))</blockquote><ul class=\"checks\">"
-            for c in x.checks {
-                h += "<li class=\"v-\(c.verdict.rawValue)\"><b>\(esc(c.verdict.rawValue))</b> “\(esc(c.claim.quote))” <span class=\"muted\">(\(esc(c.claim.negated ? "not, " : ""))\(esc(c.claim.scope.label)))</span> — <span class=\"mono small\">\(esc(c.evidence))</span></li>"
-            }
-            h += "</ul></div>"
+            h += "<blockquote>\(esc(x.rationale))</blockquote>" + checkList(x.checks) + "</div>"
         }
         return h
     }

@@ -37,6 +37,9 @@ public struct SurrogateAnalysis: Sendable, Equatable {
     public var partialDependence: [PartialDependence]
     /// SHAP values per row (rows of `features`), φ[row][feature].
     public var shap: [[Double]]
+    /// For each row of `features`, its index in the table passed to `fit` (the rows with a
+    /// target value), so a candidate's own attributions can be found.
+    public var sourceRows: [Int]
 
     public struct Config: Sendable, Equatable {
         public var boosting: BoostedTrees.Config
@@ -83,7 +86,16 @@ public struct SurrogateAnalysis: Sendable, Equatable {
         }
         return SurrogateAnalysis(target: target, samples: ys.count, features: t, model: model, cvR2: r2, cvRMSE: rmse,
                                  folds: config.folds, expectedValue: model.expectedValue, importance: imp,
-                                 groupImportance: gimp, partialDependence: pd, shap: shap)
+                                 groupImportance: gimp, partialDependence: pd, shap: shap, sourceRows: idx)
+    }
+
+    /// The attributions of source row `row` (largest |SHAP| first), nil when that row had no
+    /// target value. Their sum plus `expectedValue` is the surrogate's prediction for the row.
+    public func attributions(sourceRow row: Int) -> [(feature: String, value: String, shap: Double)]? {
+        guard let r = sourceRows.firstIndex(of: row) else { return nil }
+        return features.names.indices
+            .map { (features.names[$0], features.label($0, features.rows[r][$0]), shap[r][$0]) }
+            .sorted { abs($0.2) > abs($1.2) }
     }
 
     /// Seeded k-fold: shuffle rows, fit on k−1 folds, predict the held-out one, pool.

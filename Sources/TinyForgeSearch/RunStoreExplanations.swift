@@ -34,6 +34,15 @@ extension RunStore {
         }
     }
 
+    /// The stored explanation of one candidate (nil when `tinyforge explain` has not written
+    /// one). The chosen model's carries the LLM's fact-checked text under `llm_explanation`.
+    public func storedExplanation(hash: String) throws -> JSONValue? {
+        let text: String? = try read { db in
+            try String.fetchOne(db, sql: "SELECT json FROM explanations WHERE run_id = ? AND hash = ?", arguments: [runID, hash])
+        }
+        return try text.map { try JSONValue.parse($0, source: "explanations[\(hash.prefix(12))]") }
+    }
+
     public func explanationCount() throws -> Int {
         guard hasTable("explanations") else { return 0 }
         return try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM explanations WHERE run_id = ?", arguments: [runID]) ?? 0 }

@@ -161,8 +161,10 @@ struct DemoCommand: ParsableCommand {
             String(format: "Full training: val %.2f%%; after distillation from a 2×-wide TinyForge teacher (val %.2f%%): %.2f%%.",
                    before * 100, (tres.finalValAccuracy ?? 0) * 100, after * 100),
         ] + deploy.lines
+        // When the search used an LLM (its server still runs here), it also explains the chosen model.
+        let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
         let explained = try ExplainCommand.buildReport(store: store, config: config, checkpoint: studentPath, dataset: ds,
-                                                       heatmaps: 4, notes: reportNotes)
+                                                       heatmaps: 4, notes: reportNotes, llm: explainLLM)
         let html = outDir.appendingPathComponent("report.html")
         try ReportWriter.write(explained, htmlURL: html)
         print("report: \(html.path) (JSON twin beside it)")

@@ -9,6 +9,10 @@ struct DemoLLM {
     var proposer: String
     var startedServer: Bool
 
+    /// The local model the demo starts (`scripts/llm-server.sh start --model …`) and its name
+    /// for messages. Chosen by the side-by-side measurement in bench/RESULTS-search.md ("Local models").
+    static let localModel = (script: "smollm2", name: "SmolLM2-135M")
+
     /// An explicit `--proposer` wins; otherwise the LLM when TINYFORGE_LLM_URL is set or the
     /// local server (scripts/llm-server.sh, installed) can be started; otherwise evolution,
     /// with a notice saying why.
@@ -25,11 +29,11 @@ struct DemoLLM {
             print("notice: no LLM endpoint configured and scripts/llm-server.sh not found here; using evolution instead")
             return DemoLLM(proposer: "evolution", startedServer: false)
         }
-        print("starting the local LLM (SmolLM2-135M via llama.cpp) with \(script) start …")
-        let status = run(["bash", script, "start"])
+        print("starting the local LLM (\(localModel.name) via llama.cpp) with \(script) start --model \(localModel.script) …")
+        let status = run(["bash", script, "start", "--model", localModel.script])
         guard status == 0 else {
-            if requested == "llm" { throw SpecError(path: "--proposer llm", message: "the local LLM server did not start (run `bash \(script) install` first)") }
-            print("notice: the local LLM server could not start (install it with `bash \(script) install`); using evolution instead")
+            if requested == "llm" { throw SpecError(path: "--proposer llm", message: "the local LLM server did not start (run `bash \(script) install --model \(localModel.script)` first)") }
+            print("notice: the local LLM server could not start (install it with `bash \(script) install --model \(localModel.script)`); using evolution instead")
             return DemoLLM(proposer: "evolution", startedServer: false)
         }
         let port = (try? String(contentsOfFile: ".venv-llm/run/server.port", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "8085"

@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeExplain
 import TinyForgeHardware
+import TinyForgeLLM
 import TinyForgePipeline
 import TinyForgeSearch
 import TinyForgeSpec
@@ -12,7 +13,18 @@ import TinyForgeTraining
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Explain a search run: per-candidate explanations (stored in the run), rationale checks, surrogate attributions, and one self-contained HTML report with a JSON twin.")
+        abstract: "Explain a search run: per-candidate explanations (stored in the run), rationale checks, surrogate attributions, and one self-contained HTML report with a JSON twin.",
+        discussion: """
+            The chosen model is the best fully trained member (`tinyforge finish`) if there is one, else the most accurate
+            trained front member inside the budget.
+            --llm: the LLM of TINYFORGE_LLM_URL (and TINYFORGE_LLM_PROVIDER / _MODEL / _STRUCTURED, as for the llm proposer)
+            is given the chosen model's facts (binding constraint, peak step and live buffers, stage shares, diff against
+            its parent and nearest neighbours with measured effects, surrogate attributions) and writes a short
+            explanation; every claim in it is fact-checked (true / false / unverifiable), shown in the report and stored
+            with the chosen model's explanation in the run. If the LLM cannot be reached or its reply is unusable, one
+            note says so and the deterministic explanation stands alone. Without --llm an explanation stored by an earlier
+            --llm run of the same chosen model is kept. Example: scripts/llm-server.sh run -- tinyforge explain runs/a --llm
+            """)
 
     @Argument(help: "Run directory of `tinyforge search`.") var runDirectory: String
     @Option(help: "A trained checkpoint of the chosen model: adds saliency heatmaps of validation images.") var checkpoint: String?
@@ -22,6 +34,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Extra note shown in the report (repeatable).") var note: [String] = []
     @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
     var breakLock = false
+    @Flag(help: "Ask the LLM of TINYFORGE_LLM_URL to explain the chosen model; its claims are fact-checked (see below).") var llm = false
 
     func run() throws {
         do {
@@ -29,8 +42,9 @@ struct ExplainCommand: ParsableCommand {
             // A writer: the explanations are stored in the run.
             let store = try RunStore.open(directory: dir, lock: .init(command: "explain", breakStale: breakLock))
             let config = try store.config()
+            let llmConfig = llm ? try ExplainLLM.config() : nil
             let report = try Self.buildReport(store: store, config: config, checkpoint: checkpoint,
-                                              dataset: dataset ?? config.task.dataset, heatmaps: heatmaps, notes: note)
+                                              dataset: dataset ?? config.task.dataset, heatmaps: heatmaps, notes: note, llm: llmConfig)
             let html = URL(fileURLWithPath: out ?? dir.appendingPathComponent("report.html").path)
             try ReportWriter.write(report, htmlURL: html)
             print("explained \(report.explanations.count) candidates (stored in \(dir.appendingPathComponent("run.sqlite").path))")
@@ -38,8 +52,10 @@ struct ExplainCommand: ParsableCommand {
         } catch { throw fail(error) }
     }
 
+    /// `llm`: ask that LLM for the chosen model's explanation (prints its text and verdicts or
+    /// the note that replaces it).
     static func buildReport(store: RunStore, config: SearchConfig, checkpoint: String?, dataset: String,
-                            heatmaps: Int, notes: [String]) throws -> ExplainReport {
+                            heatmaps: Int, notes: [String], llm: LLMConfig? = nil) throws -> ExplainReport {
         let state = try store.loadState(objectiveSpace: try config.objectiveSpace())
         var candidates: [ExplainCandidate] = state.archive.evaluated.map { e in
             ExplainCandidate(hash: e.hash, spec: e.spec, proposer: e.proposer, rationale: e.rationale,
@@ -56,7 +72,11 @@ struct ExplainCommand: ParsableCommand {
         let history = try store.hypervolumeHistory()
         let series = [HypervolumeSeries(label: config.proposer, points: history.map { .init(evaluation: $0.evaluation, hypervolume: $0.hypervolume) })]
         let fitting = state.archive.front.filter { $0.accuracy != nil }
-        let chosen = fitting.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) }?.hash
+        // After `finish`, the chosen model is the best fully trained member (records come best first).
+        let finished = try store.finishedRecords().first { r in
+            r.status == .done && r.valAccuracy != nil && candidates.contains { $0.hash == r.hash }
+        }
+        let chosen = finished?.hash ?? fitting.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) }?.hash
         var images: [ReportImage] = []
         if let ck = checkpoint { images = try saliencyImages(checkpoint: ck, dataset: dataset, count: heatmaps) }
         var allNotes = notes
@@ -73,7 +93,27 @@ struct ExplainCommand: ParsableCommand {
                                          candidates: candidates, limits: limits, hypervolume: series, chosenHash: chosen,
                                          images: images, notes: allNotes)
         report.proposerEvidence = try ProposerEvidence.compute(store: store, archive: state.archive, budget: config.budget).map(\.reportRow)
-        try store.saveExplanations(zip(candidates, report.explanations).map { ($0.hash, $1.jsonValue) })
+        if let llm {
+            let done = finished.map { ExplanationFacts.Finished(valAccuracy: $0.valAccuracy!, epochs: $0.epochs, distilled: $0.distilled) }
+            switch ExplainLLM.narrate(report: report, candidates: candidates, finished: done, config: llm) {
+            case .success(let n):
+                report.narrative = n
+                for line in ExplainLLM.lines(n) { print(line) }
+            case .failure(let f):
+                report.notes.append(f.note)
+                print("note: \(f.note)")
+                // An explanation stored by an earlier run is kept, not erased by a failed ask.
+                report.narrative = ExplainLLM.restored(store: store, report: report, candidates: candidates)
+            }
+        } else {
+            report.narrative = ExplainLLM.restored(store: store, report: report, candidates: candidates)
+        }
+        let narrative = report.narrative
+        try store.saveExplanations(zip(candidates, report.explanations).map { c, e in
+            guard let n = narrative, n.hash == c.hash, case .object(var o) = e.jsonValue else { return (c.hash, e.jsonValue) }
+            o["llm_explanation"] = n.jsonValue
+            return (c.hash, .object(o))
+        })
         return report
     }
 
