@@ -30,9 +30,13 @@ let package = Package(
     targets: [
         .target(name: "TinyForgeSpec", swiftSettings: fast),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        /// The system's libpng and libjpeg-turbo (PNG/JPEG decoding of `folder:` datasets).
+        .systemLibrary(
+            name: "CImageCodecs", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev", "libjpeg62-turbo-dev"])]),
         .target(
             name: "TinyForgeData",
-            dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
+            dependencies: ["TinyForgeSpec", "CImageCodecs", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
         .target(
             name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"],

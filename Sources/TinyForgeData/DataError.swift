@@ -24,6 +24,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
     case invalidOption(option: String, reason: String)
     /// The split has no test set (e.g. a single `.npy` pair was given).
     case noTestSet(source: String, hint: String)
+    /// An image folder's layout is unusable (no class folders, an empty class, one class,
+    /// mixed image sizes, a symlink loop); `path` is the folder or file concerned.
+    case imageFolder(path: String, reason: String)
+    /// Images that could not be decoded, every one with its reason, listed together so one run
+    /// shows all of them (skipped instead with `--skip-bad-images`).
+    case badImages(folder: String, failures: [ImageFailure])
 
     public var description: String {
         switch self {
@@ -46,6 +52,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "dataset option '\(option)': \(reason)"
         case let .noTestSet(source, hint):
             return "\(source): no test set was loaded. \(hint)"
+        case let .imageFolder(path, reason):
+            return "\(path): \(reason)"
+        case let .badImages(folder, failures):
+            let shown = failures.prefix(50).map { "  \($0)" }.joined(separator: "\n")
+            let more = failures.count > 50 ? "\n  ... and \(failures.count - 50) more" : ""
+            return "\(folder): \(failures.count) image(s) cannot be decoded:\n\(shown)\(more)\n"
+                + "Fix or delete them, or pass --skip-bad-images (or add ,skip-bad-images to the folder: source) to leave them out."
         }
     }
 

@@ -8,7 +8,9 @@ struct TinyForgeCommand: ParsableCommand {
         abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
         subcommands: [ProfileCommand.self, SpaceCommand.self, TrainCommand.self, EvaluateCommand.self,
                       EvaluateCandidateCommand.self, SearchCommand.self, FinishCommand.self, RunsCommand.self, CompareCommand.self,
-                      ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, DemoCommand.self])
+                      ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, PredictCommand.self, ExportImagesCommand.self,
+                      DatasetInfoCommand.self,
+                      DemoCommand.self])
 }
 
 /// Prints a user error (what is wrong, where, how to fix) and exits with status 2.
