@@ -15,7 +15,7 @@ public struct DecodedImage: Sendable, Equatable {
 }
 
 /// Why one image could not be decoded; `ImageFolder` collects these into one message.
-public struct ImageFailure: Sendable, Equatable, CustomStringConvertible {
+public struct ImageFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var reason: String
     public init(file: String, reason: String) { self.file = file; self.reason = reason }

@@ -22,10 +22,12 @@ struct DatasetInfoCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             var info: [String: JSONValue] = ["dataset": .string(source.description)]
             let train: Dataset, test: Dataset?
+            var valCount = 0
             if case .folder(let o) = source {
                 let r = try ImageFolder.load(o, threads: threads)
                 train = r.train; test = r.test
-                info["val"] = .number(Double(r.val?.count ?? 0))
+                valCount = r.val?.count ?? 0
+                info["val"] = .number(Double(valCount))
                 info["from_cache"] = .bool(r.fromCache)
                 info["cache_file"] = r.cacheFile.map { .string($0) } ?? .null
                 info["resize"] = .string(r.resize.rawValue)
@@ -35,13 +37,13 @@ struct DatasetInfoCommand: ParsableCommand {
                 (train, test) = try DatasetLoader.loadRaw(source)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let images = train.count + (test?.count ?? 0) + Int(info["val"].flatMap { if case .number(let d) = $0 { return d }; return nil } ?? 0)
+            let images = train.count + valCount + (test?.count ?? 0)
             info["train"] = .number(Double(train.count)); info["test"] = .number(Double(test?.count ?? 0))
             info["shape"] = .array([train.height, train.width, train.channels].map { .number(Double($0)) })
             info["classes"] = .array((train.classNames ?? (0..<train.classCount).map { "\($0)" }).map { .string($0) })
             info["seconds"] = .number(seconds); info["images_per_second"] = .number(Double(images) / max(seconds, 1e-9))
             if json { print(JSONValue.object(info).prettyText()); return }
-            print("\(source): \(images) images (\(train.count) train\(info["val"].map { " + \($0.canonicalText()) val" } ?? "") + \(test?.count ?? 0) test), "
+            print("\(source): \(images) images (\(train.count) train\(valCount > 0 ? " + \(valCount) val" : "") + \(test?.count ?? 0) test), "
                   + "\(train.height)x\(train.width)x\(train.channels), \(train.classCount) classes")
             print(String(format: "loaded in %.3f s (%.0f images/s)", seconds, Double(images) / max(seconds, 1e-9))
                   + (info["from_cache"].map { $0 == .bool(true) ? " from the cache" : " decoded" } ?? ""))
