@@ -55,7 +55,8 @@ struct FinishCommand: ParsableCommand {
             throw SearchError("--subset", "finish trains on the full training split; drop --subset (it is for proxy training)")
         }
         var train = try recipe.config()
-        let source = try DatasetSource.parse(dataset ?? config.task.dataset).skippingBadImages(skipBadImages).description
+        var source = dataset ?? config.task.dataset
+        if skipBadImages { source = try DatasetSource.parse(source).skippingBadImages(true).description }
         let vf = valFraction ?? Self.passedValue("--val-fraction", config.settings.extraArgs).flatMap(Double.init) ?? 0.1
         let seed = splitSeed ?? Self.passedValue("--split-seed", config.settings.extraArgs).flatMap { UInt64($0) } ?? 42
         let splits = try DatasetLoader.load(spec: try DatasetSource.parse(source), valFraction: vf, seed: seed)
