@@ -32,9 +32,13 @@ let package = Package(
         /// Linux calls Swift cannot import (prctl is variadic): the workers' parent-death signal.
         .target(name: "CTinyForgeSystem"),
         .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        /// The system's libpng and libjpeg-turbo (PNG/JPEG decoding of `folder:` datasets).
+        .systemLibrary(
+            name: "CImageCodecs", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev", "libjpeg62-turbo-dev"])]),
         .target(
             name: "TinyForgeData",
-            dependencies: ["TinyForgeSpec", .product(name: "CompressNIO", package: "compress-nio")],
+            dependencies: ["TinyForgeSpec", "CImageCodecs", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: fast),
         .target(
             name: "TinyForgeDeploy", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], exclude: ["README.md"],

@@ -33,7 +33,7 @@ SYN="synthetic:classes=4,size=28,channels=1,n=128,test=32"
 check "export bad format" 2 '--format: "onnx" is not one of tflite, c' "$TF" export examples/fmnist-small.json --format onnx
 check "export missing checkpoint" 2 "cannot be read (missing or not a file)" "$TF" export "$tmp/none.safetensors" --dataset "$SYN"
 check "export bad percentile" 2 "--percentile must be in (50, 100]" "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --percentile 20
-check "export tflite" 0 "wrote model.tflite, test_input.bin, test_output.bin, manifest.json, README.md" \
+check "export tflite" 0 "wrote model.tflite, labels.txt, test_input.bin, test_output.bin, manifest.json, README.md" \
   "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --format tflite --out "$tmp/tfl"
 check "export c" 0 "wrote kernels.c, kernels.h, model.c" \
   "$TF" export examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --format c --out "$tmp/c"
@@ -43,6 +43,23 @@ if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev
   check "deploy-check qemu" 0 "outputs identical to the Swift int8 engine: yes" \
     "$TF" deploy-check examples/fmnist-small.json --random-init --dataset "$SYN" --calibration-batches 1 --samples 2
 fi
+
+# Image folders, class names and predict (issue 16): a generated dataset written as PNG/JPEG.
+check "export-images" 0 "wrote 128 train + 32 test images" "$TF" export-images --dataset "$SYN" --out "$tmp/imgs" --jpeg-every 3
+FOLDER="folder:$tmp/imgs,cache=$tmp/imgcache"
+check "folder dataset-info" 0 "128 train + 32 test" "$TF" dataset-info --dataset "$FOLDER"
+check "folder cached" 0 "from the cache" "$TF" dataset-info --dataset "$FOLDER"
+check "folder train" 0 "done in" "$TF" train examples/fmnist-small.json --dataset "$FOLDER" --epochs 1 --batch 32 --out "$tmp/ftrain"
+first=$(ls "$tmp/imgs/test/"*/* | head -1)
+check "predict checkpoint" 0 "$first:" "$TF" predict "$tmp/ftrain/model.safetensors" "$first" --top 2
+check "folder export tflite" 0 "labels.txt" "$TF" export "$tmp/ftrain/model.safetensors" --dataset "$FOLDER" --calibration-batches 1 --out "$tmp/ftfl"
+check "predict tflite json" 0 '"engine": "int8 interpreter' "$TF" predict "$tmp/ftfl/model.tflite" "$first" --json
+echo "not an image" > "$tmp/notes.png"
+check "predict bad image" 2 "not a PNG or JPEG file" "$TF" predict "$tmp/ftrain/model.safetensors" "$tmp/notes.png"
+check "folder missing" 2 "file not found" "$TF" dataset-info --dataset "folder:$tmp/nothere"
+mkdir -p "$tmp/imgs/train/empty-class"
+check "folder empty class" 2 "empty-class: class folder has no .png/.jpg/.jpeg images" "$TF" dataset-info --dataset "$FOLDER"
+rmdir "$tmp/imgs/train/empty-class"
 
 # The paper's space and budget end to end (issue 4): a real search (process workers, real
 # training at 160x160 after resizing) on generated data in the CIFAR-100 binary format.

@@ -29,6 +29,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
     case labelOutOfRange(file: String, index: Int, label: Int, classCount: Int)
     /// Loading would need more memory than the machine has (or `--max-memory` allows).
     case tooLarge(option: String, bytes: Int, limit: MemoryLimit, fix: String)
+    /// An image folder's layout is unusable (no class folders, an empty class, one class,
+    /// mixed image sizes, a symlink loop); `path` is the folder or file concerned.
+    case imageFolder(path: String, reason: String)
+    /// Images that could not be decoded, every one with its reason, listed together so one run
+    /// shows all of them (skipped instead with `--skip-bad-images`).
+    case badImages(folder: String, failures: [ImageFailure])
 
     public var description: String {
         switch self {
@@ -55,6 +61,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "\(file): label \(label) at index \(index) is outside 0..<\(classes) (the network's classes); fix the label file, or if the data really has \(label + 1) or more classes pass --classes \(label + 1)"
         case let .tooLarge(option, bytes, limit, fix):
             return "\(option): needs \(MemoryLimit.format(bytes)) in memory but \(limit) are available; \(fix)"
+        case let .imageFolder(path, reason):
+            return "\(path): \(reason)"
+        case let .badImages(folder, failures):
+            let shown = failures.prefix(50).map { "  \($0)" }.joined(separator: "\n")
+            let more = failures.count > 50 ? "\n  ... and \(failures.count - 50) more" : ""
+            return "\(folder): \(failures.count) image(s) cannot be decoded:\n\(shown)\(more)\n"
+                + "Fix or delete them, or pass --skip-bad-images (or add ,skip-bad-images to the folder: source) to leave them out."
         }
     }
 

@@ -125,6 +125,21 @@ public struct Dataset: Sendable, Equatable {
         return out
     }
 
+    /// This dataset followed by `other` (same geometry, class count and storage kind).
+    public func appending(_ other: Dataset) throws -> Dataset {
+        guard other.height == height, other.width == width, other.channels == channels, other.classCount == classCount else {
+            throw DataError.inconsistent(file: other.name, reason: "cannot append \(other.height)x\(other.width)x\(other.channels) images of \(other.classCount) classes to \(name)'s \(height)x\(width)x\(channels) of \(classCount)")
+        }
+        let merged: PixelStorage
+        switch (pixels, other.pixels) {
+        case let (.uint8(a), .uint8(b)): merged = .uint8(a + b)
+        case let (.float32(a), .float32(b)): merged = .float32(a + b)
+        default: throw DataError.inconsistent(file: other.name, reason: "cannot append byte and float images")
+        }
+        return try Dataset(name: name, height: height, width: width, channels: channels, pixels: merged,
+                           labels: labels + other.labels, classCount: classCount, classNames: classNames)
+    }
+
     /// Number of samples per class, `(classCount)`.
     public func labelHistogram() -> [Int] {
         var h = [Int](repeating: 0, count: classCount)

@@ -11,6 +11,8 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
     /// `.npy` image/label files; test files optional.
     case npy(images: String, labels: String, testImages: String? = nil, testLabels: String? = nil)
     case synthetic(SyntheticConfig)
+    /// PNG/JPEG files, one sub-folder per class (see `ImageFolder`).
+    case folder(ImageFolderOptions)
 
     /// The accepted CLI forms, used in error messages and `--help` texts.
     public static let usage = """
@@ -20,6 +22,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]
         npy:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]
         synthetic[:classes=10,size=28,channels=1,n=5000,test=1000,noise=0.15,seed=1]
+        \(ImageFolderOptions.usage)
         """
 
     /// Parses `kind[:argument]`. Throws `DataError.invalidOption` naming the bad part and
@@ -58,6 +61,8 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
             return .npy(images: f.0, labels: f.1, testImages: f.2, testLabels: f.3)
         case "synthetic", "synth":
             return .synthetic(try parseSynthetic(arg ?? "", fail: fail))
+        case "folder":
+            return .folder(try ImageFolderOptions.parse(arg ?? "", fail: fail))
         default:
             throw fail("unknown dataset kind '\(parts[0])'")
         }
@@ -105,7 +110,16 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         case let .npy(a, b, c, d): return "npy:" + files(a, b, c, d)
         case .synthetic(let s):
             return "synthetic:classes=\(s.classes),size=\(s.size),channels=\(s.channels),n=\(s.trainCount),test=\(s.testCount),noise=\(s.noise),seed=\(s.seed)"
+        case .folder(let o): return "folder:" + o.argument
         }
+    }
+
+    /// The same source with undecodable images skipped (`--skip-bad-images`); other kinds
+    /// have no per-image files to skip and come back unchanged.
+    public func skippingBadImages(_ skip: Bool) -> DatasetSource {
+        guard skip, case .folder(var o) = self else { return self }
+        o.skipBadImages = true
+        return .folder(o)
     }
 }
 
@@ -137,6 +151,9 @@ public enum DatasetLoader {
         case .synthetic(let cfg):
             let r = try SyntheticData.generate(cfg)
             return (r.train, cfg.testCount > 0 ? r.test : nil)
+        case .folder(let o):
+            let r = try ImageFolder.load(o)
+            return (try r.val.map { try r.train.appending($0) } ?? r.train, r.test)
         }
     }
 
@@ -148,6 +165,15 @@ public enum DatasetLoader {
                             strategy: SplitStrategy = .stratified, classes: Int? = nil,
                             memory: MemoryLimit? = nil) throws -> DatasetSplits {
         try DatasetFootprint.check(spec, option: "--dataset \(spec)", limit: memory)
+        if case .folder(let o) = spec {
+            let r = try ImageFolder.load(o)
+            guard let val = r.val else {
+                return try Splitter.split(train: r.train, test: r.test, valFraction: valFraction, seed: seed, strategy: strategy)
+            }
+            // The folder's own val/ tree is the validation split; indices count train then val.
+            return DatasetSplits(train: r.train, val: val, test: r.test, strategy: strategy, seed: seed,
+                                 trainIndices: Array(0..<r.train.count), valIndices: Array(r.train.count..<(r.train.count + val.count)))
+        }
         let raw = try loadRaw(spec, classes: classes)
         return try Splitter.split(train: raw.train, test: raw.test, valFraction: valFraction, seed: seed, strategy: strategy)
     }

@@ -24,6 +24,23 @@ enum CSource {
         s.replacingOccurrences(of: "*/", with: "* /").replacingOccurrences(of: "\n", with: " ")
     }
 
+    /// Body of a C string literal holding `s` as UTF-8: printable ASCII as is (quotes and
+    /// backslashes escaped), every other byte as a three-digit octal escape (which, unlike
+    /// `\x`, cannot swallow a following hex digit).
+    static func utf8Literal(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "?"): out += "\\?"  // no trigraphs
+            case 0x20...0x7E: out.unicodeScalars.append(UnicodeScalar(b))
+            default: out += "\\" + String(b, radix: 8).leftPadded(to: 3)
+            }
+        }
+        return out
+    }
+
     /// A C string literal's contents.
     static func stringLiteral(_ s: String) -> String {
         var out = ""
@@ -47,4 +64,9 @@ enum CSource {
     }
 
     static func multiplier(_ m: QuantizedMultiplier) -> String { "\(literal(m.multiplier)), \(m.shift)" }
+}
+
+extension String {
+    /// Zero-padded on the left to `n` characters.
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

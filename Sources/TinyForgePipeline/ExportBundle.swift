@@ -25,8 +25,18 @@ public struct ExportSummary: Sendable {
 /// `manifest.json` (machine-readable) and `README.md` (for a person) stating the input
 /// preprocessing, the quantisation of input and output, arena and flash.
 public enum ExportBundle {
+    /// The labels file beside `model.tflite`.
+    public static let labelsFileName = "labels.txt"
+
+    /// `labels` (class names in output order) go into `manifest.json`, `labels.txt` beside a
+    /// `.tflite` (one name per line, the file TFLite tooling such as the Task Library and the
+    /// Edge TPU / model-zoo examples read) and `tf_model_labels[]` in the C library.
     public static func write(_ q: QuantizedNetwork, plan: LayerPlan, normalization: Normalization, format: ExportFormat,
-                             to dir: URL, target: Target, source: String, testInput: [Int8]? = nil) throws -> ExportSummary {
+                             to dir: URL, target: Target, source: String, testInput: [Int8]? = nil,
+                             labels: [String]? = nil) throws -> ExportSummary {
+        if let l = labels, let bad = l.first(where: { $0.contains(where: \.isNewline) || $0.isEmpty }) {
+            throw DataError.invalidOption(option: "labels", reason: "class name \"\(bad)\" is empty or contains a line break; labels.txt holds one name per line")
+        }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let gen = try CCodeGenerator(model: q.model)
         let cost = CostModel.evaluate(plan, target: target)
@@ -38,8 +48,12 @@ public enum ExportBundle {
             try AtomicFile.write(Data(bytes), to: dir.appendingPathComponent("model.tflite"))
             files.append("model.tflite")
             modelBytes = bytes.count
+            if let l = labels {
+                try AtomicFile.write(l.joined(separator: "\n") + "\n", to: dir.appendingPathComponent(labelsFileName))
+                files.append(labelsFileName)
+            }
         case .c:
-            let lib = gen.generate()
+            let lib = gen.generate(labels: labels)
             files += try lib.write(to: dir).map(\.lastPathComponent)
             modelBytes = lib.constantBytes
         }
@@ -56,7 +70,14 @@ public enum ExportBundle {
         }
         var manifest = self.manifest(q, plan: plan, normalization: normalization, format: format, files: files + ["manifest.json", "README.md"],
                                      arena: gen.memory, cost: cost, modelBytes: modelBytes, source: source)
-        if case .object(var o) = manifest { o["test_vector"] = testVector; manifest = .object(o) }
+        if case .object(var o) = manifest {
+            o["test_vector"] = testVector
+            o["labels"] = labels.map { .array($0.map { .string($0) }) } ?? .null
+            if labels != nil {
+                o["labels_in"] = .string(format == .tflite ? labelsFileName : "tf_model_labels[] in model.c (TF_MODEL_LABEL_COUNT in model.h)")
+            }
+            manifest = .object(o)
+        }
         try AtomicFile.write(manifest.prettyText() + "\n", to: dir.appendingPathComponent("manifest.json"))
         try AtomicFile.write(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.memory.arenaBytes, cost: cost,
                                     modelBytes: modelBytes, source: source), to: dir.appendingPathComponent("README.md"))

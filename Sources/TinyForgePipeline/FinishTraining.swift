@@ -64,6 +64,7 @@ public struct FinishTrainer {
             meta["normalization"] = normalization.metadataText
             meta["val_accuracy"] = r.finalValAccuracy.map { "\($0)" } ?? ""
             meta["distilled"] = config.distillation == nil ? "no" : "yes"
+            if meta[Checkpoint.labelsKey] == nil, let names = splits.classNames { meta[Checkpoint.labelsKey] = Checkpoint.labelsMetadata(names) }
             try Checkpoint.save(net, to: directory.appendingPathComponent(modelFile).path, metadata: meta)
         }
         return r

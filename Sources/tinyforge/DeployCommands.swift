@@ -72,6 +72,12 @@ struct ModelSourceOptions: ParsableArguments {
             ?? Normalization.compute(from: splits.train)
         return (net, norm, model)
     }
+
+    /// Class names for the export: the checkpoint's `labels` metadata, else the dataset's.
+    func labels(_ splits: DatasetSplits) throws -> [String]? {
+        if !randomInit, let l = try Checkpoint.labels(try Checkpoint.read(model).metadata, file: model) { return l }
+        return splits.classNames
+    }
 }
 
 struct ExportCommand: ParsableCommand {
@@ -97,7 +103,7 @@ struct ExportCommand: ParsableCommand {
             let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
             let vector = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: 1).first
             let s = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: f, to: URL(fileURLWithPath: out), target: t,
-                                           source: from, testInput: vector)
+                                           source: from, testInput: vector, labels: try source.labels(splits))
             print("wrote \(s.files.joined(separator: ", ")) to \(out)")
             print("int8: \(q.model.ops.count) ops, input scale \(q.inputQuant.scale) zero point \(q.inputQuant.zeroPoint), output scale \(q.outputQuant.scale) zero point \(q.outputQuant.zeroPoint); calibrated on \(q.calibrationImages) training images (\(q.calibrationMethod?.description ?? ""))")
             print("arena (TinyForge C runtime) \(s.arenaBytes) B; cost model: TFLM activations \(s.tflmArenaEstimateBytes) B; \(f == .tflite ? "model.tflite" : "constants") \(s.modelBytes) B")

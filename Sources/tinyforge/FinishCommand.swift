@@ -29,6 +29,7 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "Number of front members to train.") var top: Int
     @Option(name: .customLong("select"), help: "Which members: spread, accuracy or knee (see below).") var select: String = "spread"
     @Option(help: "Dataset source (default: the run's dataset).") var dataset: String?
+    @Flag(help: "folder: datasets: leave out undecodable images instead of failing.") var skipBadImages = false
     @Option(help: "Validation fraction (default: the run's, else 0.1).") var valFraction: Double?
     @Option(help: "Seed of the validation split (default: the run's, else 42).") var splitSeed: UInt64?
     @OptionGroup var recipe: RecipeOptions
@@ -59,7 +60,8 @@ struct FinishCommand: ParsableCommand {
             throw SearchError("--subset", "finish trains on the full training split; drop --subset (it is for proxy training)")
         }
         var train = try recipe.config()
-        let source = dataset ?? config.task.dataset
+        var source = dataset ?? config.task.dataset
+        if skipBadImages { source = try DatasetSource.parse(source).skippingBadImages(true).description }
         let vf = valFraction ?? Self.passedValue("--val-fraction", config.settings.extraArgs).flatMap(Double.init) ?? 0.1
         let seed = splitSeed ?? Self.passedValue("--split-seed", config.settings.extraArgs).flatMap { UInt64($0) } ?? 42
         let splits = try DatasetLoader.load(spec: try DatasetSource.parse(source), valFraction: vf, seed: seed,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TinyForgeData
 import TinyForgeHardware
 import TinyForgeLLM
 import TinyForgeSearch
@@ -14,8 +15,11 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: "Data set source passed to the workers (e.g. fashion-mnist:DIR, cifar10:DIR, synthetic:classes=10).")
     var dataset: String?
 
-    @Option(help: "Number of classes. Default: 100 for cifar100, N for 'classes=N' in the source, else 10.")
+    @Option(help: "Number of classes. Default: 100 for cifar100, N for 'classes=N' in the source, the number of class folders for folder:, else 10.")
     var classes: Int?
+
+    @Flag(help: "folder: datasets: leave out undecodable images instead of failing (passed on to the workers in the dataset string).")
+    var skipBadImages = false
 
     @OptionGroup var budget: BudgetOptions
 
@@ -78,13 +82,23 @@ struct SearchRunOptions: ParsableArguments {
     /// `usesLLM` nil = whether `proposer` is an LLM one (compare passes true when any of its
     /// proposers is, so the shared base config carries the sampling).
     func makeConfig(proposer: String, seed: UInt64, usesLLM: Bool? = nil) throws -> SearchConfig {
-        guard let dataset = dataset else {
+        guard var dataset = dataset else {
             throw SearchError("--dataset", "is required for a new run (e.g. --dataset fashion-mnist:/data/fmnist); or continue a run with --resume DIR")
         }
+        if case .folder(let o) = try DatasetSource.parse(dataset).skippingBadImages(skipBadImages) {
+            // Workers get this exact string, so they compute the same cache key; decoding once
+            // here fills the cache before any worker starts and checks the folder up front.
+            dataset = "folder:" + o.argument
+            if classes == nil { return try makeConfig(dataset: dataset, classCount: try ImageFolder.load(o).train.classCount, proposer: proposer, seed: seed, usesLLM: usesLLM) }
+        }
+        return try makeConfig(dataset: dataset, classCount: nil, proposer: proposer, seed: seed, usesLLM: usesLLM)
+    }
+
+    func makeConfig(dataset: String, classCount: Int?, proposer: String, seed: UInt64, usesLLM: Bool?) throws -> SearchConfig {
         let sp = try SpaceCommand.loadSpace(space)
         let (target, b) = try budget.resolve()
         let objs = try objectives.map { try Objective.parseList($0) }
-        let numClasses = classes ?? Self.inferClasses(dataset)
+        let numClasses = classes ?? classCount ?? Self.inferClasses(dataset)
         guard ArchitectureSpec.Limits.classes.contains(numClasses) else {
             throw SearchError("--classes", "\(numClasses) is out of range \(ArchitectureSpec.Limits.classes)")
         }

@@ -8,7 +8,9 @@ struct TinyForgeCommand: ParsableCommand {
         abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
         subcommands: [ProfileCommand.self, SpaceCommand.self, TrainCommand.self, EvaluateCommand.self,
                       EvaluateCandidateCommand.self, SearchCommand.self, FinishCommand.self, RunsCommand.self, CompareCommand.self,
-                      ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, DemoCommand.self])
+                      ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, PredictCommand.self, ExportImagesCommand.self,
+                      DatasetInfoCommand.self,
+                      DemoCommand.self])
 
     /// Runs the command with one exit-code convention for every subcommand: 0 success, 1 a
     /// result that failed (budget, device mismatch), 2 any usage error. ArgumentParser exits

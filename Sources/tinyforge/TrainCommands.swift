@@ -44,10 +44,12 @@ struct TrainCommand: ParsableCommand {
             let printer = TrainProgressPrinter()
             let result = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config,
                                            teacherLogits: logits, progress: printer.report)
-            try Checkpoint.save(net, to: "\(out)/model.safetensors", metadata: [
+            var meta = [
                 "normalization": norm.metadataText, "dataset": data.dataset, "val_fraction": "\(data.valFraction)",
                 "split_seed": "\(data.splitSeed)", "val_accuracy": result.finalValAccuracy.map { "\($0)" } ?? "",
-            ])
+            ]
+            if let names = splits.classNames { meta[Checkpoint.labelsKey] = Checkpoint.labelsMetadata(names) }
+            try Checkpoint.save(net, to: "\(out)/model.safetensors", metadata: meta)
             var metrics = result.jsonValue()
             if case .object(var o) = metrics {
                 o["architecture"] = spec.jsonValue(); o["hash"] = .string(spec.canonicalHash)
@@ -180,7 +182,9 @@ struct EvaluateCandidateCommand: ParsableCommand {
             result["epochs"] = .number(Double(r.epochs.count))
             result["hash"] = .string(s.canonicalHash)
             if let c = checkpoint, r.status == .completed {
-                try Checkpoint.save(net, to: c, metadata: ["normalization": norm.metadataText, "dataset": data.dataset])
+                var meta = ["normalization": norm.metadataText, "dataset": data.dataset]
+                if let names = splits.classNames { meta[Checkpoint.labelsKey] = Checkpoint.labelsMetadata(names) }
+                try Checkpoint.save(net, to: c, metadata: meta)
             }
         } catch {
             result["status"] = "failed"

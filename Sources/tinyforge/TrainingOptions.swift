@@ -7,8 +7,11 @@ import TinyForgeTraining
 
 /// Dataset selection shared by train / evaluate / evaluate-candidate.
 struct DatasetOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS], npy:IMAGES,LABELS[,...], synthetic[:classes=,size=,channels=,n=,test=,noise=,seed=]."))
+    @Option(help: ArgumentHelp("Dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS], npy:IMAGES,LABELS[,...], synthetic[:classes=,size=,channels=,n=,test=,noise=,seed=], folder:DIR[,size=N|HxW,channels=1|3,resize=area|bilinear,cache=DIR,skip-bad-images] (PNG/JPEG, one sub-folder per class, optional train/ val/ test/)."))
     var dataset: String = "fashion-mnist"
+
+    @Flag(help: "folder: datasets: leave out images that cannot be decoded (listed in a warning) instead of failing.")
+    var skipBadImages = false
 
     @Option(help: "Fraction of the training set held out as the validation split (selection uses it, never the test set).")
     var valFraction: Double = 0.1
@@ -19,7 +22,7 @@ struct DatasetOptions: ParsableArguments {
     /// `classes`: the network's class count, which label files without a fixed one (IDX, NPY)
     /// must fit; `memory`: the source's size is checked against it before loading.
     func load(classes: Int?, memory: MemoryLimit?) throws -> DatasetSplits {
-        let source = try DatasetSource.parse(dataset)
+        let source = try DatasetSource.parse(dataset).skippingBadImages(skipBadImages)
         return try DatasetLoader.load(spec: source, valFraction: valFraction, seed: splitSeed, classes: classes, memory: memory)
     }
 }
