@@ -22,7 +22,24 @@ public enum DatasetFootprint {
             return files(in: d)
         case let .idx(a, b, c, d), let .npy(a, b, c, d):
             return Checked.sum([a, b, c, d].compactMap { $0 }.map { fileBytes($0) })
+        case .folder(let o):
+            return folderBytes(o)
         }
+    }
+
+    /// An image folder, from its file list (no decoding): with a size given, every image's
+    /// decoded tensor (H·W·C bytes; 3 channels when not given) held twice (decode buffer and
+    /// dataset) plus its file read whole; without one, the decoded size is unknown before
+    /// decoding, so the files' bytes count 8× (a JPEG expands ~10×, a PNG ~2–4×). A folder
+    /// that cannot be scanned counts 0 here: loading reports the real error.
+    static func folderBytes(_ o: ImageFolderOptions) -> Int? {
+        guard let layout = try? ImageFolderScanner.scan(o.directory) else { return 0 }
+        let entries = layout.splits.flatMap(\.entries)
+        let onDisk = Checked.sum(entries.map { Int(clamping: $0.size) }) ?? Int.max
+        guard let h = o.height, let w = o.width else { return Checked.mul(onDisk, 8) }
+        guard let image = Checked.product([h, w, o.channels ?? 3]),
+              let decoded = Checked.mul(entries.count, image) else { return nil }
+        return Checked.sum([decoded, decoded, onDisk])
     }
 
     /// Checks `source` against `limit` (nil = unknown limit, nothing checked).
