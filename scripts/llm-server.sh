@@ -25,13 +25,15 @@
 # threads wait for each other at every step, and a preempted one stalls both). On an idle
 # machine set TINYFORGE_LLM_THREADS=2.
 # Environment: TINYFORGE_LLM_VENV (default <repo>/.venv-llm), TINYFORGE_LLM_MODEL (a .gguf to use
-# instead of the packaged models), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120).
+# instead of the packaged models), TINYFORGE_LLM_THREADS (default 1), TINYFORGE_LLM_START_TIMEOUT (s, 120),
+# TINYFORGE_LLM_STATE_DIR (pid/port/log files, default <venv>/run; another one runs a second server).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TINYFORGE_LLM_VENV:-$REPO/.venv-llm}"
 PY="$VENV/bin/python"
-STATE_DIR="$VENV/run"
+# A second state directory serves a second model at the same time (side-by-side measurements).
+STATE_DIR="${TINYFORGE_LLM_STATE_DIR:-$VENV/run}"
 PID_FILE="$STATE_DIR/server.pid"
 PORT_FILE="$STATE_DIR/server.port"
 LOG_FILE="$STATE_DIR/server.log"
@@ -179,12 +181,12 @@ cmd_start() {
     # setsid: own process group, so `stop` ends the server and nothing else.
     setsid "$PY" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" \
         --n_ctx 8192 --n_threads "$THREADS" ${chat[@]+"${chat[@]}"} >"$LOG_FILE" 2>&1 < /dev/null &
-    local pid=$!
+    local pid=$! t0; t0=$(date +%s%N)
     echo "$pid" > "$PID_FILE"
     echo "$port" > "$PORT_FILE"
     echo "$model" > "$MODEL_FILE"
     wait_ready "$port" "$pid" || die "start failed"
-    echo "llm-server: running (pid $pid) at http://127.0.0.1:$port, model $model"
+    echo "llm-server: running (pid $pid) at http://127.0.0.1:$port, model $model, ready after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
 cmd_stop() {

@@ -15,15 +15,18 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Explain a search run: per-candidate explanations (stored in the run), rationale checks, surrogate attributions, and one self-contained HTML report with a JSON twin.",
         discussion: """
-            The chosen model is the best fully trained member (`tinyforge finish`) if there is one, else the most accurate
-            trained front member inside the budget.
-            --llm: the LLM of TINYFORGE_LLM_URL (and TINYFORGE_LLM_PROVIDER / _MODEL / _STRUCTURED, as for the llm proposer)
-            is given the chosen model's facts (binding constraint, peak step and live buffers, stage shares, diff against
-            its parent and nearest neighbours with measured effects, surrogate attributions) and writes a short
-            explanation; every claim in it is fact-checked (true / false / unverifiable), shown in the report and stored
-            with the chosen model's explanation in the run. If the LLM cannot be reached or its reply is unusable, one
-            note says so and the deterministic explanation stands alone. Without --llm an explanation stored by an earlier
-            --llm run of the same chosen model is kept. Example: scripts/llm-server.sh run -- tinyforge explain runs/a --llm
+            The chosen model is the best fully trained member (`tinyforge finish`) if there is one, else the most \
+            accurate trained front member inside the budget.
+
+            --llm: the LLM of TINYFORGE_LLM_URL (and TINYFORGE_LLM_PROVIDER / _MODEL / _STRUCTURED, as for the llm \
+            proposer) is given the chosen model's facts (binding constraint, peak step and live buffers, stage shares, \
+            diff against its parent and nearest neighbours with measured effects, surrogate attributions) and writes a \
+            short explanation; every claim in it is fact-checked (true / false / unverifiable), shown in the report and \
+            stored with the chosen model's explanation in the run. If the LLM cannot be reached or its reply is \
+            unusable, one note says so and the deterministic explanation stands alone. Without --llm an explanation \
+            stored by an earlier --llm run of the same chosen model is kept.
+
+            Example: scripts/llm-server.sh run -- tinyforge explain runs/a --llm
             """)
 
     @Argument(help: "Run directory of `tinyforge search`.") var runDirectory: String
