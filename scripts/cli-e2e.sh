@@ -199,7 +199,6 @@ nan = bytearray(data); off = h[name]["data_offsets"][0]; nan[off:off + 4] = stru
 old = json.loads(json.dumps(h)); del old["__metadata__"]["data_crc32c"]
 write("nan.safetensors", old, nan)
 write("old.safetensors", old, data)
-print(name)
 PY
 then
   check "evaluate 2048 px checkpoint" 2 "needs an estimated" "$TF" evaluate "$tmp/big.safetensors" --dataset "$FDS"

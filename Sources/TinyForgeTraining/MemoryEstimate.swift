@@ -29,10 +29,10 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     public var parts: [(name: String, bytes: Int?)]
     public var total: Int? { parts.reduce(Optional(0)) { acc, p in acc.flatMap { a in p.bytes.flatMap { Checked.add(a, $0) } } } }
 
-    /// Resident memory of the process before any of the terms (Swift runtime, Foundation, the
-    /// binary, thread stacks): measured as 24 MB peak RSS of `tinyforge train` on a 28×28
-    /// network with 64 images, rounded up (see bench/reliability/integrity.md).
-    public static let processBaseline = 32 << 20
+    /// Resident memory of the process besides the terms (Swift runtime, Foundation, the binary,
+    /// thread stacks, small buffers): the peak RSS of a tiny `tinyforge train` run (62.8 MB)
+    /// minus its counted terms (27.1 MB), rounded up (bench/reliability/integrity.md).
+    public static let processBaseline = 36 << 20
 
     public static func of(_ plan: LayerPlan, use: Use, threads: Int, datasetBytes: Int) -> MemoryEstimate {
         let f = 4  // Float32
