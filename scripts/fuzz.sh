@@ -59,9 +59,10 @@ build() {
     # the ones SwiftPM generated, and the packages' own (Sources/<T>/[include/]module.modulemap).
     while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(
         { find "$out" -maxdepth 2 -path '*.build/module.modulemap' ! -path '*-tool.build/*'
-          find "$BUILD/checkouts" -path '*/Sources/*/module.modulemap' -maxdepth 6; } | sort)
+          find "$BUILD/checkouts" -maxdepth 6 -path '*/Sources/*/module.modulemap'; } | sort)
     mkdir -p "$BIN"
     for t in $(targets); do
+        rm -f "$BIN/$t"  # a stale binary must not pass for a fresh one
         nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
             -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
             -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
