@@ -35,6 +35,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
     /// Images that could not be decoded, every one with its reason, listed together so one run
     /// shows all of them (skipped instead with `--skip-bad-images`).
     case badImages(folder: String, failures: [ImageFailure])
+    /// Images given one by one (e.g. to `tinyforge predict`) that could not be decoded.
+    case unreadableImages(failures: [ImageFailure])
 
     public var description: String {
         switch self {
@@ -68,6 +70,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
             let more = failures.count > 50 ? "\n  ... and \(failures.count - 50) more" : ""
             return "\(folder): \(failures.count) image(s) cannot be decoded:\n\(shown)\(more)\n"
                 + "Fix or delete them, or pass --skip-bad-images (or add ,skip-bad-images to the folder: source) to leave them out."
+        case let .unreadableImages(failures):
+            return "\(failures.count) image(s) cannot be decoded (PNG or JPEG expected):\n"
+                + failures.map { "  \($0)" }.joined(separator: "\n")
         }
     }
 

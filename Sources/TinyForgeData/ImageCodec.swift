@@ -76,7 +76,8 @@ public enum ImageCodec {
     /// Reads and decodes one file.
     public static func decodeFile(_ path: String) -> Result<DecodedImage, ImageFailure> {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(ImageFailure(file: path, reason: "cannot be read (permissions, or it vanished)"))
+            let exists = FileManager.default.fileExists(atPath: path)
+            return .failure(ImageFailure(file: path, reason: exists ? "cannot be read (check the permissions)" : "no such file"))
         }
         return decode(data, file: path)
     }

@@ -84,7 +84,7 @@ enum ImageFolderCache {
             let end = offset + count * 4 + count * sample
             guard end <= data.count else { throw bad("file is truncated") }
             var labels = [Int32](repeating: 0, count: count)
-            labels.withUnsafeMutableBytes { data.copyBytes(to: $0, from: offset..<(offset + count * 4)) }
+            labels.withUnsafeMutableBytes { _ = data.copyBytes(to: $0, from: offset..<(offset + count * 4)) }
             let pixels = [UInt8](data.subdata(in: (offset + count * 4)..<end))
             splits.append((name, labels.map { Int32(littleEndian: $0) }, pixels))
             offset = end

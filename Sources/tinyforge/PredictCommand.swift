@@ -38,7 +38,7 @@ struct PredictCommand: ParsableCommand {
                 case .failure(let f): failures.append(f)
                 }
             }
-            if !failures.isEmpty { throw DataError.badImages(folder: "predict", failures: failures) }
+            if !failures.isEmpty { throw DataError.unreadableImages(failures: failures) }
             let (scores, labels, engine) = model.lowercased().hasSuffix(".tflite")
                 ? try PredictTFLite.scores(model: model, images: decoded)
                 : try checkpointScores(decoded)

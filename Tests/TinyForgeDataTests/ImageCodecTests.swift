@@ -54,6 +54,7 @@ final class ImageCodecTests: XCTestCase {
         let text = failure(Data("hello, I am text\n".utf8))
         XCTAssertTrue(text.contains("not a PNG or JPEG") && text.contains("hello, I"), text)
         XCTAssertTrue(failure(Data()).contains("empty file"))
+        if case .failure(let f) = ImageCodec.decodeFile("/nonexistent/photo.jpg") { XCTAssertEqual(f.reason, "no such file") } else { XCTFail() }
         let cmyk = DecodedImage(width: 8, height: 8, channels: 4, pixels: [UInt8](repeating: 90, count: 256))
         let reason = failure(try ImageCodec.encodeJPEG(cmyk))
         XCTAssertTrue(reason.contains("JPEG is not supported") && (reason.contains("CMYK") || reason.contains("YCCK")), reason)

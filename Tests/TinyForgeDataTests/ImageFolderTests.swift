@@ -51,6 +51,17 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertFalse(try ImageFolder.load(try source(root)).fromCache)
     }
 
+    func testDamagedCacheFileIsNamed() throws {
+        let root = files.path("damaged")
+        try ImageFixture.write(root: root, classes: ["a", "b"], perClass: 3)
+        let file = try XCTUnwrap(try ImageFolder.load(try source(root)).cacheFile)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        try bytes.prefix(bytes.count - 7).write(to: URL(fileURLWithPath: file))
+        assertDataError(["damaged image cache", "truncated", "delete the file"]) { _ = try ImageFolder.load(try self.source(root)) }
+        try FileManager.default.removeItem(atPath: file)
+        XCTAssertFalse(try ImageFolder.load(try source(root)).fromCache, "a deleted cache is rebuilt")
+    }
+
     func testSplitsComeFromTheFolderOrAreCarved() throws {
         let root = files.path("split")
         try ImageFixture.write(root: root + "/train", classes: ["a", "b"], perClass: 9)

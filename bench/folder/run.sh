@@ -10,12 +10,14 @@ CACHE=$(mktemp -d)
 trap 'rm -rf "$CACHE"' EXIT
 SRC="folder:$DIR,channels=1,cache=$CACHE"
 [ "$SIZE" != 0 ] && SRC="$SRC,size=$SIZE"
+# The machine is shared: besides wall time, bash's `time` gives the CPU seconds (user + sys)
+# each run really used, which other load does not inflate.
+TIMEFORMAT='   wall %R s, cpu %U s user + %S s sys'
 for t in 1 2; do
   rm -rf "$CACHE"/*
-  echo "## tinyforge, decode + resize, $t thread(s)"; "$BIN" dataset-info --dataset "$SRC" --threads "$t"
+  echo "## tinyforge, decode + resize, $t thread(s)"; time "$BIN" dataset-info --dataset "$SRC" --threads "$t"
 done
-echo "## tinyforge, cached load"; "$BIN" dataset-info --dataset "$SRC"
-PSIZE=$SIZE
+echo "## tinyforge, cached load"; time "$BIN" dataset-info --dataset "$SRC"
 for w in 1 2; do
-  echo "## Pillow + numpy, $w process(es)"; python3 bench/folder/pillow_load.py "$DIR" --size "$PSIZE" --channels 1 --workers "$w"
+  echo "## Pillow + numpy, $w process(es)"; time python3 bench/folder/pillow_load.py "$DIR" --size "$SIZE" --channels 1 --workers "$w"
 done
