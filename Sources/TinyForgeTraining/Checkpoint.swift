@@ -108,21 +108,31 @@ public enum Checkpoint {
     }
 
     /// One header entry: F32, a shape of non-negative integers and a byte range that matches it
-    /// and lies inside the data (all arithmetic checked: a hostile header must not wrap).
+    /// and lies inside the data. Every number comes from the file, so each is converted and
+    /// multiplied with checks (1e300, 2^40 × 2^40 or a fraction must not trap, or wrap in
+    /// -Ounchecked builds), and each kind of bad value gets its own message.
     static func tensorEntry(_ name: String, _ v: JSONValue, dataBytes: Int, file: String) throws -> (shape: [Int], range: Range<Int>) {
         func int(_ j: JSONValue) -> Int? {
             guard case .number(let d) = j, d >= 0, d <= 9e15, d == d.rounded() else { return nil }
             return Int(d)
         }
+        func fail(_ reason: String) -> TrainingError { .checkpoint(file: file, reason: "tensor '\(name)' " + reason) }
         guard case .object(let e) = v, e["dtype"] == "F32", case .array(let sh)? = e["shape"],
-              case .array(let off)? = e["data_offsets"], off.count == 2,
-              let b = int(off[0]), let en = int(off[1]) else {
-            throw TrainingError.checkpoint(file: file, reason: "tensor '\(name)' has a malformed or non-F32 header entry")
+              case .array(let off)? = e["data_offsets"], off.count == 2 else {
+            throw fail("has a malformed or non-F32 header entry")
         }
         let dims = sh.compactMap(int)
-        guard dims.count == sh.count, let count = Checked.product(dims), let bytes = Checked.mul(count, 4),
-              en >= b, en - b == bytes, en <= dataBytes else {
-            throw TrainingError.checkpoint(file: file, reason: "tensor '\(name)' byte range \(b)..<\(en) does not match shape \(sh.map { $0.canonicalText() }) or the \(dataBytes) data bytes of the file (truncated?)")
+        guard dims.count == sh.count else {
+            throw fail("shape \(JSONValue.array(sh).canonicalText()) is not a list of whole numbers")
+        }
+        guard let b = int(off[0]), let en = int(off[1]), en >= b, en <= dataBytes else {
+            throw fail("data_offsets \(JSONValue.array(off).canonicalText()) are not whole byte offsets within the \(dataBytes) data bytes of the file")
+        }
+        guard let count = Checked.product(dims), let bytes = Checked.mul(count, 4), bytes <= dataBytes else {
+            throw fail("shape \(dims) holds more values than the \(dataBytes) data bytes of the file")
+        }
+        guard en - b == bytes else {
+            throw fail("byte range \(b)..<\(en) does not match shape \(dims) (\(bytes) bytes; truncated or edited?)")
         }
         return (dims, b..<en)
     }
