@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh [TARGET|all] [SECONDS] build, then fuzz each target for SECONDS (default 60)
 #   scripts/fuzz.sh run TARGET [SECONDS]  fuzz a target built before, without building
 #
-# Libraries are built by SwiftPM into .build-fuzz with `--sanitize fuzzer --sanitize address`
+# Libraries are built by SwiftPM into .build-fuzz with `-Xswiftc -sanitize=fuzzer,address`
 # and `-O` (bounds and overflow checks stay on: never -Ounchecked, whose silent wrap-around is
 # exactly what fuzzing must catch). Each target links its main.swift against those objects.
 # Corpus: fuzz/<t>/corpus (git-ignored, grows across runs) plus the committed seeds in
@@ -50,7 +50,10 @@ build() {
     echo "fuzz: building instrumented libraries into $BUILD (first time: several minutes)"
     # TinyForgePipeline depends on every library a target needs (Spec, Hardware, Data, Training,
     # Deploy, Search, LLM) and on GRDB / compress-nio, so one build covers all of them.
-    nice -n "$NICE" swift build --build-path "$BUILD" -c debug --sanitize fuzzer --sanitize address \
+    # One combined -sanitize flag: with SwiftPM's `--sanitize fuzzer --sanitize address` swiftc
+    # gets two flags, the last wins, and their order varies between runs — objects came out
+    # with ASan but without coverage counters (libFuzzer then mutates blindly).
+    nice -n "$NICE" swift build --build-path "$BUILD" -c debug -Xswiftc -sanitize=fuzzer,address \
         -Xswiftc -O --target TinyForgePipeline 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3
     local objs=() maps=() out
     out="$(cd "$BUILD/debug" && pwd -P)"
