@@ -125,14 +125,14 @@ public enum Checkpoint {
         guard dims.count == sh.count else {
             throw fail("shape \(JSONValue.array(sh).canonicalText()) is not a list of whole numbers")
         }
-        guard let b = int(off[0]), let en = int(off[1]), en >= b, en <= dataBytes else {
-            throw fail("data_offsets \(JSONValue.array(off).canonicalText()) are not whole byte offsets within the \(dataBytes) data bytes of the file")
+        guard let b = int(off[0]), let en = int(off[1]), en >= b else {
+            throw fail("data_offsets \(JSONValue.array(off).canonicalText()) are not an increasing pair of whole byte offsets")
         }
-        guard let count = Checked.product(dims), let bytes = Checked.mul(count, 4), bytes <= dataBytes else {
+        guard let count = Checked.product(dims), count <= dataBytes, let bytes = Checked.mul(count, 4) else {
             throw fail("shape \(dims) holds more values than the \(dataBytes) data bytes of the file")
         }
-        guard en - b == bytes else {
-            throw fail("byte range \(b)..<\(en) does not match shape \(dims) (\(bytes) bytes; truncated or edited?)")
+        guard en - b == bytes, en <= dataBytes else {
+            throw fail("byte range \(b)..<\(en) does not match shape \(dims) (\(bytes) bytes) or the \(dataBytes) data bytes of the file (truncated?)")
         }
         return (dims, b..<en)
     }
