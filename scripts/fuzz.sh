@@ -112,7 +112,9 @@ run_one() {
                 -artifact_prefix="fuzz/$t/crashes/" -dict="$(dictionary "$t")")
     [ "$JOBS" -gt 1 ] && args+=(-fork="$JOBS")
     local rc=0
-    nice -n "$NICE" "$BIN/$t" "${args[@]}" "fuzz/$t/corpus" "fuzz/$t/seeds" > "$log" 2>&1 || rc=$?
+    # ASan's own LeakSanitizer pass at exit must follow the same switch as libFuzzer's.
+    ASAN_OPTIONS="detect_leaks=$LEAKS${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+        nice -n "$NICE" "$BIN/$t" "${args[@]}" "fuzz/$t/corpus" "fuzz/$t/seeds" > "$log" 2>&1 || rc=$?
     local execs cov ft
     execs=$(grep -aoE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || echo "?")
     cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
