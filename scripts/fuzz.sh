@@ -6,9 +6,10 @@
 #   scripts/fuzz.sh [TARGET|all] [SECONDS] build, then fuzz each target for SECONDS (default 60)
 #   scripts/fuzz.sh run TARGET [SECONDS]  fuzz a target built before, without building
 #
-# Libraries are built by SwiftPM into .build-fuzz with `-Xswiftc -sanitize=fuzzer,address`
-# and `-O` (bounds and overflow checks stay on: never -Ounchecked, whose silent wrap-around is
-# exactly what fuzzing must catch). Each target links its main.swift against those objects.
+# SwiftPM builds the dependencies into .build-fuzz; TinyForge's libraries are compiled
+# whole-module with `-sanitize=fuzzer,address -O` (coverage counters, ASan; bounds and overflow
+# checks stay on: never -Ounchecked, whose silent wrap-around is exactly what fuzzing must
+# catch). Each target links its main.swift against those objects.
 # Corpus: fuzz/<t>/corpus (git-ignored, grows across runs) plus the committed seeds in
 # fuzz/<t>/seeds. A crash leaves its input in fuzz/<t>/crashes/ and makes the script exit 1.
 # Environment: FUZZ_NICE (nice level, default 0), FUZZ_JOBS (parallel libFuzzer processes per
@@ -47,31 +48,46 @@ check_toolchain() {
 
 build() {
     check_toolchain
-    echo "fuzz: building instrumented libraries into $BUILD (first time: several minutes)"
-    # TinyForgePipeline depends on every library a target needs (Spec, Hardware, Data, Training,
-    # Deploy, Search, LLM) and on GRDB / compress-nio, so one build covers all of them.
-    # One combined -sanitize flag: with SwiftPM's `--sanitize fuzzer --sanitize address` swiftc
-    # gets two flags, the last wins, and their order varies between runs — objects came out
-    # with ASan but without coverage counters (libFuzzer then mutates blindly).
-    nice -n "$NICE" swift build --build-path "$BUILD" -c debug -Xswiftc -sanitize=fuzzer,address \
+    echo "fuzz: building dependencies into $BUILD (first time: several minutes)"
+    # SwiftPM builds the dependencies (GRDB, compress-nio and swift-nio). Its two --sanitize
+    # flags reach swiftc as two -sanitize= flags of which the last wins, in an order that
+    # varies between runs, so TinyForge's own modules are compiled below with one combined
+    # flag instead (a SwiftPM build once gave objects with ASan but no coverage counters,
+    # and libFuzzer then mutates blindly).
+    nice -n "$NICE" swift build --build-path "$BUILD" -c debug --sanitize fuzzer --sanitize address \
         -Xswiftc -O --target TinyForgePipeline 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3
-    local objs=() maps=() out
+    local objs=() maps=() out lib="$BUILD/instrumented"
     out="$(cd "$BUILD/debug" && pwd -P)"
-    # Library objects only: no executables (they define main), no test bundles, no host-side
-    # plugin tools (duplicates of ArgumentParser), no ArgumentParser (the CLI's, not needed).
-    while IFS= read -r o; do objs+=("$o"); done < <(find "$out" -path '*.build/*' -name '*.o' \
-        ! -path '*/tinyforge.build/*' ! -path '*/tinyforge-*.build/*' ! -path '*Tests.build/*' \
-        ! -path '*-tool.build/*' ! -path '*/ArgumentParser*' ! -path '*PackageDiscoveredTests*' | sort)
     # Clang module maps of the C targets the Swift modules import (NIO shims, zlib, SQLite):
     # the ones SwiftPM generated, and the packages' own (Sources/<T>/[include/]module.modulemap).
     while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(
         { find "$out" -maxdepth 2 -path '*.build/module.modulemap' ! -path '*-tool.build/*'
           find "$BUILD/checkouts" -maxdepth 6 -path '*/Sources/*/module.modulemap'; } | sort)
-    mkdir -p "$BIN"
+    # TinyForge's libraries, whole-module, in dependency order: coverage counters + ASan, -O.
+    mkdir -p "$lib" "$BIN"
+    local stale=""  # once one module is recompiled, every later one is too (they may import it)
+    for m in TinyForgeSpec TinyForgeHardware TinyForgeEngine TinyForgeData TinyForgeLLM TinyForgeDeploy \
+             TinyForgeTraining TinyForgeSearch; do
+        if [ -z "$stale" ] && [ -f "$lib/$m.o" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$lib/$m.o")" ]; then
+            continue
+        fi
+        stale=1
+        rm -f "$lib/$m.o"
+        nice -n "$NICE" swiftc -wmo -parse-as-library -module-name "$m" -emit-module -emit-module-path "$lib/$m.swiftmodule" \
+            -c -o "$lib/$m.o" -sanitize=fuzzer,address -O -I "$lib" -I "$out/Modules" "${maps[@]}" \
+            $(find "Sources/$m" -name '*.swift' | sort) 2>&1 | { grep -E "error" || true; } | head -20
+        [ -f "$lib/$m.o" ] || die "compiling $m failed"
+    done
+    # Dependency objects only (TinyForge's come from $lib): no executables (they define main),
+    # no test bundles, no host-side plugin tools, no ArgumentParser (the CLI's, not needed).
+    while IFS= read -r o; do objs+=("$o"); done < <(find "$out" -path '*.build/*' -name '*.o' \
+        ! -path '*/TinyForge*' ! -path '*/tinyforge*' ! -path '*Tests.build/*' \
+        ! -path '*-tool.build/*' ! -path '*/ArgumentParser*' ! -path '*PackageDiscoveredTests*' | sort)
+    objs+=("$lib"/*.o)
     for t in $(targets); do
         rm -f "$BIN/$t"  # a stale binary must not pass for a fresh one
         nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
-            -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
+            -I "$lib" -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
             -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
         [ -x "$BIN/$t" ] || die "linking target $t failed"
     done
@@ -96,7 +112,9 @@ run_one() {
                 -artifact_prefix="fuzz/$t/crashes/" -dict="$(dictionary "$t")")
     [ "$JOBS" -gt 1 ] && args+=(-fork="$JOBS")
     local rc=0
-    nice -n "$NICE" "$BIN/$t" "${args[@]}" "fuzz/$t/corpus" "fuzz/$t/seeds" > "$log" 2>&1 || rc=$?
+    # ASan's own LeakSanitizer pass at exit must follow the same switch as libFuzzer's.
+    ASAN_OPTIONS="detect_leaks=$LEAKS${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+        nice -n "$NICE" "$BIN/$t" "${args[@]}" "fuzz/$t/corpus" "fuzz/$t/seeds" > "$log" 2>&1 || rc=$?
     local execs cov ft
     execs=$(grep -aoE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$' || echo "?")
     cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
