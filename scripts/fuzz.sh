@@ -58,15 +58,17 @@ build() {
         -Xswiftc -O --target TinyForgePipeline 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3
     local objs=() maps=() out lib="$BUILD/instrumented"
     out="$(cd "$BUILD/debug" && pwd -P)"
-    # Clang module maps of the C targets the Swift modules import (NIO shims, zlib, SQLite):
-    # the ones SwiftPM generated, and the packages' own (Sources/<T>/[include/]module.modulemap).
+    # Clang module maps of the C targets the Swift modules import (NIO shims, zlib, SQLite, and
+    # TinyForge's own: CTinyForgeSystem, the CImageCodecs system library): the ones SwiftPM
+    # generated, and the packages' own (Sources/<T>/[include/]module.modulemap).
     while IFS= read -r m; do maps+=("-Xcc" "-fmodule-map-file=$m"); done < <(
         { find "$out" -maxdepth 2 -path '*.build/module.modulemap' ! -path '*-tool.build/*'
-          find "$BUILD/checkouts" -maxdepth 6 -path '*/Sources/*/module.modulemap'; } | sort)
+          find "$BUILD/checkouts" -maxdepth 6 -path '*/Sources/*/module.modulemap'
+          find "$REPO/Sources" -maxdepth 3 -name module.modulemap; } | sort)
     # TinyForge's libraries, whole-module, in dependency order: coverage counters + ASan, -O.
     mkdir -p "$lib" "$BIN"
     local stale=""  # once one module is recompiled, every later one is too (they may import it)
-    for m in TinyForgeSpec TinyForgeHardware TinyForgeEngine TinyForgeData TinyForgeLLM TinyForgeDeploy \
+    for m in TinyForgeSpec TinyForgeHardware TinyForgeEngine TinyForgeData TinyForgeExplain TinyForgeLLM TinyForgeDeploy \
              TinyForgeTraining TinyForgeSearch; do
         if [ -z "$stale" ] && [ -f "$lib/$m.o" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$lib/$m.o")" ]; then
             continue
@@ -88,7 +90,7 @@ build() {
         rm -f "$BIN/$t"  # a stale binary must not pass for a fresh one
         nice -n "$NICE" swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name "fuzz_${t//-/_}" \
             -I "$lib" -I "$out/Modules" "${maps[@]}" fuzz/common/*.swift "fuzz/$t/main.swift" "${objs[@]}" \
-            -lsqlite3 -lz -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
+            -lsqlite3 -lz -lpng16 -ljpeg -o "$BIN/$t" 2>&1 | grep -v "Cannot export local symbol" || true
         [ -x "$BIN/$t" ] || die "linking target $t failed"
     done
     echo "fuzz: built $(targets | wc -l) targets in $BIN"
