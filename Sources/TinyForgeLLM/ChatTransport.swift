@@ -235,6 +235,17 @@ final class ChatTransport: @unchecked Sendable {
     }
 
     private func post(url: URL, body: Data) async -> HTTPOutcome {
+        if url.scheme == "http", let host = url.host {
+            // Plain HTTP (a local server): our own client, which waits in `poll` instead of
+            // URLSession's busy dispatch loop on Linux (see `PlainHTTP`).
+            var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+            if let k = apiKey { headers.append(("Authorization", "Bearer \(k)")) }
+            var target = url.path.isEmpty ? "/" : url.path
+            if let q = url.query { target += "?" + q }
+            return await PlainHTTP.exchange(PlainHTTP.Request(
+                host: host, port: url.port ?? 80, target: target, headers: headers, body: body,
+                timeoutSeconds: config.timeoutSeconds, maxBodyBytes: config.maxResponseBytes))
+        }
         var req = URLRequest(url: url)
         req.httpMethod = "POST"
         req.timeoutInterval = config.timeoutSeconds.rounded(.up) + 1
