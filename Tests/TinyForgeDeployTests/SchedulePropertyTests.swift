@@ -12,6 +12,10 @@ import XCTest
 /// arena does not depend on weights or ranges, so no calibration pass is spent).
 final class SchedulePropertyTests: XCTestCase {
     static let perSpace = 168
+    /// Sampled specs above this many parameters are drawn again: lowering and quantising
+    /// the weights is the debug-build cost (≈ 1 µs per weight), the arena does not depend on
+    /// them, and the reference zoo keeps wide networks in (MobileNetV2, 3.5 M).
+    static let maxSampledParams = 60_000
 
     /// 3 × 168 sampled specs + the 6 reference networks + fmnist-small = 511.
     static func specs() throws -> [(tag: String, spec: ArchitectureSpec)] {
@@ -19,10 +23,17 @@ final class SchedulePropertyTests: XCTestCase {
         out.append(("fmnist-small", try ScheduleFixtures.fmnistSmall()))
         for (k, space) in SearchSpace.presets.enumerated() {
             var rng = SeededGenerator(seed: 1300 + UInt64(k))
-            for i in 0..<perSpace {
+            var i = 0, draws = 0
+            while i < perSpace {
+                draws += 1
+                guard draws <= 200 * perSpace else {
+                    throw SpecError(path: "search space \(space.name)", message: "only \(i) of \(perSpace) specs ≤ \(maxSampledParams) params in \(draws - 1) draws; raise maxSampledParams")
+                }
                 var s = try space.sample(numClasses: 10, using: &rng)
                 if i % 4 == 3 { for j in s.stages.indices where s.stages[j].block == .mbconv { s.stages[j].expansion = 1 } }
+                guard LayerPlan(spec: s).params <= maxSampledParams else { continue }
                 out.append(("\(space.name)#\(i)", s))
+                i += 1
             }
         }
         return out
