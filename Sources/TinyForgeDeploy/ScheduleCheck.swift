@@ -47,8 +47,10 @@ extension DeploySchedule {
         case .add: return .add
         case .mul: return .mul
         case .mean: return .mean
-        // Standalone activations mean a fusion the schedule has did not happen.
-        case .logistic, .hardSwish, .leakyRelu, .averagePool, .softmax: return nil
+        case .logistic: return .logistic
+        case .hardSwish: return .hardSwish
+        case .leakyRelu: return .leakyRelu
+        case .averagePool, .softmax: return nil
         }
     }
 

@@ -17,10 +17,13 @@ final class SchedulePropertyTests: XCTestCase {
     /// them, and the reference zoo keeps wide networks in (MobileNetV2, 3.5 M).
     static let maxSampledParams = 60_000
 
-    /// 3 × 168 sampled specs + the 6 reference networks + fmnist-small = 511.
+    /// 3 × 168 sampled specs + the 6 reference networks + fmnist-small + the 3 interop
+    /// networks = 514.
     static func specs() throws -> [(tag: String, spec: ArchitectureSpec)] {
         var out = ReferenceNetworks.all.map { ($0.name, ReferenceNetworks.spec($0.name)!) }
         out.append(("fmnist-small", try ScheduleFixtures.fmnistSmall()))
+        // Basic blocks with swish / hswish after the add, SE, fused mbconv: outside the presets.
+        out += NetworkSpecZoo.all.map { ($0.name!, $0) }
         for (k, space) in SearchSpace.presets.enumerated() {
             var rng = SeededGenerator(seed: 1300 + UInt64(k))
             var i = 0, draws = 0

@@ -46,9 +46,12 @@ private struct StepBuilder {
         }
     }
 
-    /// TinyForge C: one kernel per plan op, activation fused; in place over a dying input for
-    /// a stride-1 depthwise (plus an H·W plane of scratch), the SE scale (over the feature
-    /// map, its first operand) and a residual add (its first dying operand).
+    /// TinyForge C: one kernel per plan op with its activation fused; in place over a dying
+    /// input for a stride-1 depthwise (plus an H·W plane of scratch), the SE scale (over the
+    /// feature map, its first operand) and a residual add (its first dying operand). The C
+    /// kernels fuse activations into CONV / DW / FC only: an add's leaky_relu / hswish / swish
+    /// runs after it as standalone kernels, in place (swish: LOGISTIC into its own buffer,
+    /// then MUL over the sum).
     mutating func fusedStep(_ op: PlanOp, lastUse: [Int]) {
         let out = op.output
         let dying = op.inputs.filter { lastUse[$0] == op.index && $0 != plan.outputTensor }
@@ -65,9 +68,33 @@ private struct StepBuilder {
         case .add: over = dying.first
         default: break
         }
-        if let x = over { storage[out] = storage[x] }
-        steps.append(KernelStep(op: op.index, kind: Self.kernel(op.kind), fusedActivation: op.activation,
-                                inputs: op.inputs, output: out, inPlaceOver: over, scratch: scratch))
+        let split = op.kind == .add && op.activation.map { $0 != .relu && $0 != .relu6 } == true
+        let written = split ? newBuffer(plan.tensors[out].elements, label: "\(buffers[out].label) pre-\(op.activation!.rawValue)") : out
+        if let x = over { storage[written] = storage[x] }
+        steps.append(KernelStep(op: op.index, kind: Self.kernel(op.kind), fusedActivation: split ? nil : op.activation,
+                                inputs: op.inputs, output: written, inPlaceOver: over, scratch: scratch))
+        if split { standaloneActivation(op, input: written) }
+    }
+
+    /// The C runtime's standalone activation kernels over `pre`, each in place where its
+    /// input dies (LOGISTIC of a swish does not: the MUL reads `pre` again).
+    private mutating func standaloneActivation(_ op: PlanOp, input pre: Int) {
+        let out = op.output
+        func step(_ k: KernelKind, _ inputs: [Int], _ output: Int, over: Int?) {
+            if let x = over { storage[output] = storage[x] }
+            steps.append(KernelStep(op: op.index, kind: k, fusedActivation: nil, inputs: inputs, output: output,
+                                    inPlaceOver: over, scratch: nil))
+        }
+        switch op.activation! {
+        case .swish:
+            let sig = newBuffer(plan.tensors[out].elements, label: "\(buffers[out].label) sigmoid")
+            step(.logistic, [pre], sig, over: nil)
+            step(.mul, [pre, sig], out, over: pre)
+        case .leakyRelu: step(.leakyRelu, [pre], out, over: pre)
+        case .hswish: step(.hardSwish, [pre], out, over: pre)
+        case .sigmoid: step(.logistic, [pre], out, over: pre)
+        case .relu, .relu6: break
+        }
     }
 
     /// Stock TFLM: relu / relu6 fuse; any other activation makes the op write a

@@ -1,9 +1,11 @@
 /// The inference runtimes a network is scheduled for.
 public enum KernelRuntime: String, Sendable, CaseIterable {
     /// TinyForge's C runtime: every activation (leaky_relu, swish, hswish, the SE sigmoid) and
-    /// the BN are fused into the producing kernel; depthwise stride-1 convs, SE scaling and
-    /// residual adds run in place when their input dies there. A depthwise in place needs one
-    /// output channel plane (H·W bytes) of scratch.
+    /// the BN are fused into the producing conv / depthwise / fully connected kernel;
+    /// depthwise stride-1 convs, SE scaling and residual adds run in place when their input
+    /// dies there (a depthwise in place needs one output plane, H·W bytes, of scratch). An
+    /// activation after a residual add other than relu/relu6 runs as its own kernel(s), in
+    /// place over the sum.
     case tinyforgeC = "tinyforge"
     /// A stock TFLite Micro interpreter (reference kernels): only relu/relu6 fuse; leaky_relu
     /// and hard_swish are kernels of their own, swish is LOGISTIC + MUL, the SE gate is
