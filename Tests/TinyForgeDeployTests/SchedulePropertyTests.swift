@@ -68,6 +68,28 @@ final class SchedulePropertyTests: XCTestCase {
         XCTAssertGreaterThan(expansionOne, 50, "the expansion-1 variant must be exercised")
     }
 
+    /// A model that does not execute the schedule is refused with the step named: the same
+    /// model against a schedule with one in-place decision flipped, and against another plan's.
+    func testCheckNamesTheFirstStepThatDiffers() throws {
+        let lp = LayerPlan(spec: NetworkSpecZoo.dsMB)
+        let model = try ScheduleFixtures.quantized(lp)
+        let steps = try CCodeGenerator(model: model).memory.steps
+        var schedule = KernelSchedule(plan: lp).tinyforgeC
+        XCTAssertNoThrow(try DeploySchedule.check(steps, model: model, executes: schedule))
+        let i = schedule.steps.firstIndex { $0.inPlaceOver != nil }!
+        schedule.steps[i].inPlaceOver = nil
+        XCTAssertThrowsError(try DeploySchedule.check(steps, model: model, executes: schedule)) { e in
+            guard case let DeployError.scheduleMismatch(step, kernel, reason) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(step, i)
+            XCTAssertTrue(kernel.contains("(in place)") && reason.contains("out of place"), "\(kernel): \(reason)")
+        }
+        let other = KernelSchedule(plan: LayerPlan(spec: NetworkSpecZoo.fused)).tinyforgeC
+        XCTAssertThrowsError(try DeploySchedule.check(steps, model: model, executes: other)) { e in
+            guard case DeployError.scheduleMismatch = e else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("C runtime step #"), "\(e)")
+        }
+    }
+
     /// The stock-TFLM figure of the cost model against the arena head the real TFLM
     /// interpreter measures, for 24 networks in one python call.
     func testStockTFLMFigureMatchesTFLM() throws {

@@ -78,6 +78,25 @@ final class KernelScheduleTests: XCTestCase {
         XCTAssertEqual(m.arenaBytes, m.plan.tflmArenaBytes, "stock TFLM is placed by TFLM's greedy planner")
     }
 
+    /// The C kernels fuse activations into conv / dw / FC only: swish after a residual add is
+    /// ADD (in place) → LOGISTIC → MUL in place over the sum.
+    func testActivationAfterAnAddRunsStandaloneInPlace() {
+        let spec = ArchitectureSpec(
+            name: "basic", input: InputShape(height: 8, width: 8, channels: 8), numClasses: 3,
+            stages: [StageSpec(block: .basic, repeats: 1, outChannels: 8, kernel: 3, stride: 1, activation: .swish,
+                               skip: .residualFull)])
+        let lp = LayerPlan(spec: spec)
+        let s = KernelSchedule(plan: lp).tinyforgeC
+        let add = lp.ops.first { $0.kind == .add }!
+        XCTAssertEqual(add.activation, .swish)
+        let steps = s.steps.filter { $0.op == add.index }
+        XCTAssertEqual(steps.map(\.kind), [.add, .logistic, .mul])
+        XCTAssertEqual(steps.map { $0.inPlaceOver != nil }, [true, false, true])
+        XCTAssertNil(steps[0].fusedActivation)
+        XCTAssertEqual(s.storage[steps[2].output], s.storage[steps[0].output], "the MUL overwrites the sum")
+        XCTAssertEqual(steps[2].output, add.output)
+    }
+
     /// Issue 13: the stock-TFLM figure for examples/fmnist-small.json was 31,360 B while TFLM
     /// measured a 37,632 B arena head. The lifetimes were right; the placement was ours, not
     /// TFLM's greedy-by-size one, which leaves a gap on this network. Measured in
