@@ -34,11 +34,6 @@ public struct KernelSchedule: Sendable {
         return groups.lazy.compactMap(\.squeezeExcite).first { $0.squeeze == op }
     }
 
-    /// The group of the layer holding op `op` (nil for the stem and the head).
-    public func group(of op: Int) -> BlockGroup? {
-        groups.first { $0.ops.contains(op) }
-    }
-
     /// Every (name, shape) a checkpoint of this network holds, in plan order.
     public var expectedWeights: [(name: String, shape: [Int])] {
         weightNames.flatMap { $0?.tensors ?? [] }

@@ -77,11 +77,6 @@ public struct RuntimeSchedule: Sendable {
     /// The most bytes live at any one step: no placement of these lifetimes does better.
     public var peakLiveBytes: Int { liveBytesPerStep.max() ?? 0 }
 
-    /// Storage roots live during step `i`, by id.
-    public func live(at i: Int) -> [Int] {
-        lifetimes.filter { $0.firstStep <= i && i <= $0.lastStep }.map(\.id)
-    }
-
     /// Lifetimes from the steps: the plan input is live from step 0; every storage root from
     /// the first step touching any buffer it holds to the last; in-place chains are one
     /// lifetime; a scratch buffer lives at its step only.
