@@ -28,10 +28,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        .target(name: "TinyForgeSpec", swiftSettings: fast),
+        .target(name: "TinyForgeSpec", exclude: ["README.md"], swiftSettings: fast),
         /// Linux calls Swift cannot import (prctl is variadic): the workers' parent-death signal.
         .target(name: "CTinyForgeSystem"),
-        .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], swiftSettings: fast),
+        .target(name: "TinyForgeHardware", dependencies: ["TinyForgeSpec"], exclude: ["README.md"], swiftSettings: fast),
         /// The system's libpng and libjpeg-turbo (PNG/JPEG decoding of `folder:` datasets).
         .systemLibrary(
             name: "CImageCodecs", pkgConfig: "libpng",

@@ -13,6 +13,10 @@ in TinyForge needs Python at run time.
       out.bin = raw int8 values of every TFLM output, concatenated in output order.
       Prints one JSON object: versions, arena bytes used (total/head/tail, from TFLM's
       RecordingMicroAllocator), output shapes, and LiteRT status.
+  tflm_run.py --arena-only m1.tflite [m2.tflite ...]
+      load and invoke each model once on a zero input (one process for many models) and
+      print {"versions": ..., "arenas": [{"model": path, "total"/"head"/"tail": bytes}
+      or {"model": path, "error": text}, ...]}.
 Exit codes: 0 ok, 2 bad arguments/files, 3 packages missing, 4 interpreter error.
 """
 import argparse
@@ -90,6 +94,27 @@ def run_tflm(model_bytes, raw, arena_size, np):
     return outs, arena
 
 
+def arena_only(paths, np):
+    """Arena of each model after one invoke on zeros (head = non-persistent activations)."""
+    from tflite_micro.python.tflite_micro import runtime
+    out = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                model_bytes = f.read()
+            interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=max(10 * len(model_bytes), 4 << 20))
+            for i in range(count_io(model_bytes)[0]):
+                d = interp.get_input_details(i)
+                interp.set_input(np.zeros(d["shape"], dtype=np.int8), i)
+            interp.invoke()
+            entry = parse_arena(capture_fd2(interp.print_allocations))
+            entry["model"] = path
+        except Exception as e:  # noqa: BLE001 - report per model, keep going
+            entry = {"model": path, "error": repr(e)}
+        out.append(entry)
+    return out
+
+
 def run_litert(model_bytes, raw, np, reference):
     from ai_edge_litert import interpreter as lr
     kind = lr.OpResolverType.BUILTIN_REF if reference else lr.OpResolverType.AUTO
@@ -131,6 +156,7 @@ def main():
     ap.add_argument("--litert-output")
     ap.add_argument("--litert-ref-output")
     ap.add_argument("--arena-size", type=int, default=0, help="TFLM arena bytes (default: 10x model, >= 4 MiB)")
+    ap.add_argument("--arena-only", nargs="+", metavar="MODEL", help="print the TFLM arena of each model")
     args = ap.parse_args()
 
     info = {"versions": versions()}
@@ -138,6 +164,11 @@ def main():
         print(json.dumps(info))
         return 3
     if args.check:
+        print(json.dumps(info))
+        return 0
+    if args.arena_only:
+        import numpy as np
+        info["arenas"] = arena_only(args.arena_only, np)
         print(json.dumps(info))
         return 0
     if not (args.model and args.input and args.output):

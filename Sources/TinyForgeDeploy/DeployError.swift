@@ -9,6 +9,8 @@ public enum DeployError: Error, Equatable, CustomStringConvertible {
     case unsupported(op: Int, kind: String, reason: String)
     case inputMismatch(reason: String)
     case invalidFlatBuffer(reason: String)
+    /// The quantised model's fused step `step` does not execute the network's `KernelSchedule`.
+    case scheduleMismatch(step: Int, kernel: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum DeployError: Error, Equatable, CustomStringConvertible {
             return "model inputs: \(reason)"
         case let .invalidFlatBuffer(reason):
             return "flatbuffer: \(reason)"
+        case let .scheduleMismatch(step, kernel, reason):
+            return "C runtime step #\(step) (\(kernel)): \(reason); the lowering no longer matches the network's KernelSchedule (fix FloatGraph+Plan or DeploySchedule, not the model)"
         }
     }
 }

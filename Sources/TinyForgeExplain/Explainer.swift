@@ -101,7 +101,7 @@ public struct Explainer: Sendable {
         var order: [String] = []
         var macs: [String: Int] = [:], params: [String: Int] = [:]
         for op in plan.ops {
-            let key = op.role.hasPrefix("stem") ? "stem" : op.stage.map { "stages[\($0)]" } ?? "head"
+            let key = op.opRole.isStem ? "stem" : op.stage.map { "stages[\($0)]" } ?? "head"
             if macs[key] == nil { order.append(key) }
             macs[key, default: 0] += op.macs
             params[key, default: 0] += op.params

@@ -69,8 +69,9 @@ public enum CostModel {
             if op.activation != nil { Checked.accumulate(&elementwise, out.elements, "the element-wise op total") }
         }
         let flash = FlashBreakdown(weightBytes: weights, biasBytes: biases, quantParamBytes: quant, runtimeCodeBytes: 0)
-        let memory = ActivationMemory(plan: plan, runtime: .tinyforge)
-        let tflm = ActivationMemory(plan: plan, runtime: .tflm)
+        let schedule = KernelSchedule(plan: plan)
+        let memory = ActivationMemory(schedule: schedule.tinyforgeC)
+        let tflm = ActivationMemory(schedule: schedule.stockTFLM)
         let latency = LatencyModel.estimate(plan, target: target)
         var report = CostReport(plan: plan, target: target, budget: budget, macs: plan.macs, elementwiseOps: elementwise,
                                 params: plan.params, paramsDeployed: plan.paramsDeployed, flash: flash, memory: memory,

@@ -82,8 +82,10 @@ public struct PlanOp: Sendable, Equatable {
     public var activation: PlanActivation?
     /// Dropout before this op during training (the classifier), 0 = none.
     public var dropout: Double
-    /// Where the op comes from, e.g. `stages[2].layers[1].expand`.
-    public var role: String
+    /// Where the op comes from (typed: other modules branch on it, never on `role`).
+    public var opRole: OpRole
+    /// `opRole` as text, e.g. `stages[2].layers[1].expand` (reports, checkpoint names).
+    public var role: String { opRole.name }
     public var stage: Int?
     public var layer: Int?
     /// Multiply-accumulates (conv and fully connected only; 0 for element-wise ops).

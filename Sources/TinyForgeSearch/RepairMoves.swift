@@ -20,7 +20,7 @@ extension SpecRepair {
     public func bindingPlaces(_ r: CostReport) -> [RepairPlace] {
         func place(_ op: PlanOp) -> RepairPlace {
             if let s = op.stage { return .stage(s) }
-            return op.role.hasPrefix("stem") ? .stem : .head
+            return op.opRole.isStem ? .stem : .head
         }
         func heaviest(_ value: (PlanOp) -> Int) -> RepairPlace? {
             var sum: [RepairPlace: Int] = [:], order: [RepairPlace] = []

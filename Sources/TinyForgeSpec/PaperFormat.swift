@@ -14,7 +14,8 @@ public struct PaperImportDefaults: Sendable {
 /// Import builds exactly the network their `LLMGenModel` builds: no stem, GAP, dropout,
 /// linear; `depthwise` blocks ignore `expansion_factor`; SE only when `use_se` and
 /// `se_ratio > 0`; `residual` only on stride-1 layers. Values outside their Table I (the
-/// released models use expansion 2 and se_ratio 0) are accepted with a warning.
+/// released models use expansion 2 and se_ratio 0) are accepted with a warning; an mbconv
+/// with expansion 1 (not in Table I) gets TinyForge's convention, no expansion conv.
 public enum PaperFormat {
     public static func decode(_ value: JSONValue, defaults: PaperImportDefaults = .init()) throws
         -> (spec: ArchitectureSpec, warnings: [String]) {
@@ -68,6 +69,9 @@ public enum PaperFormat {
         let space = SearchSpace.paper
         for reason in space.violations(of: spec, ignoreResolution: true) {
             warnings.append("outside the paper's Table I: \(reason)")
+        }
+        for (i, st) in spec.stages.enumerated() where st.block == .mbconv && st.expansion == 1 {
+            warnings.append("blocks[\(i)]: an mbconv with expansion_factor 1 is built without an expansion conv (as torchvision, timm and Keras build it); the paper's Table I has no expansion 1")
         }
         return (spec, warnings)
     }

@@ -107,7 +107,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         let readers = plan.tensors[op.output].consumers
         guard op.output != plan.outputTensor, readers.count == 1 else { return false }
         let r = plan.ops[readers[0]]
-        guard r.inputs.count == 1, !r.role.contains(".se.") else { return false }
+        guard r.inputs.count == 1, r.opRole.part?.isSqueezeExcite != true else { return false }
         return r.kind == .depthwiseConv2d || (r.kind == .conv2d && r.kernel == 1 && r.stride == 1)
     }
 

@@ -34,6 +34,7 @@ public final class Network {
         var rng = SeededGenerator(seed: seed)
         var i = 0
         let ops = plan.ops
+        let schedule = KernelSchedule(plan: plan)
         while i < ops.count {
             let op = ops[i]
             switch op.kind {
@@ -44,16 +45,12 @@ public final class Network {
                                           activation: op.activation.map(Network.engineActivation), pool: pool, rng: &rng)
                 nodes.append(.layer(layer, input: op.inputs[0], output: op.output, name: op.role))
                 i += 1
-            case .globalAvgPool where op.role.hasSuffix(".se.squeeze"):
-                // SE: squeeze (GAP) → reduce (1×1, ReLU) → expand (1×1, sigmoid) → scale.
-                guard i + 3 < ops.count, ops[i + 1].role.hasSuffix(".se.reduce"), ops[i + 2].role.hasSuffix(".se.expand"),
-                      ops[i + 3].kind == .mul else {
-                    throw TrainingError.unsupported(layer: op.role, reason: "squeeze-excitation ops are not in the expected order")
-                }
-                let se = try SqueezeExcite(channels: op.outChannels, reduced: ops[i + 1].outChannels, pool: pool, rng: &rng)
-                let base = String(op.role.dropLast(".squeeze".count))
-                nodes.append(.layer(se, input: op.inputs[0], output: ops[i + 3].output, name: base))
-                i += 4
+            case .globalAvgPool where schedule.squeezeExcite(startingAt: i) != nil:
+                // SE: squeeze (GAP) → reduce (1×1, ReLU) → expand (1×1, sigmoid) → scale, one layer.
+                let g = schedule.squeezeExcite(startingAt: i)!
+                let se = try SqueezeExcite(channels: op.outChannels, reduced: ops[g.reduce].outChannels, pool: pool, rng: &rng)
+                nodes.append(.layer(se, input: g.input, output: g.output, name: g.weightPrefix))
+                i = g.scale + 1
             case .globalAvgPool:
                 nodes.append(.layer(GlobalAvgPool(pool: pool), input: op.inputs[0], output: op.output, name: op.role))
                 i += 1

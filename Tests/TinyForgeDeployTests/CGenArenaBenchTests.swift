@@ -22,8 +22,8 @@ final class CGenArenaBenchTests: XCTestCase {
             let lp = LayerPlan(spec: spec)
             let model = try LayerPlanToQuantized.model(lp, seed: 300)
             let ours = try CCodeGenerator(model: model).memory
-            let costOurs = ActivationMemory(plan: lp, runtime: .tinyforge)
-            let costTFLM = ActivationMemory(plan: lp, runtime: .tflm)
+            let costOurs = ActivationMemory(plan: lp, runtime: .tinyforgeC)
+            let costTFLM = ActivationMemory(plan: lp, runtime: .stockTFLM)
             let inputs = DeployModelZoo.inputs(model, count: 1, seed: 301)
             let expected = try Int8Interpreter(model: model).run(inputs: inputs).flatMap { $0 }
             let tflm = try TFLMHarness.run(model, inputs: inputs, tag: spec.name!)

@@ -64,7 +64,7 @@ final class DeployPlanTests: XCTestCase {
             let lp = LayerPlan(spec: spec)
             let model = try LayerPlanToQuantized.model(lp, seed: UInt64(100 + i))
             let ours = try CCodeGenerator(model: model).memory
-            let cost = ActivationMemory(plan: lp, runtime: .tinyforge)
+            let cost = ActivationMemory(plan: lp, runtime: .tinyforgeC)
             XCTAssertEqual(ours.steps.count, lp.ops.count, "\(act): one fused kernel per plan op")
             XCTAssertEqual(ours.liveBytesPerStep, cost.steps.map(\.liveBytes), "\(act) \(block): live bytes per step")
             XCTAssertEqual(ours.lowerBound, cost.lowerBound, "\(act) \(block): lower bound")

@@ -7,7 +7,7 @@ import TinyForgeSpec
 /// weights and BN statistics, calibrated on seeded Gaussian inputs. Activations come out the
 /// way a TFLite graph has them (LEAKY_RELU / HARD_SWISH ops, swish as LOGISTIC + MUL, the SE
 /// gate as LOGISTIC), so the generator's fused schedule can be compared op for op with the
-/// cost model's `ActivationMemory(runtime: .tinyforge)`.
+/// cost model's `ActivationMemory(runtime: .tinyforgeC)`.
 enum LayerPlanToQuantized {
     static func model(_ lp: LayerPlan, seed: UInt64) throws -> QuantizedModel {
         try calibrated(lp, seed: seed).network.model

@@ -34,6 +34,19 @@ final class ReferenceCountTests: XCTestCase {
         XCTAssertEqual(p.macs, 300_774_272)   // ≈300 M MACs as published
     }
 
+    /// The same network with its first block written as an expansion-1 mbconv: no expansion
+    /// conv (as torchvision, timm and Keras build it), so the counts are torchvision's.
+    func testMobileNetV2WithExpansionOneMBConv() throws {
+        var spec = try plan("reference/mobilenetv2-1.0-224.json").spec
+        XCTAssertEqual(spec.stages[0].block, .dsconv)
+        spec.stages[0].block = .mbconv
+        spec.stages[0].expansion = 1
+        let p = LayerPlan(spec: spec)
+        XCTAssertEqual(p.params, 3_504_872)
+        XCTAssertEqual(p.macs, 300_774_272)
+        XCTAssertFalse(p.ops.contains { $0.opRole == .block(stage: 0, layer: 0, part: .expand) })
+    }
+
     func testMLPerfTinyResNet8() throws {
         let p = try plan("reference/mlperf-tiny-resnet8.json")
         // Keras reports 78,666 = 78,186 trainable + 480 BN moving statistics.

@@ -29,6 +29,24 @@ final class NetworkTests: XCTestCase {
         }
     }
 
+    /// An expansion-1 mbconv has no expansion conv in the engine either: the parameters are
+    /// the plan's, under the schedule's weight names, and the network runs.
+    func testExpansionOneMBConvHasNoExpansionConv() throws {
+        let spec = tinySpec(#"""
+        [{"block": "mbconv", "out_channels": 6, "expansion": 1, "kernel": 3, "se_ratio": 0.5, "activation": "relu6", "skip": "residual"},
+         {"block": "mbconv", "out_channels": 8, "expansion": 1, "kernel": 3, "activation": "swish", "skip": "residual"}]
+        """#, stem: #""stem": {"out_channels": 6, "kernel": 3, "stride": 1, "activation": "relu6"},"#)
+        let net = try Network(spec: spec, seed: 2, threads: 1)
+        XCTAssertEqual(net.parameterCount, net.plan.params)
+        let names = Set(net.parameters.map(\.name) + net.buffers.map(\.name))
+        XCTAssertEqual(names, Set(KernelSchedule(plan: net.plan).expectedWeights.map(\.name)))
+        XCTAssertFalse(names.contains { $0.contains(".expand.") }, "\(names.sorted())")
+        let x = Tensor(shape: [2, 8, 8, 3], values: (0..<384).map { Float($0 % 7) * 0.1 })
+        let logits = net.forward(x, training: false)
+        XCTAssertEqual(logits.shape, [2, 4])
+        XCTAssertTrue((0..<logits.count).allSatisfy { logits[$0].isFinite })
+    }
+
     /// Finite differences through a whole small network (stem, dsconv with SE, mbconv with a
     /// projected residual, basic block, swish/hswish/leaky), in eval mode so BN is fixed.
     func testWholeNetworkGradient() throws {

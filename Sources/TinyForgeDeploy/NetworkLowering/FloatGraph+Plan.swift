@@ -34,12 +34,17 @@ extension FloatGraph {
         let inT = plan.tensors[plan.inputTensor]
         var map = [Int: Int]()
         map[plan.inputTensor] = g.tensor("input", [1, inT.height, inT.width, inT.channels])
+        // The stock-TFLM steps of each op: its own kernel (relu/relu6 fused), then the
+        // activation kernels the schedule splits off — the ops a TFLite converter emits.
+        let schedule = KernelSchedule(plan: plan)
+        let tflmSteps = Dictionary(grouping: schedule.stockTFLM.steps, by: \.op)
         for op in plan.ops {
+            let steps = tflmSteps[op.index]![...]
             let x = map[op.inputs[0]]!
             let xs = g.tensors[x].shape
             let out = plan.tensors[op.output]
             let role = op.role
-            let fused: FusedActivation = op.activation == .relu ? .relu : op.activation == .relu6 ? .relu6 : .none
+            let fused = try GraphBuilder.fusedActivation(steps.first!, role: role)
             var y: Int
             switch op.kind {
             case .conv2d, .depthwiseConv2d:
@@ -72,10 +77,10 @@ extension FloatGraph {
                 y = g.node(.mul, [x, gate], xs, role: role)
             case .globalAvgPool:
                 // Keep (1,1,1,C) for the SE's 1×1 convs; a flat (1,C) vector for the classifier.
-                let keep = !op.role.hasSuffix("head.pool") || plan.tensors[op.output].consumers.contains { plan.ops[$0].kind != .fullyConnected }
+                let keep = schedule.poolKeepsDims(op)
                 y = g.node(.mean(keepDims: keep), [x], keep ? [1, 1, 1, xs[3]] : [1, xs[3]], role: role)
             }
-            y = try g.activation(op.activation, after: y, fusedInto: op.kind, role: role, leakySlope: options.leakySlope)
+            y = try g.activation(steps, after: y, role: role, leakySlope: options.leakySlope)
             guard g.tensors[y].elementsPerSample == out.elements else {
                 throw NetworkQuantizationError.layer(role: role, reason: "lowered output holds \(g.tensors[y].elementsPerSample) values, the plan says \(out.shape)")
             }
@@ -132,26 +137,42 @@ struct GraphBuilder {
         return y
     }
 
-    /// The activation after a conv / dw / FC / ADD: relu and relu6 are already fused there;
-    /// the others become their own nodes, as a TFLite converter emits them.
-    mutating func activation(_ act: PlanActivation?, after y: Int, fusedInto kind: OpKind, role: String,
-                             leakySlope: Float) throws -> Int {
-        let shape = tensors[y].shape
-        switch act {
-        case nil, .relu?, .relu6?:
-            if act != nil && ![.conv2d, .depthwiseConv2d, .fullyConnected, .add].contains(kind) {
-                throw NetworkQuantizationError.layer(role: role, reason: "\(act!.rawValue) after \(kind.rawValue): TFLite fuses relu/relu6 only into CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and ADD, and there is no standalone int8 RELU op in this exporter; move the activation onto the producing conv")
-            }
-            return y
-        case .leakyRelu?:
-            return node(.leakyRelu(alpha: leakySlope), [y], shape, role: role, name: "\(role)/leaky_relu")
-        case .hswish?:
-            return node(.hardSwish, [y], shape, role: role, name: "\(role)/hard_swish")
-        case .sigmoid?:
-            return node(.logistic, [y], shape, role: role, name: "\(role)/sigmoid", fixed: QuantizedModelBuilder.unitIntervalOutput)
-        case .swish?:
-            let s = node(.logistic, [y], shape, role: role, name: "\(role)/sigmoid", fixed: QuantizedModelBuilder.unitIntervalOutput)
-            return node(.mul, [y, s], shape, role: role, name: "\(role)/swish")
+    /// The activation fused into an op's own kernel: TFLite fuses relu and relu6 into CONV_2D,
+    /// DEPTHWISE_CONV_2D, FULLY_CONNECTED and ADD only.
+    static func fusedActivation(_ step: KernelStep, role: String) throws -> FusedActivation {
+        switch step.fusedActivation {
+        case nil: return .none
+        case let a? where [.relu, .relu6].contains(a) && [.conv2d, .depthwiseConv2d, .fullyConnected, .add].contains(step.kind):
+            return a == .relu ? .relu : .relu6
+        case let a?:
+            throw NetworkQuantizationError.layer(role: role, reason: "\(a.rawValue) fused into \(step.kind.rawValue): TFLite fuses relu/relu6 only into CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and ADD, and there is no standalone int8 RELU op in this exporter; move the activation onto the producing conv")
         }
+    }
+
+    /// Lowers the stock-TFLM kernels that follow an op's own kernel (`steps.first`, whose
+    /// output is the graph tensor `y`): LEAKY_RELU, HARD_SWISH, LOGISTIC (the SE gate), swish
+    /// as LOGISTIC + MUL(x, σ(x)) — each a node over the schedule's buffers.
+    mutating func activation(_ steps: ArraySlice<KernelStep>, after y: Int, role: String,
+                             leakySlope: Float) throws -> Int {
+        var value = [steps.first!.output: y]
+        var last = y
+        for s in steps.dropFirst() {
+            let inputs = s.inputs.compactMap { value[$0] }
+            guard inputs.count == s.inputs.count else {
+                throw NetworkQuantizationError.layer(role: role, reason: "the stock-TFLM \(s.kind.rawValue) step reads a buffer no earlier step of this op wrote")
+            }
+            let shape = tensors[inputs[0]].shape
+            switch s.kind {
+            case .leakyRelu: last = node(.leakyRelu(alpha: leakySlope), inputs, shape, role: role, name: "\(role)/leaky_relu")
+            case .hardSwish: last = node(.hardSwish, inputs, shape, role: role, name: "\(role)/hard_swish")
+            case .logistic:
+                last = node(.logistic, inputs, shape, role: role, name: "\(role)/sigmoid", fixed: QuantizedModelBuilder.unitIntervalOutput)
+            case .mul: last = node(.mul, inputs, shape, role: role, name: "\(role)/swish")
+            case .conv2d, .depthwiseConv2d, .fullyConnected, .add, .mean:
+                throw NetworkQuantizationError.layer(role: role, reason: "the stock-TFLM schedule runs \(s.kind.rawValue) after the op's own kernel; only activation kernels may follow it")
+            }
+            value[s.output] = last
+        }
+        return last
     }
 }

@@ -8,13 +8,8 @@ public struct WeightTensor: Sendable, Equatable {
 }
 
 /// The trained weights of a LayerPlan by their network-wide names — the names the training
-/// engine and its safetensors checkpoints use, so this type needs neither:
-///
-/// - conv / depthwise op with role R: `R.weight` HWIO `[k,k,cin,cout]` or `[k,k,C]`, optional
-///   `R.bias`, and with BN `R.bn.weight` (γ), `R.bn.bias` (β), `R.running_mean`, `R.running_var`;
-/// - SE of block B (ops `B.se.squeeze/reduce/expand/scale`): `B.se.fc1.weight` `(C,R)`,
-///   `B.se.fc1.bias`, `B.se.fc2.weight` `(R,C)`, `B.se.fc2.bias` (weights stored (in, out));
-/// - classifier with role R: `R.weight` `(in, out)`, `R.bias`.
+/// engine and its safetensors checkpoints use (TinyForgeHardware's `OpWeightNames`, one
+/// definition for every module), so this type needs neither.
 public struct PlanWeights: Sendable {
     public var tensors: [String: WeightTensor]
     /// BN ε of the training engine (PyTorch's default 1e-5).
@@ -42,23 +37,17 @@ public struct PlanWeights: Sendable {
     /// `w' = w·γ/√(var+ε)` per output channel and `b' = (b − mean)·γ/√(var+ε) + β`.
     /// The two SE 1×1 convs read their `(in, out)` matrices, which are HWIO `[1,1,in,out]`.
     public func foldedConv(_ op: PlanOp) throws -> (weights: [Float], bias: [Float]) {
-        let k = op.kernel, cout = op.outChannels
-        let depthwise = op.kind == .depthwiseConv2d
-        let shape = depthwise ? [k, k, cout] : [k, k, op.inChannels, cout]
-        var prefix = op.role
-        var weightShape = shape
-        if op.role.hasSuffix(".se.reduce") || op.role.hasSuffix(".se.expand") {
-            let fc = op.role.hasSuffix(".se.reduce") ? "fc1" : "fc2"
-            prefix = String(op.role.dropLast(op.role.hasSuffix(".se.reduce") ? ".reduce".count : ".expand".count)) + "." + fc
-            weightShape = [op.inChannels, cout]
+        let cout = op.outChannels
+        guard let names = OpWeightNames(op) else {
+            throw NetworkQuantizationError.layer(role: op.role, reason: "\(op.kind.rawValue) has no weights to fold")
         }
-        let w = try tensor("\(prefix).weight", weightShape)
-        let b = op.bias ? try tensor("\(prefix).bias", [cout]) : [Float](repeating: 0, count: cout)
-        guard op.batchNorm else { return (w, b) }
-        let gamma = try tensor("\(prefix).bn.weight", [cout]), beta = try tensor("\(prefix).bn.bias", [cout])
-        let mean = try tensor("\(prefix).running_mean", [cout]), variance = try tensor("\(prefix).running_var", [cout])
+        let w = try tensor(names.weight, names.weightShape)
+        let b = try names.bias.map { try tensor($0, [cout]) } ?? [Float](repeating: 0, count: cout)
+        guard let bn = names.batchNorm else { return (w, b) }
+        let gamma = try tensor(bn.gamma, [cout]), beta = try tensor(bn.beta, [cout])
+        let mean = try tensor(bn.mean, [cout]), variance = try tensor(bn.variance, [cout])
         if let c = variance.firstIndex(where: { $0 < 0 }) {
-            throw NetworkQuantizationError.weights(name: "\(prefix).running_var", reason: "channel \(c) is negative (\(variance[c])); the BN statistics are corrupt")
+            throw NetworkQuantizationError.weights(name: bn.variance, reason: "channel \(c) is negative (\(variance[c])); the BN statistics are corrupt")
         }
         return Self.foldBatchNorm(weights: w, bias: b, gamma: gamma, beta: beta, mean: mean, variance: variance,
                                   epsilon: batchNormEpsilon)
@@ -83,7 +72,10 @@ public struct PlanWeights: Sendable {
 
     /// Classifier weights `(in, out)` and bias.
     public func linear(_ op: PlanOp) throws -> (weights: [Float], bias: [Float]) {
-        (try tensor("\(op.role).weight", [op.inChannels, op.outChannels]), try tensor("\(op.role).bias", [op.outChannels]))
+        guard op.kind == .fullyConnected, let names = OpWeightNames(op), let bias = names.bias else {
+            throw NetworkQuantizationError.layer(role: op.role, reason: "\(op.kind.rawValue) is not a fully connected layer")
+        }
+        return (try tensor(names.weight, names.weightShape), try tensor(bias, [op.outChannels]))
     }
 
     /// Every expected tensor present with its shape, and nothing else (so weights of another
@@ -98,29 +90,9 @@ public struct PlanWeights: Sendable {
     }
 
     /// Every tensor (name, shape) a plan's weights must have, in plan order: what a checkpoint
-    /// of this architecture holds (a test keeps it equal to the engine network's parameters
-    /// and buffers).
+    /// of this architecture holds (the names are `KernelSchedule`'s `OpWeightNames`; a test
+    /// keeps them equal to the engine network's parameters and buffers).
     public static func expectedTensors(_ plan: LayerPlan) -> [(name: String, shape: [Int])] {
-        var out = [(name: String, shape: [Int])]()
-        for op in plan.ops {
-            let c = op.outChannels, k = op.kernel
-            switch op.kind {
-            case .conv2d, .depthwiseConv2d:
-                if op.role.hasSuffix(".se.reduce") || op.role.hasSuffix(".se.expand") {
-                    let base = String(op.role.dropLast(".reduce".count)) + (op.role.hasSuffix(".se.reduce") ? ".fc1" : ".fc2")
-                    out += [("\(base).weight", [op.inChannels, c]), ("\(base).bias", [c])]
-                    continue
-                }
-                out.append(("\(op.role).weight", op.kind == .depthwiseConv2d ? [k, k, c] : [k, k, op.inChannels, c]))
-                if op.bias { out.append(("\(op.role).bias", [c])) }
-                if op.batchNorm {
-                    out += [("\(op.role).bn.weight", [c]), ("\(op.role).bn.bias", [c]),
-                            ("\(op.role).running_mean", [c]), ("\(op.role).running_var", [c])]
-                }
-            case .fullyConnected: out += [("\(op.role).weight", [op.inChannels, c]), ("\(op.role).bias", [c])]
-            case .add, .mul, .globalAvgPool: break
-            }
-        }
-        return out
+        plan.ops.flatMap { OpWeightNames($0)?.tensors ?? [] }
     }
 }

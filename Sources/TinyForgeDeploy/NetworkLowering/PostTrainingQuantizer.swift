@@ -20,10 +20,13 @@ public struct PostTrainingQuantizer: Sendable {
 
     public let graph: FloatGraph
     public private(set) var calibrator: ActivationCalibrator
+    /// The network's schedule: the quantised model must execute its C-runtime steps.
+    public let schedule: KernelSchedule
 
     /// Lowers and folds now, so a layer that cannot be quantised fails before any calibration.
     public init(plan: LayerPlan, weights: PlanWeights, options: Options = Options()) throws {
         try weights.validate(against: plan)
+        schedule = KernelSchedule(plan: plan)
         graph = try FloatGraph(plan: plan, weights: weights, options: options.lowering)
         calibrator = try ActivationCalibrator(graph: graph, method: options.calibration, threads: options.threads)
     }
@@ -40,6 +43,8 @@ public struct PostTrainingQuantizer: Sendable {
         var q = try graph.quantize(range: { try c.range($0) })
         q.calibrationMethod = c.method
         q.calibrationImages = c.imagesSeen
+        let steps = try DeploySchedule.make(try Int8Interpreter(model: q.model))
+        try DeploySchedule.check(steps, model: q.model, executes: schedule.tinyforgeC)
         return q
     }
 }
