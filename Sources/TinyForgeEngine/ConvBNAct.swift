@@ -14,7 +14,7 @@ public final class ConvBNAct: Layer {
     public let depthwise: Bool
     public let hasBias: Bool
     public let batchNorm: Bool
-    public let activation: Activation?
+    public let activation: KernelActivation?
     /// Set false for the first layer: skips dL/dx (`backward` then returns an empty gradient).
     public var computeInputGradient = true
 
@@ -50,7 +50,7 @@ public final class ConvBNAct: Layer {
     ///   - groups: 1 (full conv) or `cin` (depthwise, requires `cout == cin`).
     ///   - rng: draws Kaiming-normal weights (fan_out, ReLU gain).
     public init(cin: Int, cout: Int, kernel: Int, stride: Int = 1, groups: Int = 1, bias: Bool = false,
-                batchNorm: Bool = true, activation: Activation?, pool: ThreadPool,
+                batchNorm: Bool = true, activation: KernelActivation?, pool: ThreadPool,
                 rng: inout SeededGenerator) throws {
         guard cin > 0, cout > 0 else { throw EngineError("ConvBNAct: cin=\(cin), cout=\(cout) must be ≥ 1") }
         guard [1, 3, 5, 7].contains(kernel) else { throw EngineError("ConvBNAct: kernel=\(kernel) unsupported; use 1, 3, 5 or 7") }

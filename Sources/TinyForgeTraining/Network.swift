@@ -106,7 +106,7 @@ public final class Network {
         try self.init(plan: LayerPlan(spec: spec), seed: seed, threads: threads)
     }
 
-    static func engineActivation(_ a: PlanActivation) -> TinyForgeEngine.Activation {
+    static func engineActivation(_ a: PlanActivation) -> KernelActivation {
         switch a {
         case .relu: return .relu
         case .relu6: return .relu6

@@ -9,7 +9,7 @@ final class LinkedLayerTests: XCTestCase {
     let pool = ThreadPool(threads: 2)
 
     struct Config {
-        let h: Int, stride: Int, channels: Int, producerBN: Bool, act: TinyForgeEngine.Activation
+        let h: Int, stride: Int, channels: Int, producerBN: Bool, act: KernelActivation
     }
 
     /// expand 1×1 → depthwise 3×3 → project 1×1 (no activation), with non-trivial BN parameters;
