@@ -51,6 +51,46 @@ struct DemoCommand: ParsableCommand {
         var s = Settings(self)
 
         step(1, "data")
+        let (ds, splits) = try loadData()
+
+        step(2, "search")
+        let (tgt, budget) = try BudgetOptions.resolve(target: target, sram: sram, flash: flash, macs: macs)
+        let timeout = try llmTimeout.seconds()
+        let llm = try DemoLLM.resolve(requested: proposer)
+        defer { llm.stop() }
+        s.proposer = llm.proposer
+        let found = try search(ds: ds, splits: splits, target: tgt, budget: budget, timeout: timeout, settings: s, outDir: outDir)
+
+        step(3, "full training of the chosen model")
+        let trained = try fullTraining(found, ds: ds, splits: splits, settings: s, outDir: outDir)
+
+        step(4, "distillation from a TinyForge-trained teacher")
+        let (tres, before, after) = try distill(found, trained, ds: ds, splits: splits, settings: s, outDir: outDir)
+
+        step(5, "int8 export (.tflite and C)")
+        let deploy = try DemoDeploy.export(checkpoint: trained.studentPath, splits: splits, norm: trained.norm, outDir: outDir)
+        for line in deploy.lines { print(line) }
+
+        step(6, "Cortex-M7 check under QEMU")
+        for line in DemoDeploy.qemu(deploy) { print(line) }
+
+        step(7, "report")
+        let reportNotes = [
+            String(format: "Full training: val %.2f%%; after distillation from a 2×-wide TinyForge teacher (val %.2f%%): %.2f%%.",
+                   before * 100, (tres.finalValAccuracy ?? 0) * 100, after * 100),
+        ] + deploy.lines
+        // When the search used an LLM (its server still runs here), it also explains the chosen model.
+        let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
+        let explained = try ExplainCommand.buildReport(store: found.store, config: found.config, checkpoint: trained.studentPath, dataset: ds,
+                                                       heatmaps: 4, notes: reportNotes, llm: explainLLM)
+        let html = outDir.appendingPathComponent("report.html")
+        try ReportWriter.write(explained, htmlURL: html)
+        print("report: \(html.path) (JSON twin beside it)")
+        print(String(format: "\ndemo finished in %.1f min; everything is in %@", Date().timeIntervalSince(start) / 60, outDir.path))
+    }
+
+    /// Fashion-MNIST when installed (generated data with `--quick` or when it is absent).
+    func loadData() throws -> (String, DatasetSplits) {
         let ds = dataset ?? (quick ? "synthetic:classes=10,size=28,n=3000,test=600,seed=\(seed)"
                              : FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") ? "fashion-mnist"
                              : "synthetic:classes=10,size=28,n=20000,test=2000,seed=\(seed)")
@@ -59,13 +99,21 @@ struct DemoCommand: ParsableCommand {
         }
         let splits = try DatasetLoader.load(spec: try DatasetSource.parse(ds), valFraction: 0.1, seed: 42)
         print("\(ds): \(splits.train.count) train / \(splits.val.count) val images, \(splits.train.height)×\(splits.train.width)×\(splits.train.channels), \(splits.classCount) classes (test split sealed)")
+        return (ds, splits)
+    }
 
-        step(2, "search")
-        let (tgt, budget) = try BudgetOptions.parse(["--target", target, "--sram", sram, "--flash", flash, "--macs", macs]).resolve()
-        let timeout = try llmTimeout.seconds()
-        let llm = try DemoLLM.resolve(requested: proposer)
-        defer { llm.stop() }
-        s.proposer = llm.proposer
+    /// What the search step leaves for the later steps.
+    struct Searched {
+        var store: RunStore
+        var config: SearchConfig
+        var runDir: URL
+        var best: EvaluatedCandidate
+        var chosen: ArchitectureSpec
+    }
+
+    /// A fresh search (or the resumed one in OUT/search) and its best trained front member.
+    func search(ds: String, splits: DatasetSplits, target tgt: Target, budget: Budget, timeout: Double?, settings s: Settings,
+                outDir: URL) throws -> Searched {
         var space = SearchSpace.mcu28
         space.inputChannels = splits.train.channels
         space.resolutions = [splits.train.height]
@@ -109,16 +157,29 @@ struct DemoCommand: ParsableCommand {
         chosen.name = "demo-\(best.hash.prefix(8))"
         try AtomicFile.write(chosen.jsonText(), to: outDir.appendingPathComponent("chosen.json"))
         print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
+        return Searched(store: store, config: config, runDir: runDir, best: best, chosen: chosen)
+    }
 
-        step(3, "full training of the chosen model")
+    struct Trained {
+        var full: FinishedRecord
+        var studentPath: String
+        var student: Network
+        var recipe: TrainConfig
+        var norm: Normalization
+    }
+
+    /// The shared finish step on the chosen model; its checkpoint becomes OUT/student.safetensors.
+    func fullTraining(_ found: Searched, ds: String, splits: DatasetSplits, settings s: Settings, outDir: URL) throws -> Trained {
+        let (store, best, runDir) = (found.store, found.best, found.runDir)
         // The shared finish step (as `tinyforge finish --top 1 --select accuracy`): recorded in
         // the run store, model in search/finished/<hash12>/, skipped when the demo is re-run.
         let norm = Normalization.compute(from: splits.train)
         var recipe = TrainConfig()
         recipe.epochs = s.epochs; recipe.batchSize = 64; recipe.schedule.baseLR = 0.1; recipe.seed = seed
         recipe.augment = splits.train.height == 28 ? AugmentConfig(cropPadding: 2, horizontalFlip: true, cutout: 0) : .none
-        let finished = try FinishCommand.finish(store: store, top: 1, rule: .accuracy, splits: splits, normalization: norm, dataset: ds,
-                                                valFraction: 0.1, splitSeed: 42, config: recipe, teacher: nil)
+        let finished = try FinishRun.run(FinishRequest(top: 1, rule: .accuracy, splits: splits, normalization: norm, dataset: ds,
+                                                       valFraction: 0.1, splitSeed: 42, config: recipe),
+                                         store: store, log: { print($0); fflush(stdout) }, progress: TrainProgressPrinter().report)
         guard let full = finished.first?.0, full.hash == best.hash, full.status == .done else {
             throw SearchError("demo", "full training of \(best.hash.prefix(12)) failed: \(finished.first?.0.reason ?? "no result"); see \(runDir.path)/finished.json")
         }
@@ -127,8 +188,14 @@ struct DemoCommand: ParsableCommand {
         try? FileManager.default.removeItem(atPath: studentPath)
         try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
         let (student, _) = try Checkpoint.load(finishedModel)
+        return Trained(full: full, studentPath: studentPath, student: student, recipe: recipe, norm: norm)
+    }
 
-        step(4, "distillation from a TinyForge-trained teacher")
+    /// Trains a 2×-wide teacher and fine-tunes the student on its logits; returns the teacher's
+    /// result and the student's validation accuracy before and after.
+    func distill(_ found: Searched, _ trained: Trained, ds: String, splits: DatasetSplits, settings s: Settings,
+                 outDir: URL) throws -> (TrainResult, Double, Double) {
+        let (chosen, recipe, norm, full, student) = (found.chosen, trained.recipe, trained.norm, trained.full, trained.student)
         let teacherSpec = DemoLLM.widened(chosen, factor: 2)
         let teacher = try Network(spec: teacherSpec, seed: seed &+ 1)
         var tr = recipe; tr.epochs = s.teacherEpochs
@@ -148,27 +215,7 @@ struct DemoCommand: ParsableCommand {
         let after = kdres.finalValAccuracy ?? 0
         print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
                      (tres.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
-
-        step(5, "int8 export (.tflite and C)")
-        let deploy = try DemoDeploy.export(checkpoint: studentPath, splits: splits, norm: norm, outDir: outDir)
-        for line in deploy.lines { print(line) }
-
-        step(6, "Cortex-M7 check under QEMU")
-        for line in DemoDeploy.qemu(deploy) { print(line) }
-
-        step(7, "report")
-        let reportNotes = [
-            String(format: "Full training: val %.2f%%; after distillation from a 2×-wide TinyForge teacher (val %.2f%%): %.2f%%.",
-                   before * 100, (tres.finalValAccuracy ?? 0) * 100, after * 100),
-        ] + deploy.lines
-        // When the search used an LLM (its server still runs here), it also explains the chosen model.
-        let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
-        let explained = try ExplainCommand.buildReport(store: store, config: config, checkpoint: studentPath, dataset: ds,
-                                                       heatmaps: 4, notes: reportNotes, llm: explainLLM)
-        let html = outDir.appendingPathComponent("report.html")
-        try ReportWriter.write(explained, htmlURL: html)
-        print("report: \(html.path) (JSON twin beside it)")
-        print(String(format: "\ndemo finished in %.1f min; everything is in %@", Date().timeIntervalSince(start) / 60, outDir.path))
+        return (tres, before, after)
     }
 
     /// Demo sizes; `--quick` shrinks them for CI.

@@ -41,7 +41,7 @@ struct ModelSourceOptions: ParsableArguments {
     /// The architecture and, without --random-init, the checkpoint's contents (weights not yet
     /// in a network, so memory can be checked first).
     func read() throws -> (ArchitectureSpec, Checkpoint.Contents?) {
-        if randomInit { return (try ArchitectureOptions.parse([model]).load().spec, nil) }
+        if randomInit { return (try ArchitectureOptions.load(model).spec, nil) }
         let contents = try Checkpoint.read(model)
         for w in contents.warnings { printWarning(w) }
         return (contents.spec, contents)
