@@ -28,11 +28,11 @@ public struct ProxyEvaluationRequest: Sendable {
 }
 
 /// The search's worker step as a library call: proxy-train one candidate and return its
-/// metrics (written by `EvaluationMetrics.write`, read back by `ProcessEvaluator`). A training
+/// metrics (written by `WorkerMetrics.write`, read back by `ProcessEvaluator`). A training
 /// failure is the result, never an error: bad input (unreadable data, an empty validation
 /// split, a memory refusal) comes back as `.failed` with the reason.
 public enum ProxyEvaluation {
-    public static func run(_ request: ProxyEvaluationRequest) -> EvaluationMetrics {
+    public static func run(_ request: ProxyEvaluationRequest) -> WorkerMetrics {
         let start = Date()
         do {
             var m = try train(request)
@@ -43,7 +43,7 @@ public enum ProxyEvaluation {
         }
     }
 
-    static func train(_ request: ProxyEvaluationRequest) throws -> EvaluationMetrics {
+    static func train(_ request: ProxyEvaluationRequest) throws -> WorkerMetrics {
         var spec = request.spec
         let config = request.config
         let splits = try DatasetLoader.load(spec: request.dataset, valFraction: request.valFraction, seed: request.splitSeed,
@@ -68,6 +68,6 @@ public enum ProxyEvaluation {
             if let names = splits.classNames { meta[Checkpoint.labelsKey] = Checkpoint.labelsMetadata(names) }
             try Checkpoint.save(net, to: path, metadata: meta)
         }
-        return EvaluationMetrics(result: result, hash: spec.canonicalHash, message: r.message)
+        return WorkerMetrics(result: result, hash: spec.canonicalHash, message: r.message)
     }
 }

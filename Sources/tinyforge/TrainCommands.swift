@@ -155,7 +155,7 @@ struct EvaluateCandidateCommand: ParsableCommand {
             throw fail(SearchError(WorkerParent.environmentVariable, reason))
         }
         let start = Date()
-        let metrics: EvaluationMetrics
+        let metrics: WorkerMetrics
         do {
             let request = ProxyEvaluationRequest(
                 spec: try ArchitectureOptions.load(spec).spec, dataset: try DatasetSource.parse(data.dataset).skippingBadImages(data.skipBadImages),

@@ -9,7 +9,7 @@ import TinyForgeSpec
 /// Why one type: the worker writes this file and `ProcessEvaluator` reads it back; both go
 /// through `jsonValue()` / `decode(_:source:)` here, so the two sides cannot drift apart (a
 /// test round-trips every status). Unknown numeric fields are kept in `result.extra`.
-public struct EvaluationMetrics: Sendable, Equatable {
+public struct WorkerMetrics: Sendable, Equatable {
     public var result: EvaluationResult
     /// Canonical hash of the architecture the worker trained (after it matched the class count
     /// to the data); nil when the worker failed before it had one.
@@ -22,8 +22,8 @@ public struct EvaluationMetrics: Sendable, Equatable {
     }
 
     /// A worker step that broke (bad spec, unreadable data, memory refusal): the failure is the result.
-    public static func failed(_ error: Error, seconds: Double) -> EvaluationMetrics {
-        EvaluationMetrics(result: .failed("\(error)", seconds: seconds))
+    public static func failed(_ error: Error, seconds: Double) -> WorkerMetrics {
+        WorkerMetrics(result: .failed("\(error)", seconds: seconds))
     }
 
     /// The file's JSON object (also the `metrics` member of a run report's candidate).
@@ -48,7 +48,7 @@ public struct EvaluationMetrics: Sendable, Equatable {
     }
 
     /// Reads the file. Throws `SearchError` naming the file and the bad field.
-    public static func decode(_ data: Data, source: String) throws -> EvaluationMetrics {
+    public static func decode(_ data: Data, source: String) throws -> WorkerMetrics {
         let value: JSONValue
         do { value = try JSONValue.parse(data, source: source) } catch { throw SearchError(source, "\(error)") }
         guard case .object(let o) = value else { throw SearchError(source, "expected a JSON object, found \(value.typeName)") }
@@ -84,6 +84,6 @@ public struct EvaluationMetrics: Sendable, Equatable {
         }
         var hash: String?
         if case .string(let h)? = o["hash"] { hash = h }
-        return EvaluationMetrics(result: r, hash: hash, message: r.failureReason == nil ? error : nil)
+        return WorkerMetrics(result: r, hash: hash, message: r.failureReason == nil ? error : nil)
     }
 }
