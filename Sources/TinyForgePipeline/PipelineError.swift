@@ -6,6 +6,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case finishSubset
     /// `--top` must name at least one member.
     case finishTop(Int)
+    /// The device check runs at least one sample.
+    case samples(Int)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "--subset: finish trains on the full training split; drop --subset (it is for proxy training)"
         case .finishTop(let k):
             return "--top: \(k) must be at least 1 (the number of front members to finish)"
+        case .samples(let n):
+            return "--samples must be ≥ 1, got \(n)"
         }
     }
 }

@@ -19,10 +19,10 @@ import GRDB
 enum RunStoreSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
-        m.registerMigration("v1", migrate: v1Tables)
-        m.registerMigration("v2-explanations", migrate: v2Explanations)
-        m.registerMigration("v3-finished", migrate: v3Finished)
-        m.registerMigration("v4-repair-slots", migrate: v4RepairSlots)
+        m.registerMigration("v1") { try v1Tables($0) }
+        m.registerMigration("v2-explanations") { try v2Explanations($0) }
+        m.registerMigration("v3-finished") { try v3Finished($0) }
+        m.registerMigration("v4-repair-slots") { try v4RepairSlots($0) }
         return m
     }
 
