@@ -195,27 +195,16 @@ struct DemoCommand: ParsableCommand {
     /// result and the student's validation accuracy before and after.
     func distill(_ found: Searched, _ trained: Trained, ds: String, splits: DatasetSplits, settings s: Settings,
                  outDir: URL) throws -> (TrainResult, Double, Double) {
-        let (chosen, recipe, norm, full, student) = (found.chosen, trained.recipe, trained.norm, trained.full, trained.student)
-        let teacherSpec = DemoLLM.widened(chosen, factor: 2)
-        let teacher = try Network(spec: teacherSpec, seed: seed &+ 1)
-        var tr = recipe; tr.epochs = s.teacherEpochs
-        let progress = TrainProgressPrinter()
-        print("teacher: the chosen network at 2× width, \(teacher.parameterCount) params, \(Units.formatCount(LayerPlan(spec: teacherSpec).macs)) MACs")
-        let tres = try Trainer.train(teacher, train: splits.train, val: splits.val, normalization: norm, config: tr, progress: progress.report)
-        let teacherLogits = try Trainer.logits(teacher, on: splits.train, normalization: norm)
-        var kd = recipe
-        kd.epochs = s.distillEpochs; kd.schedule.baseLR = 0.02
-        kd.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 4)
-        let before = full.valAccuracy ?? 0
         // Fine-tunes the finished student in place; student.safetensors is replaced only when
         // the distillation completes.
-        let kdres = try FinishTrainer.trainAndSave(student, splits: splits, normalization: norm, config: kd, teacherLogits: teacherLogits,
-                                                   directory: outDir, modelFile: "student.safetensors",
-                                                   metadata: ["dataset": ds, "teacher": "2x-wide TinyForge teacher"], progress: progress.report)
-        let after = kdres.finalValAccuracy ?? 0
+        let request = DistillationRequest(student: trained.student, splits: splits, normalization: trained.norm, recipe: trained.recipe,
+                                          teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, teacherSeed: seed &+ 1,
+                                          directory: outDir, modelFile: "student.safetensors", dataset: ds)
+        let r = try TeacherDistillation.run(request, log: { print($0) }, progress: TrainProgressPrinter().report)
+        let before = trained.full.valAccuracy ?? 0, after = r.student.finalValAccuracy ?? 0
         print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
-                     (tres.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
-        return (tres, before, after)
+                     (r.teacher.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
+        return (r.teacher, before, after)
     }
 
     /// Demo sizes; `--quick` shrinks them for CI.
