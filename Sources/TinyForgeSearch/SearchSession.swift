@@ -16,7 +16,8 @@ final class SearchSession {
     var validator: CandidateValidator
     var rejections: [Rejection]
     var rungResults: [RungResult]
-    let start = Date()
+    /// When the session started (after loading the stored state), for wall time and ETA.
+    let start: Date
     var s: SearchSummary
     /// Epochs the whole run is configured to spend (ETA) and those this session spent.
     let plannedEpochs: Int
@@ -26,17 +27,18 @@ final class SearchSession {
     var proposerFailures = 0
 
     init(controller: SearchController) throws {
-        self.controller = controller
-        store = controller.store; config = controller.config
-        space = try config.space(); target = try config.resolvedTarget()
+        let config = controller.config, store = controller.store
+        let space = try config.space(), target = try config.resolvedTarget()
         let state = try store.loadState(objectiveSpace: try config.objectiveSpace())
+        self.controller = controller; self.store = store; self.config = config; self.space = space; self.target = target
+        start = Date()
         pending = state.pending
         archive = state.archive
         validator = CandidateValidator(space: space, task: config.task, target: target, budget: config.budget, seen: state.seen)
         rejections = state.recentRejections
         rungResults = state.rungResults
         s = SearchSummary(status: "running", evaluations: state.evaluationCount, evaluationsThisSession: 0, reEvaluated: 0,
-                          rejectedThisSession: 0, hypervolume: archive.hypervolume, front: archive.front, wallSeconds: 0,
+                          rejectedThisSession: 0, hypervolume: state.archive.hypervolume, front: state.archive.front, wallSeconds: 0,
                           proposeSeconds: 0, validateSeconds: 0, storeSeconds: 0, archiveSeconds: 0)
         plannedEpochs = config.halving?.plannedEpochs(trials: config.trials) ?? config.trials * config.settings.epochs
         iteration = state.nextIteration
