@@ -4,14 +4,11 @@ import TinyForgeDeploy
 import TinyForgeHardware
 import TinyForgeTraining
 
-/// A trained network ready for the int8 use cases: its input normalisation and the data the
-/// quantiser calibrates on (training split) and the samples come from (validation split).
+/// A trained network ready for the int8 use cases: its input normalisation, the data the
+/// quantiser calibrates on (training split) and the samples come from (validation split), and
+/// where the weights came from (a checkpoint path, or a note on random weights) for the manifest.
 public struct TrainedModel {
-    public var network: Network
-    public var normalization: Normalization
-    public var splits: DatasetSplits
-    /// Where the weights came from (a checkpoint path, or a note on random weights), for the manifest.
-    public var source: String
+    public let network: Network, normalization: Normalization, splits: DatasetSplits, source: String
 
     public init(network: Network, normalization: Normalization, splits: DatasetSplits, source: String) {
         self.network = network; self.normalization = normalization; self.splits = splits; self.source = source
