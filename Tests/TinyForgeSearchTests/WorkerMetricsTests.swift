@@ -5,7 +5,7 @@ import XCTest
 
 /// The worker writes METRICS.json and the search reads it through the same type: every status
 /// survives the round trip through the file's text, and bad files name the field.
-final class EvaluationMetricsTests: XCTestCase {
+final class WorkerMetricsTests: XCTestCase {
     func roundTrip(_ m: WorkerMetrics) throws -> WorkerMetrics {
         try WorkerMetrics.decode(Data(m.jsonValue().prettyText().utf8), source: "metrics.json")
     }
