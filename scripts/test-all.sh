@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== dependencies (scripts/install-deps.sh)"
 if [ "${TINYFORGE_SKIP_INSTALL:-0}" = 1 ]; then
-  bash scripts/install-deps.sh --check || echo "(TINYFORGE_SKIP_INSTALL=1: the suites above that need these skip, loudly)"
+  bash scripts/install-deps.sh --check || echo "(TINYFORGE_SKIP_INSTALL=1: the suites that need these skip, loudly)"
 else
   bash scripts/install-deps.sh
 fi
