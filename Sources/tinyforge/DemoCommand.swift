@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeExplain
 import TinyForgeHardware
+import TinyForgeLLM
 import TinyForgePipeline
 import TinyForgeSearch
 import TinyForgeSpec
@@ -114,48 +115,33 @@ struct DemoCommand: ParsableCommand {
     /// A fresh search (or the resumed one in OUT/search) and its best trained front member.
     func search(ds: String, splits: DatasetSplits, target tgt: Target, budget: Budget, timeout: Double?, settings s: Settings,
                 outDir: URL) throws -> Searched {
-        var space = SearchSpace.mcu28
-        space.inputChannels = splits.train.channels
-        space.resolutions = [splits.train.height]
         let runDir = outDir.appendingPathComponent("search")
         let store: RunStore
         let config: SearchConfig
-        if FileManager.default.fileExists(atPath: runDir.appendingPathComponent("run.sqlite").path) {
-            store = try RunStore.open(directory: runDir, lock: .init(command: "demo"))
-            config = try store.config()
+        if let run = try DemoSearch.openRun(directory: runDir) {
+            store = run.0; config = run.1
             print("resuming the search in \(runDir.path)")
         } else {
-            var c = SearchConfig(space: space, task: TaskInfo(dataset: ds, numClasses: splits.classCount), target: tgt, budget: budget,
-                                 proposer: s.proposer, trials: s.trials, batch: 4, workers: 1,
-                                 settings: EvaluationSettings(dataset: ds, epochs: s.proxyEpochs, subset: s.proxySubset, seed: seed,
-                                                              extraArgs: ["--batch", "64", "--lr", "0.1"]),
-                                 seed: seed, evaluator: "process")
-            c.populationSize = 6
+            var llm: LLMSampling?
             if s.proposer.contains("llm") {
-                c.llm = try llmSampling.resolve(usesLLM: true, proposer: s.proposer)
+                llm = try llmSampling.resolve(usesLLM: true, proposer: s.proposer)
             } else if let f = llmSampling.firstGiven {
                 print("notice: \(f) ignored: the demo runs \(s.proposer), not an LLM proposer")
             }
-            c.workerCommand = [SearchRunOptions.selfExecutable(), "evaluate-candidate"]
-            try c.validate()
-            config = c
-            store = try RunStore.create(directory: runDir, config: c, lock: .init(command: "demo"))
+            let run = try DemoSearch.createRun(DemoSearchRequest(
+                dataset: ds, splits: splits, target: tgt, budget: budget, proposer: s.proposer, llm: llm, trials: s.trials,
+                proxyEpochs: s.proxyEpochs, proxySubset: s.proxySubset, seed: seed,
+                workerCommand: [SearchRunOptions.selfExecutable(), "evaluate-candidate"], runDirectory: runDir))
+            store = run.0; config = run.1
         }
-        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: timeout),
-                                          evaluator: config.makeEvaluator(runDirectory: store.directory))
+        let proposer = try makeProposer(config, llmTimeout: timeout)
         let printer = SearchProgressPrinter(scoreLabel: "val acc")
-        controller.onProgress = { printer.print($0); fflush(stdout) }
-        controller.onEvent = { print($0); fflush(stdout) }
-        _ = try runBlocking { try await controller.run() }
-        let report = try RunReport(store: store)
-        try report.writeFiles(store: store)
-        print(report.text())
-        guard let best = report.frontSortedByScore().first(where: { $0.accuracy != nil }) else {
-            throw SearchError("demo", "the search produced no trained candidate inside the budget; see \(runDir.path)/candidates.csv")
+        let report = try runBlocking {
+            try await DemoSearch.run(store: store, config: config, proposer: proposer,
+                                     onProgress: { printer.print($0); fflush(stdout) }, onEvent: { print($0); fflush(stdout) })
         }
-        var chosen = best.spec
-        chosen.name = "demo-\(best.hash.prefix(8))"
-        try AtomicFile.write(chosen.jsonText(), to: outDir.appendingPathComponent("chosen.json"))
+        print(report.text())
+        let (best, chosen) = try DemoSearch.choose(report, runDirectory: runDir, outDir: outDir)
         print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
         return Searched(store: store, config: config, runDir: runDir, best: best, chosen: chosen)
     }
