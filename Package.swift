@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "TinyForgePipeline",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
-                           "TinyForgeDeploy", "TinyForgeSearch"],
+                           "TinyForgeDeploy", "TinyForgeSearch", "TinyForgeLLM"],
             swiftSettings: fast),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeTraining"],

@@ -3,10 +3,17 @@
 # headless-Chromium report checks — each skips, loudly, when its tool is missing), then the
 # end-to-end suites on a release build: the CLI contract, the LLM-guided search through the
 # real local LLM, and the whole demo pipeline in its quick form; last, each libFuzzer target
-# briefly (scripts/fuzz.sh). This is the README's test command and what CI runs (.ci/run
-# installs the apt/pip tools first).
+# briefly (scripts/fuzz.sh). This is the README's test command and what CI runs. It first
+# installs what those suites need (scripts/install-deps.sh: checks, installs only what is missing),
+# so nothing is skipped on a fresh machine; TINYFORGE_SKIP_INSTALL=1 only checks and lists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== dependencies (scripts/install-deps.sh)"
+if [ "${TINYFORGE_SKIP_INSTALL:-0}" = 1 ]; then
+  bash scripts/install-deps.sh --check || echo "(TINYFORGE_SKIP_INSTALL=1: the suites that need these skip, loudly)"
+else
+  bash scripts/install-deps.sh
+fi
 echo "== unit tests (swift test)"
 swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|skipped|Executed .* tests" | tail -40
 grep "Executed" /tmp/tinyforge-unit.log | tail -1 | grep -Eq "(with|and) 0 failures" || { echo "unit tests failed"; exit 1; }

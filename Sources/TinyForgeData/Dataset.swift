@@ -77,14 +77,8 @@ public struct Dataset: Sendable, Equatable {
             throw DataError.inconsistent(
                 file: name, reason: "\(names.count) class names for \(classCount) classes")
         }
-        self.name = name
-        self.height = height
-        self.width = width
-        self.channels = channels
-        self.pixels = pixels
-        self.labels = labels
-        self.classCount = classCount
-        self.classNames = classNames
+        self.init(unchecked: name, height: height, width: width, channels: channels, pixels: pixels, labels: labels,
+                  classCount: classCount, classNames: classNames)
     }
 
     /// Internal initialiser for values already known to be consistent (subsets of a checked set).

@@ -38,8 +38,41 @@ public enum TFLiteWriter {
     public static func serialize(_ model: QuantizedModel, description: String = "TinyForge int8 export") throws -> [UInt8] {
         try model.validate()
         var b = FlatBufferBuilder(initialCapacity: 1 << 16)
+        // The write order below fixes the file's bytes (tests compare them): keep it.
+        let (bufferOffsets, bufferIndex) = writeBuffers(model, &b)
+        let tensorOffsets = writeTensors(model, bufferIndex: bufferIndex, &b)
+        let codes = operatorCodes(model)
+        let opOffsets = writeOperators(model, codes: codes, &b)
+        let subgraph = writeSubgraph(model, tensors: tensorOffsets, ops: opOffsets, &b)
+        var codeOffsets = [FlatBufferBuilder.Offset]()
+        for c in codes.list {
+            b.startTable()
+            // Codes above 127 live in `builtin_code`; the deprecated byte holds 127
+            // (PLACEHOLDER_FOR_GREATER_OP_CODES), as the converter writes it.
+            b.add(0, Int8(min(c.builtin, 127)), default: 0)
+            b.add(2, c.version, default: 1)
+            b.add(3, c.builtin, default: 0)
+            codeOffsets.append(b.endTable())
+        }
+        let signature = writeSignature(model, &b)
+        let codesVec = b.createVector(offsets: codeOffsets)
+        let subgraphsVec = b.createVector(offsets: [subgraph])
+        let desc = b.createString(description)
+        let buffersVec = b.createVector(offsets: bufferOffsets)
+        let sigVec = b.createVector(offsets: [signature])
+        b.startTable()
+        b.add(0, UInt32(3), default: 0)
+        b.add(1, offset: codesVec)
+        b.add(2, offset: subgraphsVec)
+        b.add(3, offset: desc)
+        b.add(4, offset: buffersVec)
+        b.add(7, offset: sigVec)
+        let root = b.endTable()
+        return b.finish(root: root, fileIdentifier: "TFL3")
+    }
 
-        // Buffers: 0 = empty, then one per constant tensor.
+    /// Buffers: 0 = empty, then one per constant tensor; returns them and each tensor's buffer index.
+    static func writeBuffers(_ model: QuantizedModel, _ b: inout FlatBufferBuilder) -> ([FlatBufferBuilder.Offset], [Int]) {
         var bufferOffsets = [FlatBufferBuilder.Offset]()
         b.startTable()
         bufferOffsets.append(b.endTable())
@@ -52,8 +85,10 @@ public enum TFLiteWriter {
             bufferIndex[i] = bufferOffsets.count
             bufferOffsets.append(b.endTable())
         }
+        return (bufferOffsets, bufferIndex)
+    }
 
-        // Tensors.
+    static func writeTensors(_ model: QuantizedModel, bufferIndex: [Int], _ b: inout FlatBufferBuilder) -> [FlatBufferBuilder.Offset] {
         var tensorOffsets = [FlatBufferBuilder.Offset]()
         for (i, t) in model.tensors.enumerated() {
             let name = b.createString(t.name)
@@ -76,8 +111,11 @@ public enum TFLiteWriter {
             b.add(4, offset: quant)
             tensorOffsets.append(b.endTable())
         }
+        return tensorOffsets
+    }
 
-        // Operator codes, in order of first use.
+    /// Operator codes in order of first use, and each builtin's index among them.
+    static func operatorCodes(_ model: QuantizedModel) -> (index: [Int32: Int], list: [(builtin: Int32, version: Int32)]) {
         var codeIndex = [Int32: Int](), codes = [(builtin: Int32, version: Int32)]()
         for op in model.ops {
             let c = code(op)
@@ -86,26 +124,33 @@ public enum TFLiteWriter {
                 codes.append(c)
             }
         }
+        return (codeIndex, codes)
+    }
 
-        // Operators.
+    static func writeOperators(_ model: QuantizedModel, codes: (index: [Int32: Int], list: [(builtin: Int32, version: Int32)]),
+                               _ b: inout FlatBufferBuilder) -> [FlatBufferBuilder.Offset] {
         var opOffsets = [FlatBufferBuilder.Offset]()
         for op in model.ops {
             let inputs = b.createVector(op.inputs.map { Int32($0 ?? -1) })
             let outputs = b.createVector(op.outputs.map { Int32($0) })
             let (optionsType, options) = writeOptions(op, &b)
             b.startTable()
-            b.add(0, UInt32(codeIndex[code(op).builtin]!), default: 0)
+            b.add(0, UInt32(codes.index[code(op).builtin]!), default: 0)
             b.add(1, offset: inputs)
             b.add(2, offset: outputs)
             b.add(3, optionsType, default: 0)
             b.add(4, offset: options)
             opOffsets.append(b.endTable())
         }
+        return opOffsets
+    }
 
-        let tensorsVec = b.createVector(offsets: tensorOffsets)
+    static func writeSubgraph(_ model: QuantizedModel, tensors: [FlatBufferBuilder.Offset], ops: [FlatBufferBuilder.Offset],
+                              _ b: inout FlatBufferBuilder) -> FlatBufferBuilder.Offset {
+        let tensorsVec = b.createVector(offsets: tensors)
         let sgInputs = b.createVector(model.inputs.map { Int32($0) })
         let sgOutputs = b.createVector(model.outputs.map { Int32($0) })
-        let opsVec = b.createVector(offsets: opOffsets)
+        let opsVec = b.createVector(offsets: ops)
         let sgName = b.createString("main")
         b.startTable()
         b.add(0, offset: tensorsVec)
@@ -113,19 +158,11 @@ public enum TFLiteWriter {
         b.add(2, offset: sgOutputs)
         b.add(3, offset: opsVec)
         b.add(4, offset: sgName)
-        let subgraph = b.endTable()
+        return b.endTable()
+    }
 
-        var codeOffsets = [FlatBufferBuilder.Offset]()
-        for c in codes {
-            b.startTable()
-            // Codes above 127 live in `builtin_code`; the deprecated byte holds 127
-            // (PLACEHOLDER_FOR_GREATER_OP_CODES), as the converter writes it.
-            b.add(0, Int8(min(c.builtin, 127)), default: 0)
-            b.add(2, c.version, default: 1)
-            b.add(3, c.builtin, default: 0)
-            codeOffsets.append(b.endTable())
-        }
-
+    /// The `serving_default` signature naming the model's inputs and outputs.
+    static func writeSignature(_ model: QuantizedModel, _ b: inout FlatBufferBuilder) -> FlatBufferBuilder.Offset {
         func tensorMaps(_ ids: [TensorID]) -> FlatBufferBuilder.Offset {
             var maps = [FlatBufferBuilder.Offset]()
             for id in ids {
@@ -145,22 +182,7 @@ public enum TFLiteWriter {
         b.add(1, offset: sigOutputs)
         b.add(2, offset: sigKey)
         b.add(4, UInt32(0), default: 0)
-        let signature = b.endTable()
-
-        let codesVec = b.createVector(offsets: codeOffsets)
-        let subgraphsVec = b.createVector(offsets: [subgraph])
-        let desc = b.createString(description)
-        let buffersVec = b.createVector(offsets: bufferOffsets)
-        let sigVec = b.createVector(offsets: [signature])
-        b.startTable()
-        b.add(0, UInt32(3), default: 0)
-        b.add(1, offset: codesVec)
-        b.add(2, offset: subgraphsVec)
-        b.add(3, offset: desc)
-        b.add(4, offset: buffersVec)
-        b.add(7, offset: sigVec)
-        let root = b.endTable()
-        return b.finish(root: root, fileIdentifier: "TFL3")
+        return b.endTable()
     }
 
     /// Writes the op's builtin options table; returns (BuiltinOptions union type, table).

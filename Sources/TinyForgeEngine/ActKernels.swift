@@ -1,46 +1,46 @@
 /// Compile-time activation kernels: each hot loop is written once as a generic function over
-/// `ActKernel` and specialised per activation by `Activation.dispatch`, so the `switch` runs
+/// `ActKernel` and specialised per activation by `KernelActivation.dispatch`, so the `switch` runs
 /// once per call instead of once per vector.
 public protocol ActKernel {
     static func f(_ u: F8) -> F8
     static func df(_ u: F8, _ dy: F8) -> F8
-    static var act: Activation? { get }
+    static var act: KernelActivation? { get }
 }
 
 public enum IdentityK: ActKernel {
     @inline(__always) public static func f(_ u: F8) -> F8 { u }
     @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { dy }
-    public static var act: Activation? { nil }
+    public static var act: KernelActivation? { nil }
 }
 public enum ReLUK: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.relu.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.relu.backward(u, dy) }
-    public static var act: Activation? { .relu }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.relu.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.relu.backward(u, dy) }
+    public static var act: KernelActivation? { .relu }
 }
 public enum ReLU6K: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.relu6.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.relu6.backward(u, dy) }
-    public static var act: Activation? { .relu6 }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.relu6.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.relu6.backward(u, dy) }
+    public static var act: KernelActivation? { .relu6 }
 }
 public enum LeakyK: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.leakyRelu.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.leakyRelu.backward(u, dy) }
-    public static var act: Activation? { .leakyRelu }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.leakyRelu.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.leakyRelu.backward(u, dy) }
+    public static var act: KernelActivation? { .leakyRelu }
 }
 public enum SwishK: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.swish.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.swish.backward(u, dy) }
-    public static var act: Activation? { .swish }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.swish.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.swish.backward(u, dy) }
+    public static var act: KernelActivation? { .swish }
 }
 public enum HSwishK: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.hswish.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.hswish.backward(u, dy) }
-    public static var act: Activation? { .hswish }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.hswish.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.hswish.backward(u, dy) }
+    public static var act: KernelActivation? { .hswish }
 }
 public enum SigmoidK: ActKernel {
-    @inline(__always) public static func f(_ u: F8) -> F8 { Activation.sigmoid.apply(u) }
-    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { Activation.sigmoid.backward(u, dy) }
-    public static var act: Activation? { .sigmoid }
+    @inline(__always) public static func f(_ u: F8) -> F8 { KernelActivation.sigmoid.apply(u) }
+    @inline(__always) public static func df(_ u: F8, _ dy: F8) -> F8 { KernelActivation.sigmoid.backward(u, dy) }
+    public static var act: KernelActivation? { .sigmoid }
 }
 
 /// Scalar tail helpers (channels beyond the last multiple of 8) that use the same SIMD math
@@ -62,7 +62,7 @@ extension ActKernel {
 /// (tested bit for bit); a NaN pre-activation becomes 0 or 6 (maxnum/minnum semantics).
 public protocol Act16Kernel {
     static func f(_ u: F16) -> F16
-    /// `dy · f'(u)` with the kink conventions of `Activation.derivative`.
+    /// `dy · f'(u)` with the kink conventions of `KernelActivation.derivative`.
     static func df(_ u: F16, _ dy: F16) -> F16
 }
 
@@ -81,10 +81,10 @@ public enum ReLU616: Act16Kernel {
 
 public enum Leaky16: Act16Kernel {
     @inline(__always) public static func f(_ u: F16) -> F16 {
-        pointwiseMax(u, F16()) + Activation.leakySlope * pointwiseMin(u, F16())
+        pointwiseMax(u, F16()) + KernelActivation.leakySlope * pointwiseMin(u, F16())
     }
     @inline(__always) public static func df(_ u: F16, _ dy: F16) -> F16 {
-        blend16(positiveMask16(u), dy, dy * Activation.leakySlope)
+        blend16(positiveMask16(u), dy, dy * KernelActivation.leakySlope)
     }
 }
 public enum HSwish16: Act16Kernel {

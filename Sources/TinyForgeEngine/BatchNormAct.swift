@@ -15,9 +15,9 @@
 /// its input (`ConvBNAct.link`): the producer's output `y` is then never written to memory.
 public struct InputTransform {
     public let scale, shift: UnsafePointer<Float>
-    public let act: Activation?
+    public let act: KernelActivation?
 
-    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
+    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: KernelActivation?) {
         self.scale = scale; self.shift = shift; self.act = act
     }
 
@@ -35,7 +35,7 @@ struct GradSumsTarget {
     let z: UnsafePointer<Float>
     let c: Int
     let scale, shift, mean: UnsafePointer<Float>
-    let act: Activation?
+    let act: KernelActivation?
     let sums: UnsafeMutablePointer<Double>
 
     /// Adds the sums of pixel rows `row..<row+rows` of the producer, whose `dy` is at `dy`, to share `share`.
@@ -105,7 +105,7 @@ public enum BNAct {
 
     /// `y = act(z·scale + shift)` for a block (rows × C); `y` may alias `z`.
     public static func apply(_ z: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, c: Int,
-                             scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: Activation?) {
+                             scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, act: KernelActivation?) {
         if Gemm.wideLanes && c % 16 == 0 {
             switch act {
             case nil: apply16(Identity16.self, z, y, rows * c, c, scale, shift); return
@@ -186,7 +186,7 @@ public enum BNAct {
     /// Adds per-channel Σg and Σg·(z−mean) of a block, `g = dy·act'(z·scale+shift)`.
     public static func accumulateGrad(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, rows: Int, c: Int,
                                       scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, mean: UnsafePointer<Float>,
-                                      act: Activation?, sumG: UnsafeMutablePointer<Double>, sumGZ: UnsafeMutablePointer<Double>) {
+                                      act: KernelActivation?, sumG: UnsafeMutablePointer<Double>, sumGZ: UnsafeMutablePointer<Double>) {
         switch act {
         case nil: gradT(IdentityK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
         case .relu: gradT(ReLUK.self, dy, z, rows, c, scale, shift, mean, sumG, sumGZ)
@@ -274,7 +274,7 @@ public enum BNAct {
     /// `dz = scale·g + k1 + k2·z` for a block, `g = dy·act'(z·scale+shift)`.
     public static func gradInput(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
                                  rows: Int, c: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
-                                 k1: UnsafePointer<Float>, k2: UnsafePointer<Float>, act: Activation?) {
+                                 k1: UnsafePointer<Float>, k2: UnsafePointer<Float>, act: KernelActivation?) {
         if Gemm.wideLanes && c % 16 == 0 {
             switch act {
             case nil: dz16(Identity16.self, dy, z, dz, rows * c, c, scale, shift, k1, k2); return

@@ -13,7 +13,9 @@
 ///   dW keeps the 9 tap accumulators of a 3×3 kernel in registers for a whole output row
 ///   (maps narrower than 8 columns use the per-pixel kernel, which is faster there);
 /// - dX at stride 1 is the forward kernel applied to dz with the taps flipped (same padding);
-///   dX at stride 2 uses the per-pixel gather of `DepthwiseSimple` (faster in measurement).
+///   dX at stride 2 with a 3×3 kernel splits input rows and columns by parity
+///   (`backwardInputStride2K3`, every FMA a real tap); 5×5 and 7×7 at stride 2 use the per-pixel
+///   gather of `DepthwiseSimple` (each input pixel has at most ⌈k/2⌉² taps).
 /// Channels beyond the last multiple of 8 take scalar loops with the same structure.
 /// The reference twin is `ConvReference` (direct loops, Double accumulation).
 public enum Depthwise {

@@ -108,12 +108,12 @@ public final class Dropout: Layer {
 
 /// y = act(a + b) for residual connections (act optional). Two inputs, so not a `Layer`.
 public final class ResidualAdd {
-    public let activation: Activation?
+    public let activation: KernelActivation?
     let pool: ThreadPool
     var y, d: Tensor?
     var sum: Tensor?
 
-    public init(activation: Activation? = nil, pool: ThreadPool) { self.activation = activation; self.pool = pool }
+    public init(activation: KernelActivation? = nil, pool: ThreadPool) { self.activation = activation; self.pool = pool }
 
     public func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "ResidualAdd: shapes \(a.shape) and \(b.shape) differ")

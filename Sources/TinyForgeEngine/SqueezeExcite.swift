@@ -42,7 +42,7 @@ public final class SqueezeExcite: Layer {
         Dense.forward(pooled.data, w1.data, b1.data, hidden.data, n: n, cin: c, cout: r, ws: ws)
         for i in 0..<hidden.count { hidden[i] = max(hidden[i], 0) }
         Dense.forward(hidden.data, w2.data, b2.data, gate.data, n: n, cin: r, cout: c, ws: ws)
-        for i in 0..<gate.count { gate[i] = Activation.sigmoid.apply(gate[i]) }
+        for i in 0..<gate.count { gate[i] = KernelActivation.sigmoid.apply(gate[i]) }
         pool.parallelFor(n) { imgs, _ in
             for i in imgs {
                 let g = gate.data + i * c

@@ -12,7 +12,7 @@ import Synchronization
 /// the work so that float reductions happen in the same order every run (same seed ⇒
 /// bit-identical weights). The calling thread takes part as thread 0.
 ///
-/// `parallelFor` splits the work into `shareCount` fixed shares (4 per thread) that threads
+/// `parallelFor` splits the work into `shareCount` fixed shares (`stageWeights.count` = 5 per thread) that threads
 /// *claim* one by one: the split and the reduction order depend only on the count and
 /// `shareCount`, not on which thread ran a share, so results stay deterministic, while a thread
 /// that the OS deschedules (the machine is shared) no longer holds the others up: its shares
@@ -21,7 +21,7 @@ import Synchronization
 /// There is no global pool: create one and pass it to the layers.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
-    /// Shares per `parallelFor` (1 with one thread, else 4 · threadCount).
+    /// Shares per `parallelFor` (1 with one thread, else `stageWeights.count` (5) · threadCount).
     public let shareCount: Int
     /// One scratch arena per share (a share runs on one thread at a time), reused by every
     /// kernel of that share; `workspaces[0]` is also the caller's arena outside regions.

@@ -138,30 +138,42 @@ final class ChatTransport: @unchecked Sendable {
                     }
                 }
                 exchanges.append(ex)
-                let hint = status == 401 || status == 403
-                    ? "; set the API key in one of \(config.apiKeyEnv.joined(separator: ", "))"
-                    : status == 404 ? "; check llm.base_url and llm.model" : ""
-                throw LLMClientError(kind: .http, message: "HTTP \(status) from \(endpoint): \(redact(Self.serverMessage(bodyString)))\(hint)",
+                throw LLMClientError(kind: .http, message: "HTTP \(status) from \(endpoint): \(redact(Self.serverMessage(bodyString)))\(fixHint(status))",
                                      status: status, exchanges: exchanges)
             }
-            // 2xx: read the reply.
-            do {
-                let value = try JSONValue.parse(outcome.body, source: "reply")
-                let reply = try dialect.parseReply(value)
-                ex.responseText = redact(reply.text)
-                ex.finishReason = reply.finishReason
-                ex.promptTokens = reply.promptTokens
-                ex.completionTokens = reply.completionTokens
-                exchanges.append(ex)
-                return LLMResponse(text: reply.text, finishReason: reply.finishReason, model: reply.model,
-                                   structuredOutput: mode, exchanges: exchanges)
-            } catch {
-                ex.responseText = redact(bodyString)
-                ex.error = "not a chat reply: \(error)"
-                exchanges.append(ex)
-                throw LLMClientError(kind: .badReply, message: "unparsable reply from \(endpoint) (HTTP \(status)): the body is not a chat reply of the \(dialect.providerName) API: \(error)",
-                                     status: status, exchanges: exchanges)
-            }
+            return try readReply(outcome, exchange: ex, exchanges: exchanges, mode: mode)
+        }
+    }
+
+    /// What to do about an HTTP error the user can fix (a missing key, a wrong URL or model).
+    private func fixHint(_ status: Int) -> String {
+        status == 401 || status == 403
+            ? "; set the API key in one of \(config.apiKeyEnv.joined(separator: ", "))"
+            : status == 404 ? "; check llm.base_url and llm.model" : ""
+    }
+
+    /// A 2xx reply: the chat text and usage, or `.badReply` when the body is not a reply of
+    /// this dialect. The exchange is recorded either way.
+    private func readReply(_ outcome: HTTPOutcome, exchange: LLMExchange, exchanges: [LLMExchange],
+                           mode: StructuredOutputMode) throws -> LLMResponse {
+        var ex = exchange, exchanges = exchanges
+        let status = outcome.status ?? 0
+        do {
+            let value = try JSONValue.parse(outcome.body, source: "reply")
+            let reply = try dialect.parseReply(value)
+            ex.responseText = redact(reply.text)
+            ex.finishReason = reply.finishReason
+            ex.promptTokens = reply.promptTokens
+            ex.completionTokens = reply.completionTokens
+            exchanges.append(ex)
+            return LLMResponse(text: reply.text, finishReason: reply.finishReason, model: reply.model,
+                               structuredOutput: mode, exchanges: exchanges)
+        } catch {
+            ex.responseText = redact(String(decoding: outcome.body.prefix(LLMExchange.maxStoredBodyChars), as: UTF8.self))
+            ex.error = "not a chat reply: \(error)"
+            exchanges.append(ex)
+            throw LLMClientError(kind: .badReply, message: "unparsable reply from \(endpoint) (HTTP \(status)): the body is not a chat reply of the \(dialect.providerName) API: \(error)",
+                                 status: status, exchanges: exchanges)
         }
     }
 

@@ -97,26 +97,4 @@ public struct LLMProposer: Sendable {
         }
         return out
     }
-
-    /// `propose` for synchronous callers (blocks the thread; not from inside a Task).
-    public func proposeBlocking(_ ctx: PromptContext, known: Set<String> = [], seed: UInt64) -> LLMProposal {
-        let box = ProposalBox()
-        let done = DispatchSemaphore(value: 0)
-        let me = self
-        Task.detached {
-            box.value = await me.propose(ctx, known: known, seed: seed)
-            done.signal()
-        }
-        done.wait()
-        return box.value!
-    }
-}
-
-final class ProposalBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var v: LLMProposal?
-    var value: LLMProposal? {
-        get { lock.lock(); defer { lock.unlock() }; return v }
-        set { lock.lock(); v = newValue; lock.unlock() }
-    }
 }

@@ -46,7 +46,7 @@ public enum NetworkQuantization {
         }
         guard train.count > 0 else { throw NetworkQuantizationError.calibration(reason: "the training split '\(train.name)' is empty") }
         let options = PostTrainingQuantizer.Options(
-            lowering: GraphLoweringOptions(appendSoftmax: settings.appendSoftmax, leakySlope: TinyForgeEngine.Activation.leakySlope),
+            lowering: GraphLoweringOptions(appendSoftmax: settings.appendSoftmax, leakySlope: KernelActivation.leakySlope),
             calibration: settings.method, threads: settings.threads)
         var q = try PostTrainingQuantizer(plan: net.plan, weights: PlanWeights(network: net), options: options)
         let pre = try Trainer.preprocessor(for: net.plan.spec, data: train, normalization: normalization, augment: .none)

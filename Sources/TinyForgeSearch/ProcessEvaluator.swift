@@ -10,7 +10,7 @@ import Glibc
 ///
 /// where COMMAND is by default `tinyforge evaluate-candidate` and DIR is
 /// `workRoot/<candidate id>-<short hash>/` (`…-rung<r>/` for successive-halving rungs r > 0). The worker writes METRICS.json (see
-/// `EvaluationResult.decodeMetrics`). A crash, a non-zero exit, a timeout or a missing / invalid
+/// `WorkerMetrics`). A crash, a non-zero exit, a timeout or a missing / invalid
 /// metrics file gives `.failed` with the reason and the tail of the worker's stderr; nothing
 /// here throws. Concurrency (N workers at a time) is the controller's `workers` setting.
 ///
@@ -101,7 +101,7 @@ public struct ProcessEvaluator: Evaluator {
                 return .failed("worker exited 0 but wrote no metrics file \(metricsPath); \(tail())", seconds: elapsed)
             }
             do {
-                var r = try EvaluationResult.decodeMetrics(data, source: metricsPath)
+                var r = try WorkerMetrics.decode(data, source: metricsPath).result
                 if r.seconds == 0 { r.seconds = elapsed }
                 return r
             } catch {

@@ -111,7 +111,7 @@ public struct RunReport {
                 "id": .number(Double(c.id)), "hash": .string(c.hash), "proposer": .string(c.proposer),
                 "spec": c.spec.jsonValue(), "macs": .number(Double(c.cost.macs)), "params": .number(Double(c.cost.params)),
                 "peak_sram_bytes": .number(Double(c.cost.peakSRAMBytes)), "flash_bytes": .number(Double(c.cost.flashBytes)),
-                "latency_ms": .number(c.cost.latencyMs), "metrics": c.result.metricsJSON(),
+                "latency_ms": .number(c.cost.latencyMs), "metrics": WorkerMetrics(result: c.result).jsonValue(),
                 "objectives_normalised": .array((os.point(c) ?? []).map { .number($0) }),
                 "parents": .array(c.parents.map { .string($0) }),
                 "rung": .number(Double(c.rung)), "epochs_trained": .number(Double(config.settings(rung: c.rung).epochs)),

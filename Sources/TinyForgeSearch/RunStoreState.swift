@@ -29,9 +29,8 @@ extension RunStore {
                                                parents: decodeStored(r["parents_json"]) ?? [], rationale: r["rationale"], rung: rung))
             }
             var seen: [String: String] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT id, hash, status FROM candidates WHERE run_id = ?", arguments: [runID]) {
-                let id: Int64 = r["id"], status: String = r["status"]
-                _ = status
+            for r in try Row.fetchAll(db, sql: "SELECT id, hash FROM candidates WHERE run_id = ?", arguments: [runID]) {
+                let id: Int64 = r["id"]
                 seen[r["hash"]] = "candidate #\(id)"
             }
             var pending: [PendingCandidate] = []

@@ -13,8 +13,10 @@ public final class Network {
     private var values: [Tensor?]
     private var grads: [Tensor?]
     private var ownedGrad: [Tensor?]
-    /// How many producer → reader pairs `linkReaders` fused.
-    public private(set) var linkedPairs = 0
+    /// The producer → reader pairs `linkReaders` fused; the network owns them (the layers
+    /// only refer to theirs).
+    public private(set) var links: [LayerLink] = []
+    public var linkedPairs: Int { links.count }
 
     enum Node {
         case layer(Layer, input: Int, output: Int, name: String)
@@ -94,8 +96,7 @@ public final class Network {
             guard case let .layer(l as ConvBNAct, _, output, _) = node, output != plan.outputTensor,
                   readers[output] == 1, let reader = readerOf[output],
                   ConvBNAct.canLink(producer: l, consumer: reader) else { continue }
-            try ConvBNAct.link(producer: l, consumer: reader)
-            linkedPairs += 1
+            links.append(try ConvBNAct.link(producer: l, consumer: reader))
         }
     }
 
@@ -103,7 +104,7 @@ public final class Network {
         try self.init(plan: LayerPlan(spec: spec), seed: seed, threads: threads)
     }
 
-    static func engineActivation(_ a: PlanActivation) -> TinyForgeEngine.Activation {
+    static func engineActivation(_ a: PlanActivation) -> KernelActivation {
         switch a {
         case .relu: return .relu
         case .relu6: return .relu6

@@ -126,21 +126,8 @@ public enum Trainer {
                 lr = config.schedule.lr(progress: prog, total: config.epochs)
                 net.zeroGrad()
                 let logits = net.forward(input, training: true)
-                let loss: Float
-                let grad: Tensor
-                if let d = config.distillation, let t = teacherLogits {
-                    for i in 0..<n {
-                        let src = batch.indices[i] * classes
-                        for j in 0..<classes { teacherBatch[i * classes + j] = t[src + j] }
-                    }
-                    let r = try Distillation.loss(student: logits, teacher: teacherBatch, labels: labels,
-                                                  alpha: d.alpha(progress: prog, total: config.epochs),
-                                                  temperature: d.temperature, smoothing: config.labelSmoothing)
-                    loss = r.loss; grad = r.grad
-                } else {
-                    let r = try SoftmaxCrossEntropy.compute(logits: logits, labels: labels, smoothing: config.labelSmoothing)
-                    loss = r.loss; grad = r.dlogits
-                }
+                let (loss, grad) = try lossAndGradient(logits, labels: labels, batch: batch, config: config, progress: prog,
+                                                       teacherLogits: teacherLogits, teacherBatch: &teacherBatch)
                 guard loss.isFinite else {
                     return TrainResult(status: .diverged, message: TrainingError.diverged(epoch: e, step: step, loss: loss).description,
                                        epochs: epochs, seconds: Date().timeIntervalSince(start), finalValAccuracy: nil, finalValLoss: nil)
@@ -174,6 +161,26 @@ public enum Trainer {
         }
         return TrainResult(status: .completed, message: nil, epochs: epochs, seconds: Date().timeIntervalSince(start),
                            finalValAccuracy: epochs.last?.valAccuracy, finalValLoss: epochs.last?.valLoss)
+    }
+
+    /// The batch's loss and its gradient w.r.t. the logits: the distillation loss against the
+    /// teacher's rows for these images when distilling, else label-smoothed cross-entropy.
+    /// `teacherBatch` is the caller's reused buffer for the gathered teacher rows.
+    static func lossAndGradient(_ logits: Tensor, labels: [Int], batch: Batch, config: TrainConfig, progress prog: Double,
+                                teacherLogits: [Float]?, teacherBatch: inout [Float]) throws -> (Float, Tensor) {
+        guard let d = config.distillation, let t = teacherLogits else {
+            let r = try SoftmaxCrossEntropy.compute(logits: logits, labels: labels, smoothing: config.labelSmoothing)
+            return (r.loss, r.dlogits)
+        }
+        let classes = logits.shape[1]
+        for i in 0..<batch.count {
+            let src = batch.indices[i] * classes
+            for j in 0..<classes { teacherBatch[i * classes + j] = t[src + j] }
+        }
+        let r = try Distillation.loss(student: logits, teacher: teacherBatch, labels: labels,
+                                      alpha: d.alpha(progress: prog, total: config.epochs),
+                                      temperature: d.temperature, smoothing: config.labelSmoothing)
+        return (r.loss, r.grad)
     }
 
     /// Accuracy and mean cross-entropy (no smoothing) of `net` in eval mode.

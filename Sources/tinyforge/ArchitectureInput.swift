@@ -16,6 +16,12 @@ struct ArchitectureOptions: ParsableArguments {
 
     /// Loads, applies overrides and validates; returns warnings (e.g. outside the paper's Table I).
     func load() throws -> (spec: ArchitectureSpec, warnings: [String]) {
+        try Self.load(architecture, resolution: resolution, classes: classes)
+    }
+
+    /// `load()` for a file or built-in name given by a command's own option (no re-parsing).
+    static func load(_ architecture: String, resolution: Int? = nil, classes: Int? = nil) throws
+        -> (spec: ArchitectureSpec, warnings: [String]) {
         let text: String
         let source: String
         if let entry = ReferenceNetworks.named(architecture), !FileManager.default.fileExists(atPath: architecture) {
@@ -69,6 +75,11 @@ struct BudgetOptions: ParsableArguments {
     var macs: String?
 
     func resolve() throws -> (Target, Budget) {
+        try Self.resolve(target: target, sram: sram, flash: flash, macs: macs)
+    }
+
+    /// `resolve()` for values a command holds in its own options (the demo's).
+    static func resolve(target: String, sram: String?, flash: String?, macs: String?) throws -> (Target, Budget) {
         let t = try Target.named(target)
         var b = Budget(target: t)
         if let s = sram { b.sramBytes = try Units.parseBytes(s, field: "--sram") }

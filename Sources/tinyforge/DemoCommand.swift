@@ -4,6 +4,7 @@ import TinyForgeData
 import TinyForgeEngine
 import TinyForgeExplain
 import TinyForgeHardware
+import TinyForgeLLM
 import TinyForgePipeline
 import TinyForgeSearch
 import TinyForgeSpec
@@ -51,106 +52,24 @@ struct DemoCommand: ParsableCommand {
         var s = Settings(self)
 
         step(1, "data")
-        let ds = dataset ?? (quick ? "synthetic:classes=10,size=28,n=3000,test=600,seed=\(seed)"
-                             : FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") ? "fashion-mnist"
-                             : "synthetic:classes=10,size=28,n=20000,test=2000,seed=\(seed)")
-        if dataset == nil && ds.hasPrefix("synthetic") && !quick {
-            print("notice: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using generated data")
-        }
-        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(ds), valFraction: 0.1, seed: 42)
-        print("\(ds): \(splits.train.count) train / \(splits.val.count) val images, \(splits.train.height)×\(splits.train.width)×\(splits.train.channels), \(splits.classCount) classes (test split sealed)")
+        let (ds, splits) = try loadData()
 
         step(2, "search")
-        let (tgt, budget) = try BudgetOptions.parse(["--target", target, "--sram", sram, "--flash", flash, "--macs", macs]).resolve()
+        let (tgt, budget) = try BudgetOptions.resolve(target: target, sram: sram, flash: flash, macs: macs)
         let timeout = try llmTimeout.seconds()
         let llm = try DemoLLM.resolve(requested: proposer)
         defer { llm.stop() }
         s.proposer = llm.proposer
-        var space = SearchSpace.mcu28
-        space.inputChannels = splits.train.channels
-        space.resolutions = [splits.train.height]
-        let runDir = outDir.appendingPathComponent("search")
-        let store: RunStore
-        let config: SearchConfig
-        if FileManager.default.fileExists(atPath: runDir.appendingPathComponent("run.sqlite").path) {
-            store = try RunStore.open(directory: runDir, lock: .init(command: "demo"))
-            config = try store.config()
-            print("resuming the search in \(runDir.path)")
-        } else {
-            var c = SearchConfig(space: space, task: TaskInfo(dataset: ds, numClasses: splits.classCount), target: tgt, budget: budget,
-                                 proposer: s.proposer, trials: s.trials, batch: 4, workers: 1,
-                                 settings: EvaluationSettings(dataset: ds, epochs: s.proxyEpochs, subset: s.proxySubset, seed: seed,
-                                                              extraArgs: ["--batch", "64", "--lr", "0.1"]),
-                                 seed: seed, evaluator: "process")
-            c.populationSize = 6
-            if s.proposer.contains("llm") {
-                c.llm = try llmSampling.resolve(usesLLM: true, proposer: s.proposer)
-            } else if let f = llmSampling.firstGiven {
-                print("notice: \(f) ignored: the demo runs \(s.proposer), not an LLM proposer")
-            }
-            c.workerCommand = [SearchRunOptions.selfExecutable(), "evaluate-candidate"]
-            try c.validate()
-            config = c
-            store = try RunStore.create(directory: runDir, config: c, lock: .init(command: "demo"))
-        }
-        let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: timeout),
-                                          evaluator: config.makeEvaluator(runDirectory: store.directory))
-        let printer = SearchProgressPrinter(scoreLabel: "val acc")
-        controller.onProgress = { printer.print($0); fflush(stdout) }
-        controller.onEvent = { print($0); fflush(stdout) }
-        _ = try runBlocking { try await controller.run() }
-        let report = try RunReport(store: store)
-        try report.writeFiles(store: store)
-        print(report.text())
-        guard let best = report.frontSortedByScore().first(where: { $0.accuracy != nil }) else {
-            throw SearchError("demo", "the search produced no trained candidate inside the budget; see \(runDir.path)/candidates.csv")
-        }
-        var chosen = best.spec
-        chosen.name = "demo-\(best.hash.prefix(8))"
-        try AtomicFile.write(chosen.jsonText(), to: outDir.appendingPathComponent("chosen.json"))
-        print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
+        let found = try search(ds: ds, splits: splits, target: tgt, budget: budget, timeout: timeout, settings: s, outDir: outDir)
 
         step(3, "full training of the chosen model")
-        // The shared finish step (as `tinyforge finish --top 1 --select accuracy`): recorded in
-        // the run store, model in search/finished/<hash12>/, skipped when the demo is re-run.
-        let norm = Normalization.compute(from: splits.train)
-        var recipe = TrainConfig()
-        recipe.epochs = s.epochs; recipe.batchSize = 64; recipe.schedule.baseLR = 0.1; recipe.seed = seed
-        recipe.augment = splits.train.height == 28 ? AugmentConfig(cropPadding: 2, horizontalFlip: true, cutout: 0) : .none
-        let finished = try FinishCommand.finish(store: store, top: 1, rule: .accuracy, splits: splits, normalization: norm, dataset: ds,
-                                                valFraction: 0.1, splitSeed: 42, config: recipe, teacher: nil)
-        guard let full = finished.first?.0, full.hash == best.hash, full.status == .done else {
-            throw SearchError("demo", "full training of \(best.hash.prefix(12)) failed: \(finished.first?.0.reason ?? "no result"); see \(runDir.path)/finished.json")
-        }
-        let finishedModel = runDir.appendingPathComponent(full.directory).appendingPathComponent(FinishStep.modelFileName).path
-        let studentPath = outDir.appendingPathComponent("student.safetensors").path
-        try? FileManager.default.removeItem(atPath: studentPath)
-        try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
-        let (student, _) = try Checkpoint.load(finishedModel)
+        let trained = try fullTraining(found, ds: ds, splits: splits, settings: s, outDir: outDir)
 
         step(4, "distillation from a TinyForge-trained teacher")
-        let teacherSpec = DemoLLM.widened(chosen, factor: 2)
-        let teacher = try Network(spec: teacherSpec, seed: seed &+ 1)
-        var tr = recipe; tr.epochs = s.teacherEpochs
-        let progress = TrainProgressPrinter()
-        print("teacher: the chosen network at 2× width, \(teacher.parameterCount) params, \(Units.formatCount(LayerPlan(spec: teacherSpec).macs)) MACs")
-        let tres = try Trainer.train(teacher, train: splits.train, val: splits.val, normalization: norm, config: tr, progress: progress.report)
-        let teacherLogits = try Trainer.logits(teacher, on: splits.train, normalization: norm)
-        var kd = recipe
-        kd.epochs = s.distillEpochs; kd.schedule.baseLR = 0.02
-        kd.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 4)
-        let before = full.valAccuracy ?? 0
-        // Fine-tunes the finished student in place; student.safetensors is replaced only when
-        // the distillation completes.
-        let kdres = try FinishTrainer.trainAndSave(student, splits: splits, normalization: norm, config: kd, teacherLogits: teacherLogits,
-                                                   directory: outDir, modelFile: "student.safetensors",
-                                                   metadata: ["dataset": ds, "teacher": "2x-wide TinyForge teacher"], progress: progress.report)
-        let after = kdres.finalValAccuracy ?? 0
-        print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
-                     (tres.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
+        let (tres, before, after) = try distill(found, trained, ds: ds, splits: splits, settings: s, outDir: outDir)
 
         step(5, "int8 export (.tflite and C)")
-        let deploy = try DemoDeploy.export(checkpoint: studentPath, splits: splits, norm: norm, outDir: outDir)
+        let deploy = try DemoDeploy.export(checkpoint: trained.studentPath, splits: splits, norm: trained.norm, outDir: outDir)
         for line in deploy.lines { print(line) }
 
         step(6, "Cortex-M7 check under QEMU")
@@ -163,12 +82,115 @@ struct DemoCommand: ParsableCommand {
         ] + deploy.lines
         // When the search used an LLM (its server still runs here), it also explains the chosen model.
         let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
-        let explained = try ExplainCommand.buildReport(store: store, config: config, checkpoint: studentPath, dataset: ds,
+        let explained = try ExplainCommand.buildReport(store: found.store, config: found.config, checkpoint: trained.studentPath, dataset: ds,
                                                        heatmaps: 4, notes: reportNotes, llm: explainLLM)
         let html = outDir.appendingPathComponent("report.html")
         try ReportWriter.write(explained, htmlURL: html)
         print("report: \(html.path) (JSON twin beside it)")
         print(String(format: "\ndemo finished in %.1f min; everything is in %@", Date().timeIntervalSince(start) / 60, outDir.path))
+    }
+
+    /// Fashion-MNIST when installed (generated data with `--quick` or when it is absent).
+    func loadData() throws -> (String, DatasetSplits) {
+        let ds = dataset ?? (quick ? "synthetic:classes=10,size=28,n=3000,test=600,seed=\(seed)"
+                             : FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") ? "fashion-mnist"
+                             : "synthetic:classes=10,size=28,n=20000,test=2000,seed=\(seed)")
+        if dataset == nil && ds.hasPrefix("synthetic") && !quick {
+            print("notice: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using generated data")
+        }
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse(ds), valFraction: 0.1, seed: 42)
+        print("\(ds): \(splits.train.count) train / \(splits.val.count) val images, \(splits.train.height)×\(splits.train.width)×\(splits.train.channels), \(splits.classCount) classes (test split sealed)")
+        return (ds, splits)
+    }
+
+    /// What the search step leaves for the later steps.
+    struct Searched {
+        var store: RunStore
+        var config: SearchConfig
+        var runDir: URL
+        var best: EvaluatedCandidate
+        var chosen: ArchitectureSpec
+    }
+
+    /// A fresh search (or the resumed one in OUT/search) and its best trained front member.
+    func search(ds: String, splits: DatasetSplits, target tgt: Target, budget: Budget, timeout: Double?, settings s: Settings,
+                outDir: URL) throws -> Searched {
+        let runDir = outDir.appendingPathComponent("search")
+        let store: RunStore
+        let config: SearchConfig
+        if let run = try DemoSearch.openRun(directory: runDir) {
+            store = run.0; config = run.1
+            print("resuming the search in \(runDir.path)")
+        } else {
+            var llm: LLMSampling?
+            if s.proposer.contains("llm") {
+                llm = try llmSampling.resolve(usesLLM: true, proposer: s.proposer)
+            } else if let f = llmSampling.firstGiven {
+                print("notice: \(f) ignored: the demo runs \(s.proposer), not an LLM proposer")
+            }
+            let run = try DemoSearch.createRun(DemoSearchRequest(
+                dataset: ds, splits: splits, target: tgt, budget: budget, proposer: s.proposer, llm: llm, trials: s.trials,
+                proxyEpochs: s.proxyEpochs, proxySubset: s.proxySubset, seed: seed,
+                workerCommand: [SearchRunOptions.selfExecutable(), "evaluate-candidate"], runDirectory: runDir))
+            store = run.0; config = run.1
+        }
+        let proposer = try makeProposer(config, llmTimeout: timeout)
+        let printer = SearchProgressPrinter(scoreLabel: "val acc")
+        let report = try runBlocking {
+            try await DemoSearch.run(store: store, config: config, proposer: proposer,
+                                     onProgress: { printer.print($0); fflush(stdout) }, onEvent: { print($0); fflush(stdout) })
+        }
+        print(report.text())
+        let (best, chosen) = try DemoSearch.choose(report, runDirectory: runDir, outDir: outDir)
+        print("chosen: \(best.hash.prefix(12)) (proxy val acc \(String(format: "%.2f%%", (best.accuracy ?? 0) * 100)), \(Units.formatCount(best.cost.macs)) MACs, peak SRAM \(Units.formatBytes(best.cost.peakSRAMBytes)))")
+        return Searched(store: store, config: config, runDir: runDir, best: best, chosen: chosen)
+    }
+
+    struct Trained {
+        var full: FinishedRecord
+        var studentPath: String
+        var student: Network
+        var recipe: TrainConfig
+        var norm: Normalization
+    }
+
+    /// The shared finish step on the chosen model; its checkpoint becomes OUT/student.safetensors.
+    func fullTraining(_ found: Searched, ds: String, splits: DatasetSplits, settings s: Settings, outDir: URL) throws -> Trained {
+        let (store, best, runDir) = (found.store, found.best, found.runDir)
+        // The shared finish step (as `tinyforge finish --top 1 --select accuracy`): recorded in
+        // the run store, model in search/finished/<hash12>/, skipped when the demo is re-run.
+        let norm = Normalization.compute(from: splits.train)
+        var recipe = TrainConfig()
+        recipe.epochs = s.epochs; recipe.batchSize = 64; recipe.schedule.baseLR = 0.1; recipe.seed = seed
+        recipe.augment = splits.train.height == 28 ? AugmentConfig(cropPadding: 2, horizontalFlip: true, cutout: 0) : .none
+        let finished = try FinishRun.run(FinishRequest(top: 1, rule: .accuracy, splits: splits, normalization: norm, dataset: ds,
+                                                       valFraction: 0.1, splitSeed: 42, config: recipe),
+                                         store: store, log: { print($0); fflush(stdout) }, progress: TrainProgressPrinter().report)
+        guard let full = finished.first?.0, full.hash == best.hash, full.status == .done else {
+            throw SearchError("demo", "full training of \(best.hash.prefix(12)) failed: \(finished.first?.0.reason ?? "no result"); see \(runDir.path)/finished.json")
+        }
+        let finishedModel = runDir.appendingPathComponent(full.directory).appendingPathComponent(FinishStep.modelFileName).path
+        let studentPath = outDir.appendingPathComponent("student.safetensors").path
+        try? FileManager.default.removeItem(atPath: studentPath)
+        try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
+        let (student, _) = try Checkpoint.load(finishedModel)
+        return Trained(full: full, studentPath: studentPath, student: student, recipe: recipe, norm: norm)
+    }
+
+    /// Trains a 2×-wide teacher and fine-tunes the student on its logits; returns the teacher's
+    /// result and the student's validation accuracy before and after.
+    func distill(_ found: Searched, _ trained: Trained, ds: String, splits: DatasetSplits, settings s: Settings,
+                 outDir: URL) throws -> (TrainResult, Double, Double) {
+        // Fine-tunes the finished student in place; student.safetensors is replaced only when
+        // the distillation completes.
+        let request = DistillationRequest(student: trained.student, splits: splits, normalization: trained.norm, recipe: trained.recipe,
+                                          teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, teacherSeed: seed &+ 1,
+                                          directory: outDir, modelFile: "student.safetensors", dataset: ds)
+        let r = try TeacherDistillation.run(request, log: { print($0) }, progress: TrainProgressPrinter().report)
+        let before = trained.full.valAccuracy ?? 0, after = r.student.finalValAccuracy ?? 0
+        print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
+                     (r.teacher.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
+        return (r.teacher, before, after)
     }
 
     /// Demo sizes; `--quick` shrinks them for CI.

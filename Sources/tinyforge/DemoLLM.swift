@@ -56,14 +56,4 @@ struct DemoLLM {
         guard status != -1 else { return -1 }
         return (status >> 8) & 0xFF
     }
-
-    /// The same topology at `factor`× the channels: the demo's distillation teacher.
-    static func widened(_ spec: ArchitectureSpec, factor: Int) -> ArchitectureSpec {
-        var s = spec
-        s.name = (spec.name ?? "network") + "-teacher"
-        if var st = s.stem { st.outChannels *= factor; s.stem = st }
-        for i in s.stages.indices { s.stages[i].outChannels *= factor }
-        if s.head.convChannels > 0 { s.head.convChannels *= factor }
-        return s
-    }
 }

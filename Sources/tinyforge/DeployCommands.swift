@@ -41,7 +41,7 @@ struct ModelSourceOptions: ParsableArguments {
     /// The architecture and, without --random-init, the checkpoint's contents (weights not yet
     /// in a network, so memory can be checked first).
     func read() throws -> (ArchitectureSpec, Checkpoint.Contents?) {
-        if randomInit { return (try ArchitectureOptions.parse([model]).load().spec, nil) }
+        if randomInit { return (try ArchitectureOptions.load(model).spec, nil) }
         let contents = try Checkpoint.read(model)
         for w in contents.warnings { printWarning(w) }
         return (contents.spec, contents)
@@ -100,10 +100,10 @@ struct ExportCommand: ParsableCommand {
             let (spec, contents) = try source.read()
             let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
             let (net, norm, from) = try source.build(spec, contents, splits)
-            let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
-            let vector = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: 1).first
-            let s = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: f, to: URL(fileURLWithPath: out), target: t,
-                                           source: from, testInput: vector, labels: try source.labels(splits))
+            let model = TrainedModel(network: net, normalization: norm, splits: splits, source: from)
+            let (q, s) = try DeployPipeline.export(ExportRequest(model: model, quantization: try quant.settings(), format: f,
+                                                                 directory: URL(fileURLWithPath: out), target: t,
+                                                                 labels: try source.labels(splits)))
             print("wrote \(s.files.joined(separator: ", ")) to \(out)")
             print("int8: \(q.model.ops.count) ops, input scale \(q.inputQuant.scale) zero point \(q.inputQuant.zeroPoint), output scale \(q.outputQuant.scale) zero point \(q.outputQuant.zeroPoint); calibrated on \(q.calibrationImages) training images (\(q.calibrationMethod?.description ?? ""))")
             print("arena (TinyForge C runtime) \(s.arenaBytes) B; cost model: TFLM activations \(s.tflmArenaEstimateBytes) B; \(f == .tflite ? "model.tflite" : "constants") \(s.modelBytes) B")
@@ -132,12 +132,12 @@ struct DeployCheckCommand: ParsableCommand {
             let t = try Target.named(target)
             let (spec, contents) = try source.read()
             let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
-            let (net, norm, _) = try source.build(spec, contents, splits)
-            let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train, settings: try quant.settings())
-            let inputs = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: splits.val, normalization: norm, count: samples)
+            let (net, norm, from) = try source.build(spec, contents, splits)
             let dir = workDir.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-deploy-\(UUID().uuidString)")
-            let r = try DeviceCheck.run(q, plan: net.plan, inputs: inputs, target: t, workDir: dir, timeout: timeout)
+            let model = TrainedModel(network: net, normalization: norm, splits: splits, source: from)
+            let r = try DeployPipeline.deviceCheck(DeviceCheckRequest(model: model, quantization: try quant.settings(), samples: samples,
+                                                                      target: t, workDirectory: dir, timeoutSeconds: timeout))
             print(r.table)
             print("build directory: \(dir.path)")
             if !r.outputsMatch {

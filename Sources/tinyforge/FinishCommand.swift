@@ -51,14 +51,12 @@ struct FinishCommand: ParsableCommand {
     /// and locked here.
     @discardableResult
     func execute(quiet: Bool = false, store callerStore: RunStore? = nil) throws -> [(FinishedRecord, FinishStep.Action)] {
-        guard top >= 1 else { throw SearchError("--top", "\(top) must be at least 1 (the number of front members to finish)") }
+        guard top >= 1 else { throw PipelineError.finishTop(top) }
         let rule = try FinishRule.parse(select)
         let store = try callerStore ?? RunStore.open(directory: URL(fileURLWithPath: runDirectory),
                                                       lock: .init(command: "finish", breakStale: breakLock))
         let config = try store.config()
-        guard recipe.subset == 1 else {
-            throw SearchError("--subset", "finish trains on the full training split; drop --subset (it is for proxy training)")
-        }
+        guard recipe.subset == 1 else { throw PipelineError.finishSubset }
         var train = try recipe.config()
         var source = dataset ?? config.task.dataset
         if skipBadImages { source = try DatasetSource.parse(source).skippingBadImages(true).description }
@@ -72,51 +70,10 @@ struct FinishCommand: ParsableCommand {
             train.distillation = try teacherOptions.distillationConfig()
             teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
         }
-        return try Self.finish(store: store, top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
-                               valFraction: vf, splitSeed: seed, config: train, teacher: teacher, quiet: quiet)
-    }
-
-    struct FinishTeacher {
-        var logits: [Float]
-        var description: String
-    }
-
-    /// The finish step shared by `finish`, `search --finish-top` and `demo`: selects, trains
-    /// (via `FinishTrainer`), records, writes finished.json and prints a table.
-    static func finish(store: RunStore, top: Int, rule: FinishRule, splits: DatasetSplits, normalization: Normalization,
-                       dataset: String, valFraction: Double, splitSeed: UInt64, config: TrainConfig, teacher: FinishTeacher?,
-                       quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
-        let run = try store.config()
-        guard splits.classCount <= run.task.numClasses else {
-            throw SearchError("--dataset", "\(dataset) has \(splits.classCount) classes but the run's networks output \(run.task.numClasses); finish on the run's dataset (\(run.task.dataset)) or one with at most \(run.task.numClasses) classes")
-        }
-        var recipe = config
-        recipe.subsetFraction = 1
-        if teacher == nil { recipe.distillation = nil }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let recipeJSON = try JSONValue.parse(try enc.encode(recipe), source: "train config")
-        let settingsJSON: JSONValue = ["dataset": .string(dataset), "val_fraction": .number(valFraction),
-                                       "split_seed": .number(Double(splitSeed)), "train": recipeJSON,
-                                       "teacher": teacher.map { .string($0.description) } ?? .null]
-        let settings = FinishSettings(epochs: recipe.epochs, teacher: teacher?.description, json: settingsJSON.canonicalText())
-        let step = try FinishStep(store: store, top: top, rule: rule, settings: settings)
-        let printer = TrainProgressPrinter()
-        let trainer = FinishTrainer(splits: splits, normalization: normalization, config: recipe, teacherLogits: teacher?.logits,
-                                    metadata: ["dataset": dataset, "val_fraction": "\(valFraction)", "split_seed": "\(splitSeed)",
-                                               "teacher": teacher?.description ?? ""],
-                                    progress: quiet ? nil : printer.report)
-        if !quiet {
-            print("finish \(store.directory.path): \(top) member(s) by \(rule.rawValue), \(recipe.epochs) epoch(s) on \(splits.train.count) train / \(splits.val.count) val images of \(dataset)"
-                  + (teacher.map { ", distilled from \($0.description)" } ?? ""))
-        }
-        let results = try step.run(onEvent: { m in if !quiet { print(m); fflush(stdout) } }, train: trainer.train)
-        if !quiet {
-            let report = try RunReport(store: store)
-            for line in report.finishedText() { print(line) }
-            print("wrote \(store.directory.appendingPathComponent(FinishStep.summaryFileName).path)")
-        }
-        return results
+        let request = FinishRequest(top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
+                                    valFraction: vf, splitSeed: seed, config: train, teacher: teacher)
+        return try FinishRun.run(request, store: store, log: quiet ? nil : { print($0); fflush(stdout) },
+                                 progress: quiet ? nil : TrainProgressPrinter().report)
     }
 
     /// The value of `--name V` or `--name=V` in a worker argument list (the run's split settings).

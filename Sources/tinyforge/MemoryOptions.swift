@@ -21,22 +21,6 @@ extension ArchitectureSpec {
     var memoryLabel: String { "\(name ?? "network") at \(input.height)×\(input.width)" }
 }
 
-/// The memory check of the commands that train (train, evaluate-candidate).
-enum TrainingMemoryCheck {
-    /// Lowers `spec` and refuses, before the network is built, when training it would exceed
-    /// `limit`; returns the plan to build the network from.
-    static func training(_ spec: ArchitectureSpec, config: TrainConfig, splits: DatasetSplits, limit: MemoryLimit?,
-                         printSummary: Bool) throws -> LayerPlan {
-        let plan = LayerPlan(spec: spec)
-        let summary = try MemoryEstimate.of(plan, use: .training(batch: config.batchSize, validationImages: splits.val.count, optimizer: config.optimizer.kind),
-                              threads: config.threads, datasetBytes: splits.memoryBytes)
-            .check(against: limit, what: "training \(spec.memoryLabel) with batch \(config.batchSize)",
-                   fix: "use a smaller --batch or --resolution, or a smaller dataset")
-        if printSummary { print(summary) }
-        return plan
-    }
-}
-
 /// A non-fatal problem, on stderr so machine-readable stdout (--json) stays clean.
 func printWarning(_ message: String) {
     var stderr = StandardError()

@@ -33,7 +33,8 @@ struct TrainCommand: ParsableCommand {
                 spec.numClasses = splits.classCount
             }
             let norm = Normalization.compute(from: splits.train)
-            let plan = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit, printSummary: true)
+            let (plan, memorySummary) = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit)
+            print(memorySummary)
             let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
             var logits: [Float]?
             if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset) {
@@ -154,43 +155,16 @@ struct EvaluateCandidateCommand: ParsableCommand {
             throw fail(SearchError(WorkerParent.environmentVariable, reason))
         }
         let start = Date()
-        var result: [String: JSONValue] = [:]
+        let metrics: WorkerMetrics
         do {
-            let arch = ArchitectureOptions.parseOrExit([spec])
-            var (s, _) = try arch.load()
-            let config = try recipe.config()
-            let limit = try memory.limit()
-            let splits = try data.load(classes: s.numClasses, memory: limit)
-            if s.numClasses != splits.classCount { s.numClasses = splits.classCount }
-            guard splits.val.count > 0 else {
-                // A search ranks candidates by validation accuracy: without a validation split
-                // there is nothing to rank, so say why instead of reporting "ok" with no score.
-                throw ValidationError("the validation split of \(data.dataset) is empty (\(splits.train.count) training images); raise --val-fraction or use more data")
-            }
-            let norm = Normalization.compute(from: splits.train)
-            let plan = try TrainingMemoryCheck.training(s, config: config, splits: splits, limit: limit, printSummary: false)
-            let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
-            let r = try Trainer.train(net, train: splits.train, val: splits.val, normalization: norm, config: config)
-            result["status"] = .string(r.status == .completed ? "ok" : "diverged")
-            if let m = r.message { result["error"] = .string(m) }
-            if let v = r.finalValAccuracy { result["val_accuracy"] = .number(v) }
-            if let v = r.finalValLoss { result["val_loss"] = .number(v) }
-            if let l = r.epochs.last {
-                result["train_loss"] = .number(l.trainLoss)
-                result["images_per_second"] = .number(r.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(r.epochs.count))
-            }
-            result["epochs"] = .number(Double(r.epochs.count))
-            result["hash"] = .string(s.canonicalHash)
-            if let c = checkpoint, r.status == .completed {
-                var meta = ["normalization": norm.metadataText, "dataset": data.dataset]
-                if let names = splits.classNames { meta[Checkpoint.labelsKey] = Checkpoint.labelsMetadata(names) }
-                try Checkpoint.save(net, to: c, metadata: meta)
-            }
+            let request = ProxyEvaluationRequest(
+                spec: try ArchitectureOptions.load(spec).spec, dataset: try DatasetSource.parse(data.dataset).skippingBadImages(data.skipBadImages),
+                datasetText: data.dataset, valFraction: data.valFraction, splitSeed: data.splitSeed, config: try recipe.config(),
+                memory: try memory.limit(), checkpointPath: checkpoint)
+            metrics = ProxyEvaluation.run(request)
         } catch {
-            result["status"] = "failed"
-            result["error"] = .string("\(error)")
+            metrics = .failed(error, seconds: Date().timeIntervalSince(start))
         }
-        result["seconds"] = .number(Date().timeIntervalSince(start))
-        do { try writeJSON(.object(result), to: out) } catch { throw fail(error) }
+        do { try metrics.write(to: out) } catch { throw fail(error) }
     }
 }

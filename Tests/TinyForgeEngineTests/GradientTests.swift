@@ -18,7 +18,7 @@ final class GradientTests: XCTestCase {
 
     func testConvBNActAllKernelsStridesActivations() throws {
         var rng = SeededGenerator(seed: 10)
-        let acts: [TinyForgeEngine.Activation?] = [nil, .swish, .sigmoid]
+        let acts: [KernelActivation?] = [nil, .swish, .sigmoid]
         var i = 0
         for (k, s, dw) in [(1, 1, false), (3, 2, false), (3, 1, true), (5, 2, true), (1, 2, false), (7, 1, true)] {
             for bn in [true, false] {
@@ -38,7 +38,7 @@ final class GradientTests: XCTestCase {
     /// a kink within ±eps, so these use tiny shapes and a small eps.
     func testConvBNActPiecewiseActivations() throws {
         var rng = SeededGenerator(seed: 17)
-        for (i, act) in [TinyForgeEngine.Activation.relu, .relu6, .leakyRelu, .hswish].enumerated() {
+        for (i, act) in [KernelActivation.relu, .relu6, .leakyRelu, .hswish].enumerated() {
             let dw = i % 2 == 1
             let layer = try ConvBNAct(cin: 4, cout: 4, kernel: 3, stride: 1 + i % 2, groups: dw ? 4 : 1,
                                       activation: act, pool: pool, rng: &rng)
@@ -87,7 +87,7 @@ final class GradientTests: XCTestCase {
 
     func testResidualAddWithActivation() {
         var rng = SeededGenerator(seed: 15)
-        for act in [nil, TinyForgeEngine.Activation.relu6, .swish] {
+        for act in [nil, KernelActivation.relu6, .swish] {
             let add = ResidualAdd(activation: act, pool: pool)
             let a = randomTensor([2, 3, 3, 11], &rng, scale: 2), b = randomTensor([2, 3, 3, 11], &rng, scale: 2)
             var d: Tensor?

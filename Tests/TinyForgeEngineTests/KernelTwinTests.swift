@@ -82,7 +82,7 @@ final class KernelTwinTests: XCTestCase {
         var xs: [Float] = [-90, -20, -6, -3.5, -3, -1, -0.25, 0, 0.3, 1, 2.9, 3, 5.99, 6, 6.5, 20, 90]
         var rng = SeededGenerator(seed: 2)
         for _ in 0..<63 { xs.append(rng.nextGaussian() * 5) }
-        for act in TinyForgeEngine.Activation.allCases {
+        for act in KernelActivation.allCases {
             for i in stride(from: 0, to: xs.count - 7, by: 8) {
                 let u = F8((0..<8).map { xs[i + $0] }), dy = F8(repeating: 1.5)
                 let f = act.apply(u), d = act.backward(u, dy)
@@ -133,7 +133,7 @@ final class KernelTwinTests: XCTestCase {
         let scale = (0..<c).map { _ in rng.nextGaussian() }, shift = (0..<c).map { _ in rng.nextGaussian() }
         let mean = (0..<c).map { _ in rng.nextGaussian() * 0.1 }
         let k1 = (0..<c).map { _ in rng.nextGaussian() }, k2 = (0..<c).map { _ in rng.nextGaussian() }
-        for act in [nil] + TinyForgeEngine.Activation.allCases.map(Optional.some) {
+        for act in [nil] + KernelActivation.allCases.map(Optional.some) {
             let y = Tensor(shape: [rows, c]), dz = Tensor(shape: [rows, c])
             var sg = [Double](repeating: 0, count: c), sgz = [Double](repeating: 0, count: c)
             BNAct.apply(z.data, y.data, rows: rows, c: c, scale: scale, shift: shift, act: act)

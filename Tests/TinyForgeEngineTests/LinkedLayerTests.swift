@@ -9,7 +9,7 @@ final class LinkedLayerTests: XCTestCase {
     let pool = ThreadPool(threads: 2)
 
     struct Config {
-        let h: Int, stride: Int, channels: Int, producerBN: Bool, act: TinyForgeEngine.Activation
+        let h: Int, stride: Int, channels: Int, producerBN: Bool, act: KernelActivation
     }
 
     /// expand 1×1 → depthwise 3×3 → project 1×1 (no activation), with non-trivial BN parameters;
@@ -111,5 +111,30 @@ final class LinkedLayerTests: XCTestCase {
         try ConvBNAct.link(producer: a, consumer: ok)
         XCTAssertTrue(a.defersOutput)
         XCTAssertThrowsError(try ConvBNAct.link(producer: a, consumer: ok), "linked twice")
+    }
+
+    /// The link is one object both layers refer to: the producer's output link is the
+    /// consumer's input link, it names both, and a refused link leaves both layers unlinked.
+    func testLinkIsOneObjectSharedByBothLayers() throws {
+        var rng = SeededGenerator(seed: 7)
+        let expand = try ConvBNAct(cin: 4, cout: 8, kernel: 1, activation: .relu6, pool: pool, rng: &rng)
+        let dw = try ConvBNAct(cin: 8, cout: 8, kernel: 3, groups: 8, activation: .relu6, pool: pool, rng: &rng)
+        let full3 = try ConvBNAct(cin: 8, cout: 8, kernel: 3, activation: .relu, pool: pool, rng: &rng)
+        XCTAssertThrowsError(try ConvBNAct.link(producer: expand, consumer: full3))
+        XCTAssertNil(expand.outputLink); XCTAssertNil(full3.inputLink); XCTAssertFalse(expand.defersOutput)
+        let link = try ConvBNAct.link(producer: expand, consumer: dw)
+        XCTAssertTrue(link.producer === expand && link.consumer === dw)
+        XCTAssertTrue(expand.outputLink === link && dw.inputLink === link)
+        XCTAssertNil(expand.inputLink); XCTAssertNil(dw.outputLink)
+        // The hand-over of pass-A sums holds only for the gradient it was collected for.
+        let x = Tensor(shape: [2, 6, 6, 4])
+        for i in 0..<x.count { x[i] = Float((i * 37) % 17) / 17 - 0.5 }
+        let y = dw.forward(expand.forward(x, training: true), training: true)
+        let dy = Tensor(shape: y.shape)
+        for i in 0..<dy.count { dy[i] = Float((i * 13) % 11) / 11 - 0.5 }
+        let dmid = dw.backward(dy)
+        XCTAssertTrue(link.gradSumsFor === dmid)
+        _ = expand.backward(dmid)
+        XCTAssertNil(link.gradSumsFor, "the producer takes the sums once")
     }
 }

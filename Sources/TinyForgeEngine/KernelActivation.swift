@@ -4,9 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Element-wise activations used by MCU-style CNNs. The spec's activation strings
-/// ("relu6", "leaky_relu", "swish", …) map onto these cases in the network builder.
-public enum Activation: String, Sendable, CaseIterable, Codable {
+/// The element-wise functions the engine's kernels implement: the spec's activations
+/// (`TinyForgeSpec.Activation`, mapped through the plan's `PlanActivation` in the network builder)
+/// plus the sigmoid of squeeze-excite gates. Named apart from the spec's enum so that no module
+/// sees two public `Activation` types.
+public enum KernelActivation: String, Sendable, CaseIterable, Codable {
     case relu, relu6, leakyRelu, swish, hswish, sigmoid
 
     /// Slope of LeakyReLU for negative inputs (PyTorch's default, used by the paper).
@@ -52,13 +54,13 @@ public func simdSigmoid(_ x: F8) -> F8 {
 
 // MARK: - Forward and derivative, scalar reference and SIMD
 
-extension Activation {
+extension KernelActivation {
     /// Reference forward `f(u)` (plain scalar code, libm exp).
     public func apply(_ u: Float) -> Float {
         switch self {
         case .relu: return max(u, 0)
         case .relu6: return min(max(u, 0), 6)
-        case .leakyRelu: return u > 0 ? u : Activation.leakySlope * u
+        case .leakyRelu: return u > 0 ? u : KernelActivation.leakySlope * u
         case .swish: return u * scalarSigmoid(u)
         case .hswish: return u * min(max(u + 3, 0), 6) / 6
         case .sigmoid: return scalarSigmoid(u)
@@ -71,7 +73,7 @@ extension Activation {
         switch self {
         case .relu: return u > 0 ? 1 : 0
         case .relu6: return (u > 0 && u < 6) ? 1 : 0
-        case .leakyRelu: return u > 0 ? 1 : Activation.leakySlope
+        case .leakyRelu: return u > 0 ? 1 : KernelActivation.leakySlope
         case .swish:
             let s = scalarSigmoid(u)
             return s + u * s * (1 - s)
@@ -92,7 +94,7 @@ extension Activation {
         switch self {
         case .relu: return vmax(u, F8())
         case .relu6: return vmin(vmax(u, F8()), F8(repeating: 6))
-        case .leakyRelu: return vmax(u, F8()) + Activation.leakySlope * vmin(u, F8())
+        case .leakyRelu: return vmax(u, F8()) + KernelActivation.leakySlope * vmin(u, F8())
         case .swish: return u * simdSigmoid(u)
         case .hswish:
             let r6 = vmin(vmax(u + 3, F8()), F8(repeating: 6))
@@ -111,7 +113,7 @@ extension Activation {
             return keep(dy, positiveMask(u) & positiveMask(6 - u))
         case .leakyRelu:
             let m = positiveMask(u)
-            return blend(m, dy, dy * Activation.leakySlope)
+            return blend(m, dy, dy * KernelActivation.leakySlope)
         case .swish:
             let s = simdSigmoid(u)
             return dy * (s + u * s * (1 - s))

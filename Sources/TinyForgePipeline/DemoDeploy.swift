@@ -2,22 +2,21 @@ import Foundation
 import TinyForgeData
 import TinyForgeDeploy
 import TinyForgeHardware
-import TinyForgePipeline
 import TinyForgeTraining
 
 /// The demo's int8 steps: quantise the distilled student, measure int8 against float, write
 /// the .tflite and the C library, and check the C library on a Cortex-M7 under QEMU.
-enum DemoDeploy {
-    struct Result {
-        var lines: [String]
-        var quantized: QuantizedNetwork
-        var network: Network
-        var inputs: [[Int8]]
-        var outDir: URL
-        var target: Target
+public enum DemoDeploy {
+    public struct Result {
+        public var lines: [String]
+        public var quantized: QuantizedNetwork
+        public var network: Network
+        public var inputs: [[Int8]]
+        public var outDir: URL
+        public var target: Target
     }
 
-    static func export(checkpoint: String, splits: DatasetSplits, norm: Normalization, outDir: URL,
+    public static func export(checkpoint: String, splits: DatasetSplits, norm: Normalization, outDir: URL,
                        target: Target = .stm32f746) throws -> Result {
         let (net, _) = try Checkpoint.load(checkpoint)
         let q = try NetworkQuantization.quantize(net, normalization: norm, train: splits.train)
@@ -35,7 +34,7 @@ enum DemoDeploy {
     }
 
     /// Lines describing the QEMU check, or why it could not run (never fatal for the demo).
-    static func qemu(_ r: Result) -> [String] {
+    public static func qemu(_ r: Result) -> [String] {
         do {
             let check = try DeviceCheck.run(r.quantized, plan: r.network.plan, inputs: r.inputs, target: r.target,
                                             workDir: r.outDir.appendingPathComponent("qemu"))
