@@ -60,7 +60,7 @@ final class PipelineTests: XCTestCase {
         let i = plan.ops.firstIndex { $0.role == "head.pool" }!
         plan.ops[i].activation = .relu6
         XCTAssertThrowsError(try PostTrainingQuantizer(plan: plan, weights: PlanWeights(network: net))) { e in
-            XCTAssertTrue("\(e)".hasPrefix("layer head.pool: cannot be quantised to int8: relu6 after global_avg_pool"), "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("layer head.pool: cannot be quantised to int8: relu6 fused into global_avg_pool"), "\(e)")
         }
     }
 
