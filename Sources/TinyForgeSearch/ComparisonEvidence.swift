@@ -41,11 +41,15 @@ extension Comparison {
         func ms(_ x: (mean: Double, sd: Double), _ f: String) -> String { String(format: f, x.mean) + " ± " + String(format: f, x.sd) }
         var l = ["", "per proposer and origin (mean ± sd over seeds; acc = mean rung-0 " + (evaluator == "synthetic" ? "synthetic score" : "val accuracy")
                  + " of its trained candidates, over the n seeds where it trained any; HV contrib = front HV − HV without its members):"]
-        l.append("proposer       origin        " + pad("proposals", 15) + pad("accepted", 15) + pad("trained", 15)
+        // Columns as wide as their longest entry (+2), so `mutation+repair` or `evolution+llm`
+        // never runs into the next column.
+        let pw = max(15, (proposers.map(\.count).max() ?? 0) + 2)
+        let ow = max(14, (proposers.flatMap { originStats($0).map(\.origin.count) }.max() ?? 0) + 2)
+        l.append(pad("proposer", pw) + pad("origin", ow) + pad("proposals", 15) + pad("accepted", 15) + pad("trained", 15)
                  + pad("acc (n)", 22) + pad("front", 13) + "HV contrib")
         for p in proposers {
             for o in originStats(p) {
-                l.append(pad(p, 15) + pad(o.origin, 14) + pad(ms(o.proposals, "%.1f"), 15) + pad(ms(o.accepted, "%.1f"), 15)
+                l.append(pad(p, pw) + pad(o.origin, ow) + pad(ms(o.proposals, "%.1f"), 15) + pad(ms(o.accepted, "%.1f"), 15)
                          + pad(ms(o.trained, "%.1f"), 15)
                          + pad((o.accuracySeeds == 0 ? "-" : ms(o.meanAccuracy, "%.4f")) + " (\(o.accuracySeeds))", 22)
                          + pad(ms(o.front, "%.1f"), 13) + ms(o.contribution, "%.4f"))
