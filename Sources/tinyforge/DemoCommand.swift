@@ -10,7 +10,7 @@ import TinyForgeSpec
 import TinyForgeTraining
 
 /// The main job on the embedded default: data → LLM-guided search under an MCU budget → full
-/// training of the best → distillation from a TinyForge-trained teacher → int8 export (.tflite
+/// training of the best → distillation (a cached `tinyforge teacher`, else a small 2×-wide one) → int8 export (.tflite
 /// and C) → QEMU Cortex-M7 check → report. Every step prints progress and leaves its files in OUT.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +24,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Proxy-training epochs per candidate.") var proxyEpochs: Int = 1
     @Option(help: "Fraction of the training split per candidate.") var proxySubset: Double = 0.15
     @Option(help: "Full-training epochs of the chosen model.") var epochs: Int = 4
-    @Option(help: "Teacher training epochs (the chosen network at twice the width).") var teacherEpochs: Int = 3
+    @Option(help: "Where `tinyforge teacher` outputs are looked up: a teacher trained on this dataset and split is used (cached logits).") var teachers: String = "teachers"
+    @Option(help: "Without a cached teacher: training epochs of the small one (the chosen network at twice the width).") var teacherEpochs: Int = 3
     @Option(help: "Distillation fine-tuning epochs.") var distillEpochs: Int = 2
     @Option(help: "MCU target.") var target: String = "stm32f746"
     @Option(help: "SRAM budget.") var sram: String = "64KB"
@@ -126,28 +127,11 @@ struct DemoCommand: ParsableCommand {
         let studentPath = outDir.appendingPathComponent("student.safetensors").path
         try? FileManager.default.removeItem(atPath: studentPath)
         try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
-        let (student, _) = try Checkpoint.load(finishedModel)
 
-        step(4, "distillation from a TinyForge-trained teacher")
-        let teacherSpec = DemoLLM.widened(chosen, factor: 2)
-        let teacher = try Network(spec: teacherSpec, seed: seed &+ 1)
-        var tr = recipe; tr.epochs = s.teacherEpochs
-        let progress = TrainProgressPrinter()
-        print("teacher: the chosen network at 2× width, \(teacher.parameterCount) params, \(Units.formatCount(LayerPlan(spec: teacherSpec).macs)) MACs")
-        let tres = try Trainer.train(teacher, train: splits.train, val: splits.val, normalization: norm, config: tr, progress: progress.report)
-        let teacherLogits = try Trainer.logits(teacher, on: splits.train, normalization: norm)
-        var kd = recipe
-        kd.epochs = s.distillEpochs; kd.schedule.baseLR = 0.02
-        kd.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 4)
-        let before = full.valAccuracy ?? 0
-        // Fine-tunes the finished student in place; student.safetensors is replaced only when
-        // the distillation completes.
-        let kdres = try FinishTrainer.trainAndSave(student, splits: splits, normalization: norm, config: kd, teacherLogits: teacherLogits,
-                                                   directory: outDir, modelFile: "student.safetensors",
-                                                   metadata: ["dataset": ds, "teacher": "2x-wide TinyForge teacher"], progress: progress.report)
-        let after = kdres.finalValAccuracy ?? 0
-        print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
-                     (tres.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
+        step(4, "distillation from a teacher (cached when one exists)")
+        let kd = try DemoDistill.run(chosen: chosen, finishedModel: finishedModel, before: full.valAccuracy ?? 0, splits: splits, norm: norm,
+                                     dataset: ds, teachersRoot: URL(fileURLWithPath: teachers), recipe: recipe,
+                                     teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, seed: seed, outDir: outDir)
 
         step(5, "int8 export (.tflite and C)")
         let deploy = try DemoDeploy.export(checkpoint: studentPath, splits: splits, norm: norm, outDir: outDir)
@@ -157,10 +141,7 @@ struct DemoCommand: ParsableCommand {
         for line in DemoDeploy.qemu(deploy) { print(line) }
 
         step(7, "report")
-        let reportNotes = [
-            String(format: "Full training: val %.2f%%; after distillation from a 2×-wide TinyForge teacher (val %.2f%%): %.2f%%.",
-                   before * 100, (tres.finalValAccuracy ?? 0) * 100, after * 100),
-        ] + deploy.lines
+        let reportNotes = [kd.line] + deploy.lines
         // When the search used an LLM (its server still runs here), it also explains the chosen model.
         let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
         let explained = try ExplainCommand.buildReport(store: store, config: config, checkpoint: studentPath, dataset: ds,

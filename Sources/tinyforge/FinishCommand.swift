@@ -68,7 +68,8 @@ struct FinishCommand: ParsableCommand {
                                             classes: config.task.numClasses, memory: MemoryLimit.resolve(maxMemory: nil))
         let norm = Normalization.compute(from: splits.train)
         var teacher: FinishTeacher?
-        if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source) {
+        if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source,
+                                                         valFraction: vf) {
             train.distillation = try teacherOptions.distillationConfig()
             teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
         }
