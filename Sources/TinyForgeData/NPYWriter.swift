@@ -17,7 +17,7 @@ extension NPY {
         var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
         let len = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(len & 0xFF), UInt8(len >> 8)])
-        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: Swift.Array(header.utf8))
         values.withUnsafeBufferPointer { p in
             for v in p { var le = v.bitPattern.littleEndian; withUnsafeBytes(of: &le) { data.append(contentsOf: $0) } }
         }

@@ -118,7 +118,7 @@ public struct TeacherDescriptor: Codable, Equatable, Sendable {
     /// Teacher directories under `root` whose teacher was trained on `split` (the demo's lookup).
     public static func find(under root: URL, split: SplitIdentity) -> [(URL, TeacherDescriptor)] {
         let dirs = (try? FileManager.default.contentsOfDirectory(at: root, includingPropertiesForKeys: nil)) ?? []
-        return ([root] + dirs.sorted { $0.path < $1.path }).compactMap { dir in
+        return ([root] + dirs.sorted { $0.path < $1.path }).compactMap { dir -> (URL, TeacherDescriptor)? in
             guard let d = try? read(dir.appendingPathComponent(fileName)), d.split.fingerprint == split.fingerprint else { return nil }
             return (dir, d)
         }

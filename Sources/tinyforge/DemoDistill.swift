@@ -54,7 +54,8 @@ enum DemoDistill {
     static func teacherLogits(chosen: ArchitectureSpec, splits: DatasetSplits, split: SplitIdentity, norm: Normalization, teachersRoot: URL,
                               recipe: TrainConfig, epochs: Int, seed: UInt64,
                               progress: TrainProgressPrinter) throws -> (String, Double, [Float]) {
-        if let (dir, d) = TeacherDescriptor.find(under: teachersRoot, split: split).max(by: { $0.1.valAccuracy < $1.1.valAccuracy }) {
+        if let best = TeacherDescriptor.find(under: teachersRoot, split: split).max(by: { $0.1.valAccuracy < $1.1.valAccuracy }) {
+            let (dir, d) = best
             let t = try Teacher.open(dir.path)
             let (l, source) = try t.logits(splits: splits, student: split, fallback: norm)
             print(String(format: "teacher: %@ (%@, val %.2f%%); logits %@", dir.path, d.preset, d.valAccuracy * 100,

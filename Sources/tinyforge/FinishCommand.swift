@@ -34,6 +34,9 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "Seed of the validation split (default: the run's, else 42).") var splitSeed: UInt64?
     @OptionGroup var recipe: RecipeOptions
     @OptionGroup var teacherOptions: TeacherOptions
+    @Option(help: "With a teacher: scratch (distil from fresh weights, --epochs) or finished (train --epochs without the teacher, then distil the finished student for --kd-epochs, as the paper).") var kdFrom: String = "scratch"
+    @Option(help: "With --kd-from finished: distillation epochs (default: a third of --epochs, at least 1).") var kdEpochs: Int?
+    @Option(help: "With --kd-from finished: peak learning rate of the distillation (default: --lr / 5).") var kdLr: Float?
     @Flag(help: "Print finished.json instead of progress and a table.") var json = false
     @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
     var breakLock = false
@@ -74,7 +77,23 @@ struct FinishCommand: ParsableCommand {
             teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
         }
         return try Self.finish(store: store, top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
-                               valFraction: vf, splitSeed: seed, config: train, teacher: teacher, quiet: quiet)
+                               valFraction: vf, splitSeed: seed, config: train, teacher: teacher, fineTune: try fineTune(), quiet: quiet)
+    }
+
+    /// `--kd-from`: nil for distillation from scratch.
+    func fineTune() throws -> FinishTrainer.FineTune? {
+        switch kdFrom {
+        case "scratch":
+            guard kdEpochs == nil, kdLr == nil else { throw SearchError("--kd-epochs/--kd-lr", "only with --kd-from finished") }
+            return nil
+        case "finished":
+            let e = kdEpochs ?? max(1, (recipe.epochs + 2) / 3)
+            guard e >= 1 else { throw SearchError("--kd-epochs", "\(e) must be at least 1") }
+            let lr = kdLr ?? recipe.lr / 5
+            guard lr > 0, lr.isFinite else { throw SearchError("--kd-lr", "\(lr) must be > 0") }
+            return FinishTrainer.FineTune(epochs: e, learningRate: lr)
+        default: throw SearchError("--kd-from", "\"\(kdFrom)\" is not one of scratch, finished")
+        }
     }
 
     struct FinishTeacher {
@@ -86,7 +105,7 @@ struct FinishCommand: ParsableCommand {
     /// (via `FinishTrainer`), records, writes finished.json and prints a table.
     static func finish(store: RunStore, top: Int, rule: FinishRule, splits: DatasetSplits, normalization: Normalization,
                        dataset: String, valFraction: Double, splitSeed: UInt64, config: TrainConfig, teacher: FinishTeacher?,
-                       quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
+                       fineTune: FinishTrainer.FineTune? = nil, quiet: Bool = false) throws -> [(FinishedRecord, FinishStep.Action)] {
         let run = try store.config()
         guard splits.classCount <= run.task.numClasses else {
             throw SearchError("--dataset", "\(dataset) has \(splits.classCount) classes but the run's networks output \(run.task.numClasses); finish on the run's dataset (\(run.task.dataset)) or one with at most \(run.task.numClasses) classes")
@@ -97,16 +116,20 @@ struct FinishCommand: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let recipeJSON = try JSONValue.parse(try enc.encode(recipe), source: "train config")
-        let settingsJSON: JSONValue = ["dataset": .string(dataset), "val_fraction": .number(valFraction),
-                                       "split_seed": .number(Double(splitSeed)), "train": recipeJSON,
-                                       "teacher": teacher.map { .string($0.description) } ?? .null]
+        var settingsObject: [String: JSONValue] = ["dataset": .string(dataset), "val_fraction": .number(valFraction),
+                                                   "split_seed": .number(Double(splitSeed)), "train": recipeJSON,
+                                                   "teacher": teacher.map { .string($0.description) } ?? .null]
+        // Only when fine-tuning, so runs finished before the option existed keep their settings.
+        if teacher != nil, let ft = fineTune { settingsObject["kd_from"] = .string("finished, \(ft.epochs) epochs at lr \(ft.learningRate)") }
+        let settingsJSON = JSONValue.object(settingsObject)
         let settings = FinishSettings(epochs: recipe.epochs, teacher: teacher?.description, json: settingsJSON.canonicalText())
         let step = try FinishStep(store: store, top: top, rule: rule, settings: settings)
         let printer = TrainProgressPrinter()
-        let trainer = FinishTrainer(splits: splits, normalization: normalization, config: recipe, teacherLogits: teacher?.logits,
+        var trainer = FinishTrainer(splits: splits, normalization: normalization, config: recipe, teacherLogits: teacher?.logits,
                                     metadata: ["dataset": dataset, "val_fraction": "\(valFraction)", "split_seed": "\(splitSeed)",
                                                "teacher": teacher?.description ?? ""],
                                     progress: quiet ? nil : printer.report)
+        trainer.fineTune = teacher == nil ? nil : fineTune
         if !quiet {
             print("finish \(store.directory.path): \(top) member(s) by \(rule.rawValue), \(recipe.epochs) epoch(s) on \(splits.train.count) train / \(splits.val.count) val images of \(dataset)"
                   + (teacher.map { ", distilled from \($0.description)" } ?? ""))

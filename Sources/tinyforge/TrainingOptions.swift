@@ -128,7 +128,11 @@ struct TeacherOptions: ParsableArguments {
     @Option(help: "Distillation temperature (default 4).") var temperature: Float?
 
     /// What the teacher is, for reports; nil without one.
-    var teacherDescription: String? { teacher.map { "teacher \($0)" } ?? teacherLogits.map { "logits \($0)" } }
+    var teacherDescription: String? {
+        guard let t = teacher else { return teacherLogits.map { "logits \($0)" } }
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: t, isDirectory: &isDir) && isDir.boolValue ? "teacher \(t)" : "checkpoint \(t)"
+    }
 
     func distillationConfig() throws -> DistillationConfig {
         if let p = kdPreset {
@@ -154,6 +158,8 @@ struct TeacherOptions: ParsableArguments {
         if teacher != nil && teacherLogits != nil {
             throw ValidationError("--teacher and --teacher-logits: give one teacher, not both")
         }
+        // Bad distillation flags fail before minutes of teacher inference, not after.
+        if teacher != nil || teacherLogits != nil { _ = try distillationConfig() }
         let student = SplitIdentity(splits: splits, dataset: dataset, valFraction: valFraction)
         if let path = teacher {
             let t = try Teacher.open(path)

@@ -29,7 +29,7 @@ final class TeacherTrainingTests: XCTestCase {
         let deep = TeacherPreset.wideResNet.spec(input: fmnist, classes: 10, depth: 2)
         XCTAssertEqual(deep.expandedLayers().count, 6)
         let net = try Network(spec: spec, seed: 1, threads: 1)
-        XCTAssertGreaterThan(net.parameterCount, 500_000)
+        XCTAssertGreaterThan(net.parameterCount, 250_000, "more weights than an MCU's flash holds at int8")
     }
 
     func testLargeCNNPresetIsAPlainStack() throws {
@@ -59,15 +59,15 @@ final class TeacherTrainingTests: XCTestCase {
     /// A two-member ensemble of a (narrow) preset: both checkpoints, teacher.json with the
     /// ensemble's accuracy from averaged logits, and the logits cached for the split.
     func testEnsembleTeacherTrainsAndCachesItsLogits() throws {
-        let d = try SyntheticData.generate(SyntheticConfig(classes: 4, size: 12, channels: 1, trainCount: 240, testCount: 20, noise: 0.1, seed: 2))
+        let d = try SyntheticData.generate(SyntheticConfig(classes: 4, size: 12, channels: 1, trainCount: 160, testCount: 20, noise: 0.1, seed: 2))
         let s = try Splitter.split(train: d.train, test: d.test, valFraction: 0.25, seed: 42)
         let id = SplitIdentity(splits: s, dataset: "synthetic:t", valFraction: 0.25)
         let norm = Normalization.compute(from: s.train)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-teacher-train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        var cfg = TrainConfig(); cfg.epochs = 2; cfg.batchSize = 30; cfg.schedule.baseLR = 0.05; cfg.threads = 1
-        let spec = TeacherPreset.wideResNet.spec(input: InputShape(height: 12, width: 12, channels: 1), classes: 4, width: 0.25)
-        let d2 = try TeacherTraining(spec: spec, preset: "wide-resnet", config: cfg, members: 2).run(splits: s, split: id, normalization: norm, directory: dir)
+        var cfg = TrainConfig(); cfg.epochs = 1; cfg.batchSize = 20; cfg.schedule.baseLR = 0.05; cfg.threads = 1
+        let spec = TeacherPreset.largeCNN.spec(input: InputShape(height: 12, width: 12, channels: 1), classes: 4, width: 0.25)
+        let d2 = try TeacherTraining(spec: spec, preset: "large-cnn", config: cfg, members: 2).run(splits: s, split: id, normalization: norm, directory: dir)
         XCTAssertEqual(d2.members, ["member-1.safetensors", "member-2.safetensors"])
         XCTAssertEqual(d2.memberValAccuracy.count, 2)
         let c1 = try Checkpoint.read(dir.appendingPathComponent("member-1.safetensors").path)
