@@ -78,6 +78,17 @@ check "finish: top 2 distilled" 0 "finished.json" "$TF" finish "$tmp/frun" --top
   --teacher "$tmp/fteacher/model.safetensors" --alpha 0.5:0.8
 check "finish: resume skips" 0 "already finished with these settings" "$TF" finish "$tmp/frun" --top 2 --epochs 1 --batch 16 \
   --teacher "$tmp/fteacher/model.safetensors" --alpha 0.5:0.8
+# Teachers: `tinyforge teacher` caches its logits; train/finish read the cache; another split is refused.
+check "teacher: trains and caches" 0 "logits cached in" "$TF" teacher --dataset "$FDS" --preset large-cnn --width 0.25 --epochs 1 \
+  --batch 16 --ensemble 2 --out "$tmp/tteacher"
+check "teacher: train reads the cache" 0 "teacher logits: from the cache" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --epochs 1 --batch 16 --teacher "$tmp/tteacher" --kd-preset paper --out "$tmp/tkd"
+check "teacher: fine-tune from the student" 0 "fine-tuning from" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --epochs 1 --batch 16 --teacher "$tmp/tteacher" --init-from "$tmp/tkd/model.safetensors" --out "$tmp/tkd2"
+check "teacher: other split refused" 2 "the teacher was trained on" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --split-seed 7 --epochs 1 --batch 16 --teacher "$tmp/tteacher" --out "$tmp/tkd3"
+check "teacher: preset with alpha refused" 2 "--kd-preset paper sets alpha" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --epochs 1 --teacher "$tmp/tteacher" --kd-preset paper --alpha 0.5 --out "$tmp/tkd4"
 check "finish: runs show lists them" 0 "Finished models (2" "$TF" runs show "$tmp/frun"
 if python3 - "$tmp/frun" > "$tmp/fmodels.txt" <<'PY'
 import json, os, sys

@@ -23,11 +23,16 @@ public struct FinishRequest {
     public var splitSeed: UInt64
     public var config: TrainConfig
     public var teacher: FinishTeacher?
+    /// `--kd-from finished`: train without the teacher first, then distil the finished student
+    /// (the paper's fine-tuning); nil = distillation from scratch. Used only with a teacher.
+    public var fineTune: FinishTrainer.FineTune?
 
     public init(top: Int, rule: FinishRule, splits: DatasetSplits, normalization: Normalization, dataset: String,
-                valFraction: Double, splitSeed: UInt64, config: TrainConfig, teacher: FinishTeacher? = nil) {
+                valFraction: Double, splitSeed: UInt64, config: TrainConfig, teacher: FinishTeacher? = nil,
+                fineTune: FinishTrainer.FineTune? = nil) {
         self.top = top; self.rule = rule; self.splits = splits; self.normalization = normalization; self.dataset = dataset
         self.valFraction = valFraction; self.splitSeed = splitSeed; self.config = config; self.teacher = teacher
+        self.fineTune = fineTune
     }
 }
 
@@ -52,10 +57,11 @@ public enum FinishRun {
         if request.teacher == nil { recipe.distillation = nil }
         let teacher = request.teacher
         let step = try FinishStep(store: store, top: request.top, rule: request.rule, settings: try settings(request, recipe: recipe))
-        let trainer = FinishTrainer(splits: splits, normalization: request.normalization, config: recipe, teacherLogits: teacher?.logits,
+        var trainer = FinishTrainer(splits: splits, normalization: request.normalization, config: recipe, teacherLogits: teacher?.logits,
                                     metadata: ["dataset": request.dataset, "val_fraction": "\(request.valFraction)",
                                                "split_seed": "\(request.splitSeed)", "teacher": teacher?.description ?? ""],
                                     progress: progress)
+        trainer.fineTune = teacher == nil ? nil : request.fineTune
         log?("finish \(store.directory.path): \(request.top) member(s) by \(request.rule.rawValue), \(recipe.epochs) epoch(s) on \(splits.train.count) train / \(splits.val.count) val images of \(request.dataset)"
              + (teacher.map { ", distilled from \($0.description)" } ?? ""))
         let results = try step.run(onEvent: { log?($0) }, train: trainer.train)
@@ -71,9 +77,13 @@ public enum FinishRun {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let recipeJSON = try JSONValue.parse(try enc.encode(recipe), source: "train config")
-        let json: JSONValue = ["dataset": .string(request.dataset), "val_fraction": .number(request.valFraction),
-                               "split_seed": .number(Double(request.splitSeed)), "train": recipeJSON,
-                               "teacher": request.teacher.map { .string($0.description) } ?? .null]
-        return FinishSettings(epochs: recipe.epochs, teacher: request.teacher?.description, json: json.canonicalText())
+        var object: [String: JSONValue] = ["dataset": .string(request.dataset), "val_fraction": .number(request.valFraction),
+                                           "split_seed": .number(Double(request.splitSeed)), "train": recipeJSON,
+                                           "teacher": request.teacher.map { .string($0.description) } ?? .null]
+        // Only when fine-tuning, so runs finished before the option existed keep their settings.
+        if request.teacher != nil, let ft = request.fineTune {
+            object["kd_from"] = .string("finished, \(ft.epochs) epochs at lr \(ft.learningRate)")
+        }
+        return FinishSettings(epochs: recipe.epochs, teacher: request.teacher?.description, json: JSONValue.object(object).canonicalText())
     }
 }

@@ -18,6 +18,16 @@ public struct FinishTrainer {
     /// Extra checkpoint metadata (dataset source, split settings, teacher).
     public var metadata: [String: String]
     public var progress: ((TrainProgress) -> Void)?
+    /// Distillation as the paper runs it: train `config.epochs` without the teacher, then
+    /// fine-tune the finished student with it. nil: distil from scratch (one training with the
+    /// distillation loss from fresh weights).
+    public var fineTune: FineTune?
+
+    public struct FineTune: Sendable, Equatable, Codable {
+        public var epochs: Int
+        public var learningRate: Float
+        public init(epochs: Int, learningRate: Float) { self.epochs = epochs; self.learningRate = learningRate }
+    }
 
     public init(splits: DatasetSplits, normalization: Normalization, config: TrainConfig, teacherLogits: [Float]? = nil,
                 metadata: [String: String] = [:], progress: ((TrainProgress) -> Void)? = nil) {
@@ -30,10 +40,34 @@ public struct FinishTrainer {
     /// build, mismatched teacher logits) throws.
     public func train(_ member: EvaluatedCandidate, into directory: URL) throws -> FinishOutcome {
         let net = try Network(spec: member.spec, seed: config.seed, threads: config.threads)
+        if let ft = fineTune, teacherLogits != nil, config.distillation != nil {
+            return try fineTuned(net, ft, into: directory)
+        }
         let r = try Self.trainAndSave(net, splits: splits, normalization: normalization, config: config,
                                       teacherLogits: teacherLogits, directory: directory, metadata: metadata, progress: progress)
         return FinishOutcome(valAccuracy: r.finalValAccuracy, valLoss: r.finalValLoss, epochs: r.epochs.count, seconds: r.seconds,
                              failureReason: r.status == .completed ? nil : (r.message ?? "training diverged"))
+    }
+
+    /// Full training without the teacher, then `ft.epochs` of distillation from those weights
+    /// (no warm-up, peak `ft.learningRate`); metrics record the accuracy before distillation.
+    func fineTuned(_ net: Network, _ ft: FineTune, into directory: URL) throws -> FinishOutcome {
+        var plain = config
+        plain.distillation = nil; plain.subsetFraction = 1
+        let r0 = try Trainer.train(net, train: splits.train, val: splits.val, normalization: normalization, config: plain, progress: progress)
+        guard r0.status == .completed else {
+            return FinishOutcome(valAccuracy: nil, valLoss: nil, epochs: r0.epochs.count, seconds: r0.seconds,
+                                 failureReason: r0.message ?? "training diverged before distillation")
+        }
+        var kd = config
+        kd.epochs = ft.epochs; kd.schedule.baseLR = ft.learningRate; kd.schedule.warmupEpochs = 0
+        var meta = metadata
+        meta["val_accuracy_before_distillation"] = r0.finalValAccuracy.map { "\($0)" } ?? ""
+        meta["distillation_start"] = "finished student"
+        let r = try Self.trainAndSave(net, splits: splits, normalization: normalization, config: kd, teacherLogits: teacherLogits,
+                                      directory: directory, metadata: meta, progress: progress)
+        return FinishOutcome(valAccuracy: r.finalValAccuracy, valLoss: r.finalValLoss, epochs: r0.epochs.count + r.epochs.count,
+                             seconds: r0.seconds + r.seconds, failureReason: r.status == .completed ? nil : (r.message ?? "distillation diverged"))
     }
 
     /// Trains `net` from its current weights (fresh, or a trained network being fine-tuned by

@@ -11,7 +11,7 @@ import TinyForgeSpec
 import TinyForgeTraining
 
 /// The main job on the embedded default: data → LLM-guided search under an MCU budget → full
-/// training of the best → distillation from a TinyForge-trained teacher → int8 export (.tflite
+/// training of the best → distillation (a cached `tinyforge teacher`, else a small 2×-wide one) → int8 export (.tflite
 /// and C) → QEMU Cortex-M7 check → report. Every step prints progress and leaves its files in OUT.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +25,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Proxy-training epochs per candidate.") var proxyEpochs: Int = 1
     @Option(help: "Fraction of the training split per candidate.") var proxySubset: Double = 0.15
     @Option(help: "Full-training epochs of the chosen model.") var epochs: Int = 4
-    @Option(help: "Teacher training epochs (the chosen network at twice the width).") var teacherEpochs: Int = 3
+    @Option(help: "Where `tinyforge teacher` outputs are looked up: a teacher trained on this dataset and split is used (cached logits).") var teachers: String = "teachers"
+    @Option(help: "Without a cached teacher: training epochs of the small one (the chosen network at twice the width).") var teacherEpochs: Int = 3
     @Option(help: "Distillation fine-tuning epochs.") var distillEpochs: Int = 2
     @Option(help: "MCU target.") var target: String = "stm32f746"
     @Option(help: "SRAM budget.") var sram: String = "64KB"
@@ -65,8 +66,8 @@ struct DemoCommand: ParsableCommand {
         step(3, "full training of the chosen model")
         let trained = try fullTraining(found, ds: ds, splits: splits, settings: s, outDir: outDir)
 
-        step(4, "distillation from a TinyForge-trained teacher")
-        let (tres, before, after) = try distill(found, trained, ds: ds, splits: splits, settings: s, outDir: outDir)
+        step(4, "distillation from a teacher (cached when one exists)")
+        let kd = try distill(found, trained, ds: ds, splits: splits, settings: s, outDir: outDir)
 
         step(5, "int8 export (.tflite and C)")
         let deploy = try DemoDeploy.export(checkpoint: trained.studentPath, splits: splits, norm: trained.norm, outDir: outDir)
@@ -76,10 +77,7 @@ struct DemoCommand: ParsableCommand {
         for line in DemoDeploy.qemu(deploy) { print(line) }
 
         step(7, "report")
-        let reportNotes = [
-            String(format: "Full training: val %.2f%%; after distillation from a 2×-wide TinyForge teacher (val %.2f%%): %.2f%%.",
-                   before * 100, (tres.finalValAccuracy ?? 0) * 100, after * 100),
-        ] + deploy.lines
+        let reportNotes = [kd.line] + deploy.lines
         // When the search used an LLM (its server still runs here), it also explains the chosen model.
         let explainLLM = s.proposer.contains("llm") ? try? ExplainLLM.config() : nil
         let explained = try ExplainCommand.buildReport(store: found.store, config: found.config, checkpoint: trained.studentPath, dataset: ds,
@@ -148,8 +146,9 @@ struct DemoCommand: ParsableCommand {
 
     struct Trained {
         var full: FinishedRecord
+        /// The finish step's checkpoint in the run (search/finished/<hash12>/), kept unchanged.
+        var finishedModel: String
         var studentPath: String
-        var student: Network
         var recipe: TrainConfig
         var norm: Normalization
     }
@@ -173,24 +172,17 @@ struct DemoCommand: ParsableCommand {
         let studentPath = outDir.appendingPathComponent("student.safetensors").path
         try? FileManager.default.removeItem(atPath: studentPath)
         try FileManager.default.copyItem(atPath: finishedModel, toPath: studentPath)
-        let (student, _) = try Checkpoint.load(finishedModel)
-        return Trained(full: full, studentPath: studentPath, student: student, recipe: recipe, norm: norm)
+        return Trained(full: full, finishedModel: finishedModel, studentPath: studentPath, recipe: recipe, norm: norm)
     }
 
-    /// Trains a 2×-wide teacher and fine-tunes the student on its logits; returns the teacher's
-    /// result and the student's validation accuracy before and after.
+    /// Distils the finished student from a cached `tinyforge teacher` (else a small 2×-wide one)
+    /// and measures the gain against the same fine-tuning without the teacher (`DemoDistill`).
     func distill(_ found: Searched, _ trained: Trained, ds: String, splits: DatasetSplits, settings s: Settings,
-                 outDir: URL) throws -> (TrainResult, Double, Double) {
-        // Fine-tunes the finished student in place; student.safetensors is replaced only when
-        // the distillation completes.
-        let request = DistillationRequest(student: trained.student, splits: splits, normalization: trained.norm, recipe: trained.recipe,
-                                          teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, teacherSeed: seed &+ 1,
-                                          directory: outDir, modelFile: "student.safetensors", dataset: ds)
-        let r = try TeacherDistillation.run(request, log: { print($0) }, progress: TrainProgressPrinter().report)
-        let before = trained.full.valAccuracy ?? 0, after = r.student.finalValAccuracy ?? 0
-        print(String(format: "teacher val %.2f%%; student val %.2f%% → %.2f%% after distillation (%+.2f points)",
-                     (r.teacher.finalValAccuracy ?? 0) * 100, before * 100, after * 100, (after - before) * 100))
-        return (r.teacher, before, after)
+                 outDir: URL) throws -> DemoDistill.Outcome {
+        try DemoDistill.run(chosen: found.chosen, finishedModel: trained.finishedModel, before: trained.full.valAccuracy ?? 0,
+                            splits: splits, norm: trained.norm, dataset: ds, teachersRoot: URL(fileURLWithPath: teachers),
+                            recipe: trained.recipe, teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, seed: seed,
+                            outDir: outDir)
     }
 
     /// Demo sizes; `--quick` shrinks them for CI.

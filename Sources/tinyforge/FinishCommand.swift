@@ -34,6 +34,9 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "Seed of the validation split (default: the run's, else 42).") var splitSeed: UInt64?
     @OptionGroup var recipe: RecipeOptions
     @OptionGroup var teacherOptions: TeacherOptions
+    @Option(help: "With a teacher: scratch (distil from fresh weights, --epochs) or finished (train --epochs without the teacher, then distil the finished student for --kd-epochs, as the paper).") var kdFrom: String = "scratch"
+    @Option(help: "With --kd-from finished: distillation epochs (default: a third of --epochs, at least 1).") var kdEpochs: Int?
+    @Option(help: "With --kd-from finished: peak learning rate of the distillation (default: --lr / 5).") var kdLr: Float?
     @Flag(help: "Print finished.json instead of progress and a table.") var json = false
     @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
     var breakLock = false
@@ -66,14 +69,32 @@ struct FinishCommand: ParsableCommand {
                                             classes: config.task.numClasses, memory: MemoryLimit.resolve(maxMemory: nil))
         let norm = Normalization.compute(from: splits.train)
         var teacher: FinishTeacher?
-        if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source) {
+        if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source,
+                                                         valFraction: vf) {
             train.distillation = try teacherOptions.distillationConfig()
             teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
         }
         let request = FinishRequest(top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
-                                    valFraction: vf, splitSeed: seed, config: train, teacher: teacher)
+                                    valFraction: vf, splitSeed: seed, config: train, teacher: teacher,
+                                    fineTune: try fineTune())
         return try FinishRun.run(request, store: store, log: quiet ? nil : { print($0); fflush(stdout) },
                                  progress: quiet ? nil : TrainProgressPrinter().report)
+    }
+
+    /// `--kd-from`: nil for distillation from scratch.
+    func fineTune() throws -> FinishTrainer.FineTune? {
+        switch kdFrom {
+        case "scratch":
+            guard kdEpochs == nil, kdLr == nil else { throw SearchError("--kd-epochs/--kd-lr", "only with --kd-from finished") }
+            return nil
+        case "finished":
+            let e = kdEpochs ?? max(1, (recipe.epochs + 2) / 3)
+            guard e >= 1 else { throw SearchError("--kd-epochs", "\(e) must be at least 1") }
+            let lr = kdLr ?? recipe.lr / 5
+            guard lr > 0, lr.isFinite else { throw SearchError("--kd-lr", "\(lr) must be > 0") }
+            return FinishTrainer.FineTune(epochs: e, learningRate: lr)
+        default: throw SearchError("--kd-from", "\"\(kdFrom)\" is not one of scratch, finished")
+        }
     }
 
     /// The value of `--name V` or `--name=V` in a worker argument list (the run's split settings).

@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Output directory.") var out: String = "out/train"
     @OptionGroup var teacherOptions: TeacherOptions
+    @Option(help: "Start from this checkpoint's weights instead of fresh ones (fine-tuning: e.g. distilling a fully trained student, as the paper does); same architecture required.") var initFrom: String?
     @OptionGroup var memory: MemoryOptions
 
     func run() throws {
@@ -32,12 +33,17 @@ struct TrainCommand: ParsableCommand {
                 print("note: setting num_classes \(spec.numClasses) → \(splits.classCount) to match \(data.dataset)")
                 spec.numClasses = splits.classCount
             }
-            let norm = Normalization.compute(from: splits.train)
+            var norm = Normalization.compute(from: splits.train)
             let (plan, memorySummary) = try TrainingMemoryCheck.training(spec, config: config, splits: splits, limit: limit)
             print(memorySummary)
             let net = try Network(plan: plan, seed: config.seed, threads: config.threads)
+            if let path = initFrom {
+                norm = try FineTuneStart.apply(checkpoint: path, to: net, fallback: norm)
+                print("fine-tuning from \(path)")
+            }
             var logits: [Float]?
-            if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset) {
+            if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset,
+                                                 valFraction: data.valFraction) {
                 logits = l
                 config.distillation = try teacherOptions.distillationConfig()
             }

@@ -121,45 +121,66 @@ func writeJSON(_ value: JSONValue, to path: String) throws {
 
 /// Distillation options shared by `tinyforge train` and `tinyforge finish`.
 struct TeacherOptions: ParsableArguments {
-    @Option(help: "Distil from this TinyForge checkpoint (teacher logits computed on the training split).") var teacher: String?
-    @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class).") var teacherLogits: String?
-    @Option(help: "Distillation α (weight of the label loss), constant or START:END.") var alpha: String = "0.5"
-    @Option(help: "Distillation temperature.") var temperature: Float = 4
+    @Option(help: "Distil from this teacher: a directory written by `tinyforge teacher`, or a TinyForge checkpoint. Its training-split logits are cached beside it (computed once per split, reused after).") var teacher: String?
+    @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class; e.g. from scripts/teacher_logits.py), or a cached-logits manifest logits-*.json written by `tinyforge teacher`.") var teacherLogits: String?
+    @Option(help: "Distillation recipe: \(DistillationPreset.allCases.map(\.rawValue).joined(separator: ", ")) (paper: alpha 0.4→0.8, temperature 10). Instead of --alpha/--temperature.") var kdPreset: String?
+    @Option(help: "Distillation α (weight of the label loss), constant or START:END (default 0.5).") var alpha: String?
+    @Option(help: "Distillation temperature (default 4).") var temperature: Float?
 
     /// What the teacher is, for reports; nil without one.
-    var teacherDescription: String? { teacher.map { "checkpoint \($0)" } ?? teacherLogits.map { "logits \($0)" } }
-
-    func distillationConfig() throws -> DistillationConfig {
-        let parts = alpha.split(separator: ":").map { Float($0) }
-        guard !parts.isEmpty, parts.count <= 2, parts.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
-            throw ValidationError("--alpha: \"\(alpha)\" must be a number in [0, 1] or START:END, e.g. 0.4:0.8")
-        }
-        guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
-        return DistillationConfig(alphaStart: parts[0]!, alphaEnd: parts.last!!, temperature: temperature)
+    var teacherDescription: String? {
+        guard let t = teacher else { return teacherLogits.map { "logits \($0)" } }
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: t, isDirectory: &isDir) && isDir.boolValue ? "teacher \(t)" : "checkpoint \(t)"
     }
 
-    /// Teacher logits for every image of the training split, in split order; nil without a teacher.
-    func logits(numClasses: Int, splits: DatasetSplits, norm: Normalization, dataset: String) throws -> [Float]? {
+    func distillationConfig() throws -> DistillationConfig {
+        if let p = kdPreset {
+            guard alpha == nil, temperature == nil else {
+                throw ValidationError("--kd-preset \(p) sets alpha and temperature; drop --alpha/--temperature or the preset")
+            }
+            do { return try DistillationPreset.parse(p).config } catch { throw ValidationError("\(error)") }
+        }
+        let text = alpha ?? "0.5"
+        let parts = text.split(separator: ":").map { Float($0) }
+        guard !parts.isEmpty, parts.count <= 2, parts.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+            throw ValidationError("--alpha: \"\(text)\" must be a number in [0, 1] or START:END, e.g. 0.4:0.8")
+        }
+        let t = temperature ?? 4
+        guard t > 0 else { throw ValidationError("--temperature must be > 0") }
+        return DistillationConfig(alphaStart: parts[0]!, alphaEnd: parts.last!!, temperature: t)
+    }
+
+    /// Teacher logits for every image of the training split, in split order; nil without a
+    /// teacher. A teacher directory or checkpoint answers from its cache when it has one for
+    /// this split (else computes and caches); `valFraction` completes the split's identity.
+    func logits(numClasses: Int, splits: DatasetSplits, norm: Normalization, dataset: String, valFraction: Double) throws -> [Float]? {
         if teacher != nil && teacherLogits != nil {
             throw ValidationError("--teacher and --teacher-logits: give one teacher, not both")
         }
+        // Bad distillation flags fail before minutes of teacher inference, not after.
+        if teacher != nil || teacherLogits != nil { _ = try distillationConfig() }
+        let student = SplitIdentity(splits: splits, dataset: dataset, valFraction: valFraction)
         if let path = teacher {
-            let (t, c) = try Checkpoint.load(path)
-            for w in c.warnings { printWarning(w) }
-            guard t.plan.spec.numClasses == numClasses else {
-                throw TrainingError.invalidOption("--teacher \(path)", "the teacher has \(t.plan.spec.numClasses) classes, the student \(numClasses); use a teacher trained on \(dataset)")
-            }
-            let tnorm = try c.metadata["normalization"].map { try Normalization(metadataText: $0, file: path) } ?? norm
-            return try Trainer.logits(t, on: splits.train, normalization: tnorm)
+            let t = try Teacher.open(path)
+            let (l, source) = try t.logits(splits: splits, student: student, fallback: norm)
+            print("teacher logits: \(source == .cache ? "from the cache" : "computed and cached") in \(t.directory.path) (\(t.description); split \(student.fingerprint.prefix(16)))")
+            return l
         }
         guard let path = teacherLogits else { return nil }
+        if path.hasSuffix(".json") {
+            let l = try TeacherLogitsCache.load(manifest: URL(fileURLWithPath: path), student: student)
+            guard l.count == splits.train.count * numClasses else {
+                throw TeacherCacheError.logitsShape(file: path, expected: [splits.train.count, numClasses], found: [splits.train.count, l.count / max(splits.train.count, 1)])
+            }
+            return l
+        }
         let a = try NPY.read(path: path)
         let total = splits.trainIndices.count + splits.valIndices.count
         guard a.dtype == .float32, a.shape.count == 2, a.shape[1] == numClasses, a.shape[0] == total else {
-            throw TrainingError.invalidOption("--teacher-logits \(path)", "must be float32 of shape (\(total), \(numClasses)) — one row per image of the full training set of \(dataset), one column per class — but is \(a.dtype.rawValue) \(a.shape); make the logits on this dataset, or pass a teacher checkpoint with --teacher")
+            throw TrainingError.invalidOption("--teacher-logits \(path)", "must be float32 of shape (\(total), \(numClasses)) — one row per image of the full training set of \(dataset), one column per class — but is \(a.dtype.rawValue) \(a.shape); make the logits on this dataset, or pass a teacher with --teacher")
         }
-        var all = [Float](repeating: 0, count: a.shape[0] * a.shape[1])
-        all.withUnsafeMutableBytes { dst in a.payload.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(dst.count))) } }
+        let all = try NPY.float32Values(a, file: path)
         var out = [Float](); out.reserveCapacity(splits.train.count * numClasses)
         for i in splits.trainIndices { out.append(contentsOf: all[(i * numClasses)..<((i + 1) * numClasses)]) }
         return out

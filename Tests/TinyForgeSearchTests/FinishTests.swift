@@ -175,4 +175,37 @@ final class FinishTests: XCTestCase {
         XCTAssertTrue(r2.first?.0.reason?.contains("diverged") ?? false, r2.first?.0.reason ?? "no reason")
         XCTAssertFalse(FileManager.default.fileExists(atPath: step2.directory(of: r2[0].0.hash).appendingPathComponent(FinishStep.modelFileName).path))
     }
+
+    /// `finish --kd-from finished`: each member is trained without the teacher, then its
+    /// finished weights are distilled; metrics record both phases.
+    func testFineTuneDistillsTheFinishedStudent() async throws {
+        let dir = temporaryDirectory(self)
+        var space = SearchSpace.mcu28
+        space.resolutions = [12]; space.numStages = [1]
+        space.stageChoices.repeats = [1]; space.stageChoices.outChannels = [4, 8]; space.stageChoices.expansion = [2]
+        space.stem?.outChannels = [4]; space.headConvChannels = [16]
+        var c = testConfig(proposer: "random", trials: 6)
+        c.spaceJSON = space.jsonValue().canonicalText()
+        let (store, _) = try await runSearch(c, in: dir)
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse("synthetic:classes=10,size=12,n=96,test=16,seed=3"),
+                                            valFraction: 0.25, seed: 42)
+        let norm = Normalization.compute(from: splits.train)
+        var config = TrainConfig()
+        config.epochs = 1; config.batchSize = 16; config.schedule.baseLR = 0.05
+        config.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 10)
+        let logits = (0..<(splits.train.count * 10)).map { Float($0 % 10 == Int(splits.train.labels[$0 / 10]) ? 5 : 0) }
+        var trainer = FinishTrainer(splits: splits, normalization: norm, config: config, teacherLogits: logits, metadata: ["dataset": "synthetic"])
+        trainer.fineTune = FinishTrainer.FineTune(epochs: 2, learningRate: 0.01)
+        let step = try FinishStep(store: store, top: 1, rule: .accuracy, settings: settings(epochs: 1))
+        let r = try step.run(train: trainer.train)
+        XCTAssertEqual(r.map(\.1), [.trained])
+        XCTAssertEqual(r[0].0.epochs, 3, "1 epoch without the teacher + 2 of distillation")
+        let d = step.directory(of: r[0].0.hash)
+        let contents = try Checkpoint.read(d.appendingPathComponent(FinishStep.modelFileName).path)
+        XCTAssertEqual(contents.metadata["distilled"], "yes")
+        XCTAssertEqual(contents.metadata["distillation_start"], "finished student")
+        XCTAssertNotNil(Double(contents.metadata["val_accuracy_before_distillation"] ?? ""))
+        let metrics = try String(contentsOf: d.appendingPathComponent("metrics.json"), encoding: .utf8)
+        XCTAssertTrue(metrics.contains("val_accuracy_before_distillation"), metrics)
+    }
 }

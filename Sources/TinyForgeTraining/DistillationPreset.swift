@@ -1,0 +1,20 @@
+/// Named distillation recipes, so a published setting is one flag instead of numbers to copy.
+public enum DistillationPreset: String, CaseIterable, Sendable {
+    /// The paper's recipe: α (weight of the label loss) moved linearly from 0.4 to 0.8 over
+    /// training, temperature 10 — the soft targets dominate early and the labels late.
+    case paper
+
+    public var config: DistillationConfig {
+        switch self {
+        case .paper: return DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 10)
+        }
+    }
+
+    /// Parses a `--kd-preset` value, naming the accepted ones when it is not one of them.
+    public static func parse(_ text: String) throws -> DistillationPreset {
+        guard let p = DistillationPreset(rawValue: text) else {
+            throw TrainingError.invalidOption("--kd-preset", "\"\(text)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return p
+    }
+}
