@@ -131,21 +131,25 @@ final class FinishTests: XCTestCase {
         }
     }
 
+    /// A random search over a space of tiny networks (debug-build training takes seconds) and
+    /// the synthetic 12×12 data the finish tests train on.
+    private func tinySearch(stages: [Int], trials: Int) async throws -> (RunStore, DatasetSplits, Normalization) {
+        var space = SearchSpace.mcu28
+        space.resolutions = [12]; space.numStages = stages
+        space.stageChoices.repeats = [1]; space.stageChoices.outChannels = [4, 8]; space.stageChoices.expansion = [2]
+        space.stem?.outChannels = [4]; space.headConvChannels = [16]
+        var c = testConfig(proposer: "random", trials: trials)
+        c.spaceJSON = space.jsonValue().canonicalText()
+        let (store, _) = try await runSearch(c, in: temporaryDirectory(self))
+        let splits = try DatasetLoader.load(spec: try DatasetSource.parse("synthetic:classes=10,size=12,n=96,test=16,seed=3"),
+                                            valFraction: 0.25, seed: 42)
+        return (store, splits, Normalization.compute(from: splits.train))
+    }
+
     /// Real training: two front members, 1 epoch on a few generated images, through the same
     /// `FinishTrainer` the CLI uses; the saved models reload and reproduce the recorded accuracy.
     func testRealOneEpochFinish() async throws {
-        let dir = temporaryDirectory(self)
-        // A space of tiny networks so that debug-build training takes seconds.
-        var space = SearchSpace.mcu28
-        space.resolutions = [12]; space.numStages = [1, 2]
-        space.stageChoices.repeats = [1]; space.stageChoices.outChannels = [4, 8]; space.stageChoices.expansion = [2]
-        space.stem?.outChannels = [4]; space.headConvChannels = [16]
-        var c = testConfig(proposer: "random", trials: 12)
-        c.spaceJSON = space.jsonValue().canonicalText()
-        let (store, _) = try await runSearch(c, in: dir)
-        let splits = try DatasetLoader.load(spec: try DatasetSource.parse("synthetic:classes=10,size=12,n=96,test=16,seed=3"),
-                                            valFraction: 0.25, seed: 42)
-        let norm = Normalization.compute(from: splits.train)
+        let (store, splits, norm) = try await tinySearch(stages: [1, 2], trials: 12)
         var config = TrainConfig()
         config.epochs = 1; config.batchSize = 16; config.schedule.baseLR = 0.05
         let trainer = FinishTrainer(splits: splits, normalization: norm, config: config, metadata: ["dataset": "synthetic"])
@@ -179,17 +183,7 @@ final class FinishTests: XCTestCase {
     /// `finish --kd-from finished`: each member is trained without the teacher, then its
     /// finished weights are distilled; metrics record both phases.
     func testFineTuneDistillsTheFinishedStudent() async throws {
-        let dir = temporaryDirectory(self)
-        var space = SearchSpace.mcu28
-        space.resolutions = [12]; space.numStages = [1]
-        space.stageChoices.repeats = [1]; space.stageChoices.outChannels = [4, 8]; space.stageChoices.expansion = [2]
-        space.stem?.outChannels = [4]; space.headConvChannels = [16]
-        var c = testConfig(proposer: "random", trials: 6)
-        c.spaceJSON = space.jsonValue().canonicalText()
-        let (store, _) = try await runSearch(c, in: dir)
-        let splits = try DatasetLoader.load(spec: try DatasetSource.parse("synthetic:classes=10,size=12,n=96,test=16,seed=3"),
-                                            valFraction: 0.25, seed: 42)
-        let norm = Normalization.compute(from: splits.train)
+        let (store, splits, norm) = try await tinySearch(stages: [1], trials: 6)
         var config = TrainConfig()
         config.epochs = 1; config.batchSize = 16; config.schedule.baseLR = 0.05
         config.distillation = DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 10)
