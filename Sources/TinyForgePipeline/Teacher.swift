@@ -102,13 +102,7 @@ public struct TeacherDescriptor: Codable, Equatable, Sendable {
     }
 
     public static func read(_ url: URL) throws -> TeacherDescriptor {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw TeacherCacheError.badManifest(file: url.path, reason: "cannot be read")
-        }
-        let d: TeacherDescriptor
-        do { d = try JSONDecoder().decode(TeacherDescriptor.self, from: data) } catch {
-            throw TeacherCacheError.badManifest(file: url.path, reason: "\(error)")
-        }
+        let d: TeacherDescriptor = try decodeManifest(url)
         guard d.format == currentFormat, !d.members.isEmpty else {
             throw TeacherCacheError.badManifest(file: url.path, reason: "format \"\(d.format)\" with \(d.members.count) members; expected \"\(currentFormat)\" with at least one")
         }

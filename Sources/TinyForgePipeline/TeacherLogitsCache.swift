@@ -109,13 +109,7 @@ public enum TeacherLogitsCache {
     }
 
     public static func readManifest(_ url: URL) throws -> TeacherLogitsManifest {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw TeacherCacheError.badManifest(file: url.path, reason: "cannot be read")
-        }
-        let m: TeacherLogitsManifest
-        do { m = try JSONDecoder().decode(TeacherLogitsManifest.self, from: data) } catch {
-            throw TeacherCacheError.badManifest(file: url.path, reason: "\(error)")
-        }
+        let m: TeacherLogitsManifest = try decodeManifest(url)
         guard m.format == TeacherLogitsManifest.currentFormat else {
             throw TeacherCacheError.badManifest(file: url.path, reason: "format \"\(m.format)\", expected \"\(TeacherLogitsManifest.currentFormat)\"")
         }
@@ -145,5 +139,16 @@ public enum TeacherLogitsCache {
         let k = Float(members.count)
         for i in out.indices { out[i] /= k }
         return out
+    }
+}
+
+/// A teacher's JSON file (descriptor or logits manifest) decoded, any failure reported as
+/// `badManifest` naming the file.
+func decodeManifest<T: Decodable>(_ url: URL) throws -> T {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+        throw TeacherCacheError.badManifest(file: url.path, reason: "cannot be read")
+    }
+    do { return try JSONDecoder().decode(T.self, from: data) } catch {
+        throw TeacherCacheError.badManifest(file: url.path, reason: "\(error)")
     }
 }
