@@ -176,13 +176,16 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// Distils the finished student from a cached `tinyforge teacher` (else a small 2×-wide one)
-    /// and measures the gain against the same fine-tuning without the teacher (`DemoDistill`).
+    /// and measures the gain against the same fine-tuning without the teacher (`TeacherDistillation`).
     func distill(_ found: Searched, _ trained: Trained, ds: String, splits: DatasetSplits, settings s: Settings,
-                 outDir: URL) throws -> DemoDistill.Outcome {
-        try DemoDistill.run(chosen: found.chosen, finishedModel: trained.finishedModel, before: trained.full.valAccuracy ?? 0,
-                            splits: splits, norm: trained.norm, dataset: ds, teachersRoot: URL(fileURLWithPath: teachers),
-                            recipe: trained.recipe, teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, seed: seed,
-                            outDir: outDir)
+                 outDir: URL) throws -> DistillationOutcome {
+        let request = DistillationRequest(chosen: found.chosen, finishedModel: trained.finishedModel, before: trained.full.valAccuracy ?? 0,
+                                          splits: splits, normalization: trained.norm, dataset: ds, teachersRoot: URL(fileURLWithPath: teachers),
+                                          recipe: trained.recipe, teacherEpochs: s.teacherEpochs, distillEpochs: s.distillEpochs, seed: seed,
+                                          outDir: outDir)
+        let o = try TeacherDistillation.run(request, log: { print($0) }, progress: TrainProgressPrinter().report)
+        print(o.line)
+        return o
     }
 
     /// Demo sizes; `--quick` shrinks them for CI.

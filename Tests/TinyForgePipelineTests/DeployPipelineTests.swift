@@ -50,4 +50,32 @@ final class DeployPipelineTests: XCTestCase {
         XCTAssertTrue(t.name?.hasSuffix("-teacher") == true)
         XCTAssertGreaterThan(LayerPlan(spec: t).macs, LayerPlan(spec: spec).macs)
     }
+
+    /// Without a cached teacher the step trains the small 2×-wide one (and says so), then writes
+    /// both arms from the same finished student: the control (no teacher) and the distilled one.
+    /// The arms' weights differ, so the teacher's logits reached the loss.
+    func testDistillationTrainsAFallbackTeacherAndMeasuresAgainstAControl() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tf-distill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let m = try model()
+        let finished = dir.appendingPathComponent("finished.safetensors").path
+        try Checkpoint.save(m.network, to: finished)
+        var recipe = TrainConfig(); recipe.epochs = 1; recipe.batchSize = 32
+        let r = DistillationRequest(chosen: m.network.plan.spec, finishedModel: finished, before: 0.5, splits: m.splits,
+                                    normalization: m.normalization, dataset: "synthetic:test", teachersRoot: dir.appendingPathComponent("none"),
+                                    recipe: recipe, teacherEpochs: 1, distillEpochs: 1, seed: 7, outDir: dir.appendingPathComponent("kd"))
+        var lines: [String] = []
+        let o = try TeacherDistillation.run(r, log: { lines.append($0) })
+        XCTAssertFalse(o.cachedTeacher)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("notice: no cached teacher") }, "\(lines)")
+        XCTAssertEqual(o.gain, o.withKD - o.withoutKD)
+        for a in [o.withKD, o.withoutKD, o.teacherValAccuracy] { XCTAssertTrue((0...1).contains(a), "\(o)") }
+        let kd = try Checkpoint.read(dir.appendingPathComponent("kd/student.safetensors").path)
+        let control = try Checkpoint.read(dir.appendingPathComponent("kd/no-distillation/student.safetensors").path)
+        XCTAssertEqual(kd.metadata["teacher"], o.teacherLabel)
+        XCTAssertNil(control.metadata["teacher"])
+        XCTAssertEqual(Set(kd.tensors.keys), Set(control.tensors.keys))
+        XCTAssertTrue(kd.tensors.contains { k, v in v.values != control.tensors[k]!.values }, "the distilled arm equals the control")
+    }
 }
