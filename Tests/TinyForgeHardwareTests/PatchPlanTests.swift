@@ -164,7 +164,7 @@ final class PatchPlanTests: XCTestCase {
         XCTAssertEqual(error(.fixed(grid: 2, split: .squeezeExcite(2))), .blockOutOfRange(block: 2, blocks: 2))
         XCTAssertEqual(error(.fixed(grid: 9, split: .block(1))), .gridTooFine(grid: 9, height: 8, width: 8))
         XCTAssertEqual(error(.fixed(grid: 2, split: .squeezeExcite(0))), .noSqueezeExcite(block: 0))
-        guard case .wholeMapOp(1, let role)? = error(.fixed(grid: 2, split: .block(2))) else { return XCTFail("SE in the stage") }
+        guard case .wholeMapOp("2", 1, let role)? = error(.fixed(grid: 2, split: .block(2))) else { return XCTFail("SE in the stage") }
         XCTAssertEqual(role, "stages[1].layers[0].se.squeeze")
         // Block 1 keeps its input for the identity shortcut: its SE cannot end the stage.
         guard case .sharedInput("1.se", let reader)? = error(.fixed(grid: 2, split: .squeezeExcite(1))) else {

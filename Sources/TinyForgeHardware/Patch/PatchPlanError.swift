@@ -9,7 +9,7 @@ public enum PatchPlanError: Error, Equatable, Sendable, CustomStringConvertible 
     /// Block 0 with no stem: nothing would run patch by patch.
     case emptyStage
     /// An op before the split needs its whole input map (SE or global pooling).
-    case wholeMapOp(block: Int, role: String)
+    case wholeMapOp(split: String, block: Int, role: String)
     /// `B.se` on a block without SE.
     case noSqueezeExcite(block: Int)
     /// A tensor besides the split tensor is read after the split (an identity shortcut
@@ -30,8 +30,8 @@ public enum PatchPlanError: Error, Equatable, Sendable, CustomStringConvertible 
             return "--patch …@\(b): the network has \(n) blocks; the split must be a block index 0…\(n) (\(n) = before the head)"
         case .emptyStage:
             return "--patch …@0: the network has no stem, so a split at block 0 leaves nothing to run patch by patch; use block 1 or later"
-        case let .wholeMapOp(b, role):
-            return "--patch …@\(b): \(role) needs the whole feature map (global pooling), so the patch stage must end at or before its block (…@B.se ends it at that SE)"
+        case let .wholeMapOp(split, b, role):
+            return "--patch …@\(split): \(role) needs the whole feature map (global pooling), so the patch stage must end at or before block \(b) (…@\(b), or …@\(b).se to end it at that SE)"
         case let .noSqueezeExcite(b):
             return "--patch …@\(b).se: block \(b) has no SE; use …@\(b) to split before the block"
         case let .sharedInput(split, role):

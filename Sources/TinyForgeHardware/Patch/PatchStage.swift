@@ -28,7 +28,7 @@ public struct PatchStage: Sendable, Equatable {
         guard split > 0 else { throw PatchPlanError.emptyStage }
         for op in plan.ops[0..<split] where ![.conv2d, .depthwiseConv2d, .add].contains(op.kind) {
             let block = groups.firstIndex { $0.ops.contains(op.index) } ?? at.block
-            throw PatchPlanError.wholeMapOp(block: block, role: op.role)
+            throw PatchPlanError.wholeMapOp(split: at.description, block: block, role: op.role)
         }
         let out = plan.ops[split].inputs[0]
         // Only the split tensor may cross the boundary (a block reads its own input only, but
