@@ -102,6 +102,17 @@ final class PatchPlanTests: XCTestCase {
         // Stem: 3×3 of 4 tiles per pixel, 9 pixels per tile vs 16 once; conv: 4 per tile = 16.
         let plan = PatchPlan(stage: stage, schedule: s)
         XCTAssertEqual(plan.extraMACs, (4 * 9 - 16) * 9 * 1 * 4)
+        // Stage: input 64 B and split tensor 64 B in full, the stem's largest tile 3×3×4 = 36 B
+        // (48 aligned): 164 B live, 176 B placed. Per layer it is 64 + 64 = 128 B, so here
+        // patching loses and auto falls back.
+        XCTAssertEqual(plan.bufferBytes, [0: 64, 1: 36, 2: 64])
+        XCTAssertEqual(plan.stagePeakLive, 164)
+        XCTAssertEqual(plan.restPeakLive, 128)
+        XCTAssertEqual(plan.arenaBytes, 176)
+        let auto = try PatchPlanner.decide(s, setting: .auto, maxOverhead: 10)
+        XCTAssertEqual(auto.perLayerArena, 128)
+        XCTAssertNil(auto.plan)
+        XCTAssertEqual(auto.reason, "no patch plan within 1000 % extra MACs beats the per-layer arena")
         XCTAssertEqual(PatchGeometry.deployedKernel(input: 8, kernel: 3, stride: 2), 4)
         XCTAssertEqual(PatchGeometry.deployedKernel(input: 7, kernel: 3, stride: 2), 3)
         XCTAssertEqual(PatchGeometry.deployedKernel(input: 8, kernel: 3, stride: 1), 3)

@@ -31,7 +31,7 @@ public enum PatchSplit: Sendable, Hashable, CustomStringConvertible {
 
     /// The first plan op after the stage.
     func op(_ plan: LayerPlan, groups: [BlockGroup]) throws -> Int {
-        guard block <= groups.count, block < groups.count || self == .block(block) else {
+        guard block >= 0, block <= groups.count, block < groups.count || self == .block(block) else {
             throw PatchPlanError.blockOutOfRange(block: block, blocks: groups.count)
         }
         switch self {
