@@ -11,6 +11,8 @@ public enum DeployError: Error, Equatable, CustomStringConvertible {
     case invalidFlatBuffer(reason: String)
     /// The quantised model's fused step `step` does not execute the network's `KernelSchedule`.
     case scheduleMismatch(step: Int, kernel: String, reason: String)
+    /// A patch stage the int8 model cannot run tile by tile.
+    case patchStage(reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum DeployError: Error, Equatable, CustomStringConvertible {
             return "model inputs: \(reason)"
         case let .invalidFlatBuffer(reason):
             return "flatbuffer: \(reason)"
+        case let .patchStage(reason):
+            return "patch stage: \(reason)"
         case let .scheduleMismatch(step, kernel, reason):
             return "C runtime step #\(step) (\(kernel)): \(reason); the lowering no longer matches the network's KernelSchedule (fix FloatGraph+Plan or DeploySchedule, not the model)"
         }

@@ -44,6 +44,16 @@ public struct Int8Interpreter: Sendable {
 
     /// Like `run`, but returns every activation tensor (for layer-by-layer comparisons).
     public func runAll(inputs: [[Int8]]) throws -> [TensorID: [Int8]] {
+        var values = try inputValues(inputs)
+        for (n, op) in prepared.enumerated() {
+            let out = model.ops[n].outputs[0]
+            values[out] = execute(op, values)
+        }
+        return values
+    }
+
+    /// The model inputs by tensor, checked for count and size.
+    func inputValues(_ inputs: [[Int8]]) throws -> [TensorID: [Int8]] {
         guard inputs.count == model.inputs.count else {
             throw DeployError.inputMismatch(reason: "expected \(model.inputs.count) input arrays, got \(inputs.count)")
         }
@@ -54,29 +64,25 @@ public struct Int8Interpreter: Sendable {
             }
             values[id] = inputs[k]
         }
-        for (n, op) in prepared.enumerated() {
-            let out = model.ops[n].outputs[0]
-            values[out] = execute(op, values)
-        }
         return values
     }
 
     // MARK: - Execution
 
-    private func int8(_ id: TensorID, _ values: [TensorID: [Int8]]) -> [Int8] {
+    func int8(_ id: TensorID, _ values: [TensorID: [Int8]]) -> [Int8] {
         if let v = values[id] { return v }
         if case let .int8(d)? = model.tensors[id].data { return d }
         fatalError("tensor \(id) has no value (validated in init)")
     }
 
-    private func int32(_ id: TensorID?) -> [Int32]? {
+    func int32(_ id: TensorID?) -> [Int32]? {
         guard let id, case let .int32(d)? = model.tensors[id].data else { return nil }
         return d
     }
 
-    private func shape4(_ id: TensorID) -> Shape4 { Shape4(extending: model.tensors[id].shape) }
+    func shape4(_ id: TensorID) -> Shape4 { Shape4(extending: model.tensors[id].shape) }
 
-    private func execute(_ op: PreparedOp, _ values: [TensorID: [Int8]]) -> [Int8] {
+    func execute(_ op: PreparedOp, _ values: [TensorID: [Int8]]) -> [Int8] {
         switch op {
         case let .conv(o, g, q, depthwise):
             let x = int8(o.input, values), f = int8(o.filter, values), bias = int32(o.bias)

@@ -20,23 +20,36 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Draw the activation memory plan (one row per step).")
     var memoryPlan = false
 
+    @Option(help: "Patch-based inference: auto, off, or PxP@BLOCK (a P×P grid over block BLOCK's input; the stem and earlier blocks run tile by tile). Prints the per-layer and the patch plan side by side.")
+    var patch: String?
+
+    @Option(help: "With --patch auto: the most extra MACs (recomputed halos) a patch plan may cost, as a fraction of the network's MACs.")
+    var patchMaxOverhead = "0.2"
+
     func run() throws {
         do {
             let (spec, warnings) = try arch.load()
             let (target, b) = try budget.resolve()
             let report = CostModel.evaluate(spec, target: target, budget: b)
+            let patchDecision = try ProfilePatch.decide(report.plan, patch: patch, maxOverhead: patchMaxOverhead)
             var allWarnings = warnings
             if let s = space {
                 let sp = try SpaceCommand.loadSpace(s)
                 allWarnings += sp.violations(of: spec).map { "outside space \(sp.name): \($0)" }
             }
             if json {
-                print(report.jsonValue(warnings: allWarnings).prettyText())
+                var out = report.jsonValue(warnings: allWarnings)
+                if let d = patchDecision, case var .object(o) = out {
+                    o["patch"] = d.jsonValue(report.plan)
+                    out = .object(o)
+                }
+                print(out.prettyText())
             } else {
                 print(ProfileTable.render(report, warnings: allWarnings))
                 if memoryPlan {
                     print(MemoryPlanner.memoryPlanDiagram(report.memory.plan))
                 }
+                if let d = patchDecision { print(ProfilePatch.render(d, plan: report.plan)) }
             }
             if !report.fits && !json { throw ExitCode(1) }
         } catch let e as ExitCode {

@@ -1,0 +1,46 @@
+/// Where the patch stage ends: before a block (its input is the split tensor), or inside a
+/// block with SE, before the SE's global pooling (the SE's input is the split tensor). The
+/// second is how a block that needs the whole map ends the stage without being run layer by
+/// layer entirely: its expansion and depthwise still run tile by tile.
+public enum PatchSplit: Sendable, Hashable, CustomStringConvertible {
+    /// Before block `b` (`KernelSchedule.groups[b]`); `groups.count` = before the head.
+    case block(Int)
+    /// Inside block `b`, before its SE squeeze.
+    case squeezeExcite(Int)
+
+    public var block: Int {
+        switch self {
+        case let .block(b), let .squeezeExcite(b): return b
+        }
+    }
+
+    /// The `--patch` form after the `@`: `3` or `3.se`.
+    public var description: String {
+        switch self {
+        case let .block(b): return "\(b)"
+        case let .squeezeExcite(b): return "\(b).se"
+        }
+    }
+
+    /// `3` or `3.se`; nil for anything else.
+    init?(parsing s: Substring) {
+        let se = s.hasSuffix(".se")
+        guard let b = Int(se ? s.dropLast(3) : s), b >= 0, !s.hasPrefix("+") else { return nil }
+        self = se ? .squeezeExcite(b) : .block(b)
+    }
+
+    /// The first plan op after the stage.
+    func op(_ plan: LayerPlan, groups: [BlockGroup]) throws -> Int {
+        guard block >= 0, block <= groups.count, block < groups.count || self == .block(block) else {
+            throw PatchPlanError.blockOutOfRange(block: block, blocks: groups.count)
+        }
+        switch self {
+        case let .block(b):
+            return b < groups.count ? groups[b].ops.lowerBound
+                : plan.ops.first { $0.opRole == .headConv || $0.opRole == .headPool }!.index
+        case let .squeezeExcite(b):
+            guard let se = groups[b].squeezeExcite else { throw PatchPlanError.noSqueezeExcite(block: b) }
+            return se.squeeze
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import TinyForgeDeploy
+import TinyForgeHardware
+import TinyForgeSpec
+import XCTest
+
+/// The int8 interpreter executing the cost model's patch plans: byte-equal to per-layer
+/// execution on random specs of every preset, the same tiles and input ranges as the plan.
+final class PatchExecutionTests: XCTestCase {
+    /// Random specs of every preset at 12…24 pixels and ≤ 30 k parameters (debug kernels).
+    static func specs(count: Int, seed: UInt64) -> [ArchitectureSpec] {
+        var rng = SeededGenerator(seed: seed)
+        var out: [ArchitectureSpec] = []
+        while out.count < count {
+            let space = SearchSpace.presets[out.count % SearchSpace.presets.count]
+            guard var s = try? space.sample(numClasses: 10, using: &rng) else { continue }
+            let r = Int.random(in: 12...24, using: &rng)
+            s.input = InputShape(height: r, width: r + Int.random(in: 0...2, using: &rng), channels: s.input.channels)
+            guard (try? s.validate()) != nil, LayerPlan(spec: s).params <= 30_000 else { continue }
+            out.append(s)
+        }
+        return out
+    }
+
+    func testPatchedExecutionIsByteEqualToPerLayer() throws {
+        var rng = SeededGenerator(seed: 1515)
+        var runs = 0, withHalo = 0, seSplits = 0
+        for (n, spec) in Self.specs(count: 30, seed: 15).enumerated() {
+            let lp = LayerPlan(spec: spec)
+            let schedule = KernelSchedule(plan: lp)
+            let plans = PatchPlanner.candidates(schedule).filter { $0.stage.grid <= 4 }
+            guard !plans.isEmpty else { continue }
+            let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: UInt64(n), images: 1)
+            let ip = try Int8Interpreter(model: net.model)
+            let input = net.quantizeInput(images[0][...])
+            let reference = try ip.runAll(inputs: [input])
+            for plan in [plans.first!, plans.randomElement(using: &rng)!, plans.last!] {
+                let stage = try Int8PatchStage(interpreter: ip, ops: Int8PatchStage.opCount(plan, schedule: schedule),
+                                               grid: plan.stage.grid)
+                let tag = "\(spec.shortHash) @\(plan.stage.split) \(plan.stage.grid)x\(plan.stage.grid)"
+                let split = lp.tensors[plan.stage.output]
+                XCTAssertEqual(net.model.tensors[stage.output].shape, [1] + split.shape, tag)
+                // The same tiles, and through the whole stage the same input rectangles.
+                for (t, tile) in stage.tiles.enumerated() {
+                    XCTAssertEqual(tile[stage.output], plan.stage.tiles[t][plan.stage.output], tag)
+                    XCTAssertEqual(tile[net.model.inputs[0]], plan.stage.tiles[t][lp.inputTensor], tag)
+                }
+                let patched = try ip.runPatchedAll(inputs: [input], stage: stage)
+                for (id, v) in patched { XCTAssertEqual(v, reference[id], "\(tag): tensor \(net.model.tensors[id].name)") }
+                XCTAssertEqual(try ip.runPatched(inputs: [input], stage: stage), try ip.run(inputs: [input]), tag)
+                runs += 1
+                if plan.extraMACs > 0 { withHalo += 1 }
+                if case .squeezeExcite = plan.stage.split { seSplits += 1 }
+            }
+        }
+        XCTAssertGreaterThan(runs, 40)
+        XCTAssertGreaterThan(withHalo, 20, "most plans recompute halos")
+        print("patched runs \(runs), with halos \(withHalo), SE splits \(seSplits)")
+    }
+
+    /// The cost model's deployed window is the kernel the lowering emits.
+    func testDeployedKernelIsTheLoweredKernel() throws {
+        for n in 1...40 {
+            for k in [1, 3, 5, 7] {
+                for s in [1, 2] {
+                    guard let lowered = try? FloatGraph.pytorchPadding(input: n, kernel: k, stride: s) else { continue }
+                    XCTAssertEqual(PatchGeometry.deployedKernel(input: n, kernel: k, stride: s), lowered.kernel, "n \(n) k \(k) s \(s)")
+                    XCTAssertEqual(lowered.padBefore, k / 2)
+                }
+            }
+        }
+    }
+
+    func testStagesThatCannotRunTileByTileAreRefused() throws {
+        func interpreter(_ skip: SkipType) throws -> Int8Interpreter {
+            let spec = ArchitectureSpec(
+                name: "se", input: InputShape(height: 12, width: 12, channels: 3), numClasses: 4,
+                stem: StemSpec(outChannels: 8, kernel: 3, stride: 1, activation: .relu),
+                stages: [StageSpec(block: .mbconv, repeats: 1, outChannels: 8, kernel: 3, stride: 1, expansion: 2,
+                                   seRatio: 0.25, activation: .relu, skip: skip)])
+            return try Int8Interpreter(model: LayerPlanToQuantized.model(LayerPlan(spec: spec), seed: 3))
+        }
+        func reason(_ ip: Int8Interpreter, _ n: Int, grid: Int = 2) -> String {
+            do { _ = try Int8PatchStage(interpreter: ip, ops: n, grid: grid); return "accepted" } catch { return "\(error)" }
+        }
+        let residual = try interpreter(.residual)
+        let mean = residual.model.ops.firstIndex { $0.kind == "MEAN" }!
+        // Up to the SE's MEAN, the block input (identity shortcut) is read after the stage too.
+        XCTAssertTrue(reason(residual, mean).contains("hand 2 tensors"), reason(residual, mean))
+        XCTAssertTrue(reason(residual, 1, grid: 13).contains("13x13 grid does not fit"), reason(residual, 1, grid: 13))
+        XCTAssertTrue(reason(residual, 0).contains("1…"), reason(residual, 0))
+        XCTAssertEqual(reason(residual, 1), "accepted")
+        let plain = try interpreter(.none)
+        let scale = plain.model.ops.firstIndex { $0.kind == "MUL" }!
+        XCTAssertEqual(reason(plain, plain.model.ops.firstIndex { $0.kind == "MEAN" }!), "accepted", "the SE split")
+        XCTAssertTrue(reason(plain, scale + 1).contains("broadcasts its operands"), reason(plain, scale + 1))
+        XCTAssertTrue(reason(plain, plain.model.ops.count - 1).contains("does not fit"), "the pooled vector is no map")
+    }
+}
