@@ -100,6 +100,6 @@ public struct CPatchLayout: Sendable {
 
     /// E.g. "4x4 patches up to block 3 (8 ops), arena 123 B (per-layer 456 B), +3.2 % MACs".
     public func summary(perLayerArena: Int) -> String {
-        "\(plan.stage.grid)x\(plan.stage.grid) patches over the input of \(plan.stage.split) (\(stageSteps) fused steps tile by tile), arena \(arenaBytes) B (per-layer \(perLayerArena) B), +\(plan.extraMACs) MACs (\(PatchPlanner.percent((plan.macOverhead * 1000).rounded() / 1000)))"
+        "\(plan.stage.grid)x\(plan.stage.grid) patches up to \(plan.stage.split.phrase) (\(stageSteps) fused steps tile by tile), arena \(arenaBytes) B (per-layer \(perLayerArena) B), +\(plan.extraMACs) MACs (\(PatchPlanner.percent((plan.macOverhead * 1000).rounded() / 1000)))"
     }
 }

@@ -63,6 +63,7 @@ public enum DeployPipeline {
     /// quantised network beside the bundle's summary.
     public static func export(_ r: ExportRequest) throws -> (QuantizedNetwork, ExportSummary) {
         let m = r.model
+        if r.patch != .off, r.format != .c { throw PipelineError.patchNeedsC(format: r.format.rawValue) }
         let q = try NetworkQuantization.quantize(m.network, normalization: m.normalization, train: m.splits.train, settings: r.quantization)
         let vector = try NetworkQuantization.int8Inputs(q, spec: m.network.plan.spec, data: m.splits.val,
                                                         normalization: m.normalization, count: 1).first

@@ -19,6 +19,7 @@ extension ExportBundle {
         if case var .object(mem) = o["memory"] {
             mem["arena_bytes"] = .number(Double(gen.arenaBytes))
             mem["per_layer_arena_bytes"] = .number(Double(gen.memory.arenaBytes))
+            mem["arena_lower_bound_bytes"] = .number(Double(gen.patch?.lowerBound ?? gen.memory.lowerBound))
             if gen.patch != nil { mem["arena_runtime"] = "tinyforge C library, patch-based stage then layer by layer (the patch plan's arena)" }
             o["memory"] = .object(mem)
         }
@@ -35,7 +36,7 @@ extension ExportBundle {
 
         ## Patch-based inference (--patch \(d.setting))
 
-        model.c runs the network up to the input of \(p.stage.split) (a \(t.height)×\(t.width)×\(t.channels) tensor) tile by
+        model.c runs the network up to \(p.stage.split.phrase) (a \(t.height)×\(t.width)×\(t.channels) tensor) tile by
         tile on a \(p.stage.grid)×\(p.stage.grid) grid (\(p.stage.tiles.count) tiles, halos recomputed), then the rest layer by layer.
 
         | | bytes / MACs |

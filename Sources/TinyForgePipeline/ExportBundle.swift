@@ -38,7 +38,7 @@ public enum ExportBundle {
             throw DataError.invalidOption(option: "labels", reason: "class name \"\(bad)\" is empty or contains a line break; labels.txt holds one name per line")
         }
         if patch != nil, format != .c {
-            throw DataError.invalidOption(option: "patch", reason: "only the TinyForge C library runs patch plans (TFLM and LiteRT run layer by layer); use --format c or drop --patch")
+            throw PipelineError.patchNeedsC(format: format.rawValue)
         }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let gen = try CCodeGenerator(model: q.model, patch: patch?.plan.map { ($0, KernelSchedule(plan: plan)) })
