@@ -78,6 +78,7 @@ public enum DeployCheck {
 
     /// Generates the library into `workDir`, compiles it with the host C compiler
     /// (`cc -std=c99 -Wall -Werror -O2`) and a harness, runs every sample and compares.
+    /// `patch`: the library runs this patch plan (of the network the model was lowered from).
     /// - Throws: `DeployToolError.toolMissing` when there is no `cc`, `DeployError` for a
     ///   model the generator cannot emit.
     public static func runHost(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
@@ -105,6 +106,7 @@ public enum DeployCheck {
     /// samples embedded), runs it under `qemu-system-arm -M mps2-an500`, compares the printed
     /// outputs byte for byte with `Int8Interpreter`, and reads the memory from the ELF.
     /// `searchPath` (colon-separated) replaces PATH for finding the tools; `timeout` bounds QEMU.
+    /// `patch`: the library runs this patch plan; `arenaPlannedBytes` is then the plan's arena.
     /// - Throws: `DeployToolError.toolMissing` naming the missing tool and its apt package,
     ///   before anything is written; `DeployError` for a model the generator cannot emit.
     public static func run(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
