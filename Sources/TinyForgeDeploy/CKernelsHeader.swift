@@ -114,6 +114,22 @@ void tf_average_pool2d(const int8_t *x, tf_shape_t xs, int8_t *y, tf_shape_t ys,
 void tf_softmax(const int8_t *x, int8_t *y, int32_t rows, int32_t depth, int32_t input_multiplier,
                 int32_t input_factor, int32_t diff_min);
 
+/* Patch-based execution (TinyForge patch plans): a tile buffer holds rows r0..r1, columns
+ * c0..c1 (inclusive) of a tensor, all channels, row-major; a full map is the region of the
+ * whole map. Each call computes the output pixels of region `out` (inside the buffer region
+ * yb) from input buffers holding every in-bounds pixel the windows read. */
+typedef struct { int16_t r0, r1, c0, c1; } tf_region_t;
+void tf_patch_conv(const int8_t *x, const tf_region_t *xb, int32_t cin, const int8_t *filter, int32_t kh, int32_t kw,
+                   const int32_t *bias, int8_t *y, const tf_region_t *yb, const tf_region_t *out, int32_t cout,
+                   const tf_geom_t *g, const tf_requant_t *rq, const tf_epilogue_t *ep, int32_t depthwise);
+void tf_patch_add(const int8_t *a, const tf_region_t *ab, const int8_t *b, const tf_region_t *bb, int8_t *y,
+                  const tf_region_t *yb, const tf_region_t *out, int32_t c, const tf_add_t *p);
+void tf_patch_mul(const int8_t *a, const tf_region_t *ab, const int8_t *b, const tf_region_t *bb, int8_t *y,
+                  const tf_region_t *yb, const tf_region_t *out, int32_t c, const tf_mul_t *p);
+/* kind: 0 logistic (p: tf_logistic_t), 1 hard swish (tf_hard_swish_t), 2 leaky relu (tf_leaky_relu_t). */
+void tf_patch_map(const int8_t *x, const tf_region_t *xb, int8_t *y, const tf_region_t *yb, const tf_region_t *out,
+                  int32_t c, int32_t kind, const void *p);
+
 #endif /* TF_KERNELS_H */
 
 """#

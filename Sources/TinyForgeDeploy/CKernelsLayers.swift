@@ -217,5 +217,5 @@ void tf_softmax(const int8_t *x, int8_t *y, int32_t rows, int32_t depth, int32_t
 """#
 
     /// The whole `kernels.c`.
-    static var source: String { fixedPoint + activations + layers }
+    static var source: String { fixedPoint + activations + layers + patch }
 }

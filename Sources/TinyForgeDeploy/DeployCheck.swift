@@ -1,4 +1,5 @@
 import Foundation
+import TinyForgeHardware
 
 /// Output comparison of one sample: the C library's bytes against `Int8Interpreter`'s.
 public struct SampleComparison: Sendable, Equatable {
@@ -77,13 +78,15 @@ public enum DeployCheck {
 
     /// Generates the library into `workDir`, compiles it with the host C compiler
     /// (`cc -std=c99 -Wall -Werror -O2`) and a harness, runs every sample and compares.
+    /// `patch`: the library runs this patch plan (of the network the model was lowered from).
     /// - Throws: `DeployToolError.toolMissing` when there is no `cc`, `DeployError` for a
     ///   model the generator cannot emit.
     public static func runHost(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
-                               compiler: String = "cc", searchPath: String? = nil) throws -> HostCheckReport {
+                               compiler: String = "cc", searchPath: String? = nil,
+                               patch: (plan: PatchPlan, schedule: KernelSchedule)? = nil) throws -> HostCheckReport {
         let cc = try ToolRunner.require(compiler, apt: "gcc", searchPath: searchPath)
         let expected = try expectedOutputs(model, inputs)
-        let lib = try CCodeGenerator(model: model).generate()
+        let lib = try CCodeGenerator(model: model, patch: patch).generate()
         try lib.write(to: workDir)
         try Data(BareMetalSupport.hostHarness.utf8).write(to: workDir.appendingPathComponent("host_main.c"))
         let build = try ToolRunner.run(cc, ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-o", "model_host", "host_main.c"]
@@ -96,23 +99,25 @@ public enum DeployCheck {
             SampleComparison(index: k, expected: expected[k],
                              actual: Array(raw.dropFirst(k * lib.outputSize).prefix(lib.outputSize)))
         }
-        return HostCheckReport(samples: samples, arenaBytes: lib.memory.arenaBytes, compileSeconds: build.seconds, directory: workDir)
+        return HostCheckReport(samples: samples, arenaBytes: lib.arenaBytes, compileSeconds: build.seconds, directory: workDir)
     }
 
     /// Builds a bare-metal Cortex-M7 image (library + startup + semihosting harness with the
     /// samples embedded), runs it under `qemu-system-arm -M mps2-an500`, compares the printed
     /// outputs byte for byte with `Int8Interpreter`, and reads the memory from the ELF.
     /// `searchPath` (colon-separated) replaces PATH for finding the tools; `timeout` bounds QEMU.
+    /// `patch`: the library runs this patch plan; `arenaPlannedBytes` is then the plan's arena.
     /// - Throws: `DeployToolError.toolMissing` naming the missing tool and its apt package,
     ///   before anything is written; `DeployError` for a model the generator cannot emit.
     public static func run(model: QuantizedModel, inputs: [[Int8]], workDir: URL,
-                           timeout: Double = 120, searchPath: String? = nil) throws -> DeployCheckReport {
+                           timeout: Double = 120, searchPath: String? = nil,
+                           patch: (plan: PatchPlan, schedule: KernelSchedule)? = nil) throws -> DeployCheckReport {
         let gcc = try ToolRunner.require("arm-none-eabi-gcc", apt: "gcc-arm-none-eabi libnewlib-arm-none-eabi", searchPath: searchPath)
         let size = try ToolRunner.require("arm-none-eabi-size", apt: "binutils-arm-none-eabi", searchPath: searchPath)
         let nm = try ToolRunner.require("arm-none-eabi-nm", apt: "binutils-arm-none-eabi", searchPath: searchPath)
         let qemu = try ToolRunner.require("qemu-system-arm", apt: "qemu-system-arm", searchPath: searchPath)
         let expected = try expectedOutputs(model, inputs)
-        let lib = try CCodeGenerator(model: model).generate()
+        let lib = try CCodeGenerator(model: model, patch: patch).generate()
         try lib.write(to: workDir)
         let (sh, sc) = BareMetalSupport.samples(inputs)
         let support = ["mps2_an500.ld": BareMetalSupport.linkerScript, "startup.c": BareMetalSupport.startup,
@@ -150,7 +155,7 @@ public enum DeployCheck {
         return DeployCheckReport(
             samples: samples, sections: sections, flashBytes: flash, ramBytes: ram,
             sampleBytes: symbolSize("tf_samples"), stackReservedBytes: sections[".stack"] ?? 0, stackUsedBytes: stackUsed,
-            arenaPlannedBytes: lib.memory.arenaBytes, arenaLinkedBytes: symbolSize("arena"),
+            arenaPlannedBytes: lib.arenaBytes, arenaLinkedBytes: symbolSize("arena"),
             constantBytes: lib.constantBytes, qemuSeconds: run.seconds, elf: workDir.appendingPathComponent("image.elf"))
     }
 

@@ -20,8 +20,13 @@ public struct CostReport: Sendable {
     public var tflmMemory: ActivationMemory
     public var latency: LatencyEstimate
     public var violations: [BudgetViolation]
+    /// The patch decision when `budget.patch` asked for one (nil: layer by layer).
+    public var patch: PatchDecision? = nil
 
-    public var peakSRAMBytes: Int { memory.arenaBytes }
+    /// The arena the network runs in: the patch plan's when one was chosen, else per-layer.
+    public var peakSRAMBytes: Int { patch?.arenaBytes ?? memory.arenaBytes }
+    /// MACs executed, the patch plan's recomputed halos included.
+    public var executedMACs: Int { macs + (patch?.plan?.extraMACs ?? 0) }
     public var fits: Bool { violations.isEmpty }
 }
 
@@ -76,13 +81,20 @@ public enum CostModel {
         var report = CostReport(plan: plan, target: target, budget: budget, macs: plan.macs, elementwiseOps: elementwise,
                                 params: plan.params, paramsDeployed: plan.paramsDeployed, flash: flash, memory: memory,
                                 tflmMemory: tflm, latency: latency, violations: [])
+        if budget.patch != .off {
+            // A fixed split the network does not have leaves it layer by layer (the search uses auto).
+            report.patch = try? PatchPlanner.decide(schedule, setting: budget.patch, maxOverhead: budget.patchMaxOverhead)
+        }
         report.violations = checkBudget(report)
         return report
     }
 
     static func checkBudget(_ r: CostReport) -> [BudgetViolation] {
         var v: [BudgetViolation] = []
-        if r.peakSRAMBytes > r.budget.sramBytes {
+        if let p = r.patch?.plan, r.peakSRAMBytes > r.budget.sramBytes {
+            v.append(BudgetViolation(kind: .sram, value: r.peakSRAMBytes, limit: r.budget.sramBytes, message:
+                "peak SRAM \(Units.formatBytes(r.peakSRAMBytes)) > \(Units.formatBytes(r.budget.sramBytes)) with the patch plan \(p.stage.grid)x\(p.stage.grid)@\(p.stage.split) (per-layer \(Units.formatBytes(r.memory.arenaBytes)))"))
+        } else if r.peakSRAMBytes > r.budget.sramBytes {
             let step = r.memory.steps[r.memory.peakStep]
             let op = r.plan.ops[step.op]
             let out = r.plan.tensors[op.output]
@@ -94,10 +106,11 @@ public enum CostModel {
             v.append(BudgetViolation(kind: .flash, value: r.flash.total, limit: r.budget.flashBytes, message:
                 "flash \(Units.formatBytes(r.flash.total)) > \(Units.formatBytes(r.budget.flashBytes)) (int8 weights \(Units.formatBytes(r.flash.weightBytes)))"))
         }
-        if let m = r.budget.macs, r.macs > m {
+        if let m = r.budget.macs, r.executedMACs > m {
             let worst = r.plan.ops.max { $0.macs < $1.macs }!
-            v.append(BudgetViolation(kind: .macs, value: r.macs, limit: m, message:
-                "MACs \(Units.formatCount(r.macs)) > \(Units.formatCount(m)) (largest: \(worst.role) with \(Units.formatCount(worst.macs)))"))
+            let halos = r.executedMACs > r.macs ? ", \(Units.formatCount(r.executedMACs - r.macs)) recomputed by the patch plan" : ""
+            v.append(BudgetViolation(kind: .macs, value: r.executedMACs, limit: m, message:
+                "MACs \(Units.formatCount(r.executedMACs)) > \(Units.formatCount(m)) (largest: \(worst.role) with \(Units.formatCount(worst.macs))\(halos))"))
         }
         return v
     }

@@ -45,6 +45,10 @@ public struct Budget: Sendable, Equatable {
     public var flashBytes: Int
     /// nil = no MAC limit.
     public var macs: Int?
+    /// `search --patch auto`: the SRAM check and figures use the patch plan's arena (when one
+    /// beats the per-layer arena within `patchMaxOverhead`), the MAC figures its recomputation.
+    public var patch: PatchSetting = .off
+    public var patchMaxOverhead: Double = 0.2
 
     public init(sramBytes: Int, flashBytes: Int, macs: Int? = nil) {
         self.sramBytes = sramBytes; self.flashBytes = flashBytes; self.macs = macs

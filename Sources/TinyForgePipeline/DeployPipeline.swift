@@ -24,11 +24,14 @@ public struct ExportRequest {
     /// The MCU the manifest's cost-model estimates are for.
     public var target: Target
     public var labels: [String]?
+    /// `--patch` (C format only: the C library runs the chosen patch plan).
+    public var patch: PatchSetting
+    public var patchMaxOverhead: Double
 
     public init(model: TrainedModel, quantization: QuantizationSettings, format: ExportFormat, directory: URL, target: Target,
-                labels: [String]?) {
+                labels: [String]?, patch: PatchSetting = .off, patchMaxOverhead: Double = 0.2) {
         self.model = model; self.quantization = quantization; self.format = format; self.directory = directory
-        self.target = target; self.labels = labels
+        self.target = target; self.labels = labels; self.patch = patch; self.patchMaxOverhead = patchMaxOverhead
     }
 }
 
@@ -41,11 +44,15 @@ public struct DeviceCheckRequest {
     public var target: Target
     public var workDirectory: URL
     public var timeoutSeconds: Double
+    /// `--patch`: the library runs the chosen patch plan (nil: layer by layer, not reported).
+    public var patch: PatchSetting?
+    public var patchMaxOverhead: Double
 
     public init(model: TrainedModel, quantization: QuantizationSettings, samples: Int, target: Target, workDirectory: URL,
-                timeoutSeconds: Double = 600) {
+                timeoutSeconds: Double = 600, patch: PatchSetting? = nil, patchMaxOverhead: Double = 0.2) {
         self.model = model; self.quantization = quantization; self.samples = samples; self.target = target
         self.workDirectory = workDirectory; self.timeoutSeconds = timeoutSeconds
+        self.patch = patch; self.patchMaxOverhead = patchMaxOverhead
     }
 }
 
@@ -56,11 +63,14 @@ public enum DeployPipeline {
     /// quantised network beside the bundle's summary.
     public static func export(_ r: ExportRequest) throws -> (QuantizedNetwork, ExportSummary) {
         let m = r.model
+        if r.patch != .off, r.format != .c { throw PipelineError.patchNeedsC(format: r.format.rawValue) }
         let q = try NetworkQuantization.quantize(m.network, normalization: m.normalization, train: m.splits.train, settings: r.quantization)
         let vector = try NetworkQuantization.int8Inputs(q, spec: m.network.plan.spec, data: m.splits.val,
                                                         normalization: m.normalization, count: 1).first
+        let patch = try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: r.patch, maxOverhead: r.patchMaxOverhead)
         let s = try ExportBundle.write(q, plan: m.network.plan, normalization: m.normalization, format: r.format, to: r.directory,
-                                       target: r.target, source: m.source, testInput: vector, labels: r.labels)
+                                       target: r.target, source: m.source, testInput: vector, labels: r.labels,
+                                       patch: r.patch == .off ? nil : patch)
         return (q, s)
     }
 
@@ -71,7 +81,10 @@ public enum DeployPipeline {
         let q = try NetworkQuantization.quantize(m.network, normalization: m.normalization, train: m.splits.train, settings: r.quantization)
         let inputs = try NetworkQuantization.int8Inputs(q, spec: m.network.plan.spec, data: m.splits.val,
                                                         normalization: m.normalization, count: r.samples)
+        let patch = try r.patch.map {
+            try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: $0, maxOverhead: r.patchMaxOverhead)
+        }
         return try DeviceCheck.run(q, plan: m.network.plan, inputs: inputs, target: r.target, workDir: r.workDirectory,
-                                   timeout: r.timeoutSeconds)
+                                   timeout: r.timeoutSeconds, patch: patch)
     }
 }

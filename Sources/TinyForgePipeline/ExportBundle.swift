@@ -33,12 +33,15 @@ public enum ExportBundle {
     /// Edge TPU / model-zoo examples read) and `tf_model_labels[]` in the C library.
     public static func write(_ q: QuantizedNetwork, plan: LayerPlan, normalization: Normalization, format: ExportFormat,
                              to dir: URL, target: Target, source: String, testInput: [Int8]? = nil,
-                             labels: [String]? = nil) throws -> ExportSummary {
+                             labels: [String]? = nil, patch: PatchDecision? = nil) throws -> ExportSummary {
         if let l = labels, let bad = l.first(where: { $0.contains(where: \.isNewline) || $0.isEmpty }) {
             throw DataError.invalidOption(option: "labels", reason: "class name \"\(bad)\" is empty or contains a line break; labels.txt holds one name per line")
         }
+        if patch != nil, format != .c {
+            throw PipelineError.patchNeedsC(format: format.rawValue)
+        }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let gen = try CCodeGenerator(model: q.model)
+        let gen = try CCodeGenerator(model: q.model, patch: patch?.plan.map { ($0, KernelSchedule(plan: plan)) })
         let cost = CostModel.evaluate(plan, target: target)
         var files = [String]()
         let modelBytes: Int
@@ -73,16 +76,18 @@ public enum ExportBundle {
         if case .object(var o) = manifest {
             o["test_vector"] = testVector
             o["labels"] = labels.map { .array($0.map { .string($0) }) } ?? .null
+            if let d = patch { o = patchManifest(o, decision: d, generator: gen, plan: plan) }
             if labels != nil {
                 o["labels_in"] = .string(format == .tflite ? labelsFileName : "tf_model_labels[] in model.c (TF_MODEL_LABEL_COUNT in model.h)")
             }
             manifest = .object(o)
         }
         try AtomicFile.write(manifest.prettyText() + "\n", to: dir.appendingPathComponent("manifest.json"))
-        try AtomicFile.write(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.memory.arenaBytes, cost: cost,
-                                    modelBytes: modelBytes, source: source), to: dir.appendingPathComponent("README.md"))
+        try AtomicFile.write(readme(q, plan: plan, normalization: normalization, format: format, arena: gen.arenaBytes, cost: cost,
+                                    modelBytes: modelBytes, source: source) + (patch.map { patchReadme($0, plan: plan) } ?? ""),
+                             to: dir.appendingPathComponent("README.md"))
         files += ["manifest.json", "README.md"]
-        return ExportSummary(directory: dir, files: files, manifest: manifest, arenaBytes: gen.memory.arenaBytes,
+        return ExportSummary(directory: dir, files: files, manifest: manifest, arenaBytes: gen.arenaBytes,
                              tflmArenaEstimateBytes: cost.tflmMemory.arenaBytes, modelBytes: modelBytes)
     }
 

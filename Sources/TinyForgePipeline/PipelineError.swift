@@ -8,6 +8,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case finishTop(Int)
     /// The device check runs at least one sample.
     case samples(Int)
+    /// `--patch` on an export TFLM runs: only the TinyForge C library executes patch plans.
+    case patchNeedsC(format: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "--top: \(k) must be at least 1 (the number of front members to finish)"
         case .samples(let n):
             return "--samples must be ≥ 1, got \(n)"
+        case .patchNeedsC(let f):
+            return "--patch with --format \(f): only the TinyForge C library runs patch plans (TFLM and LiteRT run layer by layer); use --format c or drop --patch"
         }
     }
 }

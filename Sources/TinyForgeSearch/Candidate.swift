@@ -1,7 +1,8 @@
 import TinyForgeHardware
 import TinyForgeSpec
 
-/// The cost figures the search ranks by, copied from a `CostReport` (never re-derived here).
+/// The cost figures the search ranks by, copied from a `CostReport` (never re-derived here):
+/// with `--patch auto` the patch plan's arena and the MACs including its recomputed halos.
 public struct CostSummary: Sendable, Equatable, Codable {
     public var macs: Int
     public var params: Int
@@ -15,7 +16,7 @@ public struct CostSummary: Sendable, Equatable, Codable {
     }
 
     public init(_ r: CostReport) {
-        self.init(macs: r.macs, params: r.params, peakSRAMBytes: r.peakSRAMBytes, flashBytes: r.flash.total,
+        self.init(macs: r.executedMACs, params: r.params, peakSRAMBytes: r.peakSRAMBytes, flashBytes: r.flash.total,
                   latencyMs: r.latency.milliseconds)
     }
 

@@ -63,7 +63,17 @@ public struct SearchConfig: Codable, Sendable, Equatable {
         self.settings = settings; self.seed = seed; self.evaluator = evaluator
     }
 
-    public var budget: Budget { Budget(sramBytes: sramBytes, flashBytes: flashBytes, macs: macs) }
+    /// `--patch`: "auto" makes the budget check and the SRAM / MAC objectives use patch plans
+    /// (`Budget.patch`); nil or "off" = layer by layer (runs stored before this field decode as nil).
+    public var patch: String?
+    public var patchMaxOverhead: Double?
+
+    public var budget: Budget {
+        var b = Budget(sramBytes: sramBytes, flashBytes: flashBytes, macs: macs)
+        if patch == "auto" { b.patch = .auto }
+        if let o = patchMaxOverhead { b.patchMaxOverhead = o }
+        return b
+    }
 
     public func space() throws -> SearchSpace { try SearchSpace.decode(jsonText: spaceJSON, source: "run config space") }
 
@@ -74,6 +84,12 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     /// Checks the numbers a user typed; messages name the flag.
     public func validate() throws {
         guard trials >= 1 else { throw SearchError("--trials", "\(trials) must be at least 1") }
+        if let p = patch, !["auto", "off"].contains(p) {
+            throw SearchError("--patch", "\"\(p)\" is not one of auto, off (a fixed PxP@BLOCK split does not fit every candidate)")
+        }
+        if let o = patchMaxOverhead, !(o.isFinite && o >= 0) {
+            throw SearchError("--patch-max-overhead", "\(o) must be a fraction ≥ 0 of the network's MACs (0.2 = 20 %)")
+        }
         guard batch >= 1 else { throw SearchError("--batch", "\(batch) must be at least 1") }
         guard workers >= 1 else { throw SearchError("--workers", "\(workers) must be at least 1") }
         guard settings.epochs >= 1 else { throw SearchError("--epochs", "\(settings.epochs) must be at least 1") }

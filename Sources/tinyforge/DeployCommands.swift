@@ -92,18 +92,25 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var quant: QuantizeOptions
     @Option(help: "MCU target for the cost-model estimates: \(Target.all.map(\.name).joined(separator: ", ")).") var target: String = "stm32h743"
     @OptionGroup var memory: MemoryOptions
+    @Option(help: "Patch-based inference in the C library: auto, off, PxP@BLOCK or PxP@BLOCK.se (the stem and the blocks before BLOCK run tile by tile on a P×P grid, in the patch plan's smaller arena).")
+    var patch: String?
+    @Option(help: "With --patch auto: the most extra MACs (recomputed halos) a patch plan may cost, as a fraction of the network's MACs.")
+    var patchMaxOverhead = "0.2"
 
     func run() throws {
         do {
             guard let f = ExportFormat(rawValue: format) else { throw ValidationError("--format: \"\(format)\" is not one of tflite, c") }
             let t = try Target.named(target)
+            let setting = try patch.map(PatchSetting.init(parsing:)) ?? .off
+            let overhead = try PatchSetting.parseOverhead(patchMaxOverhead)
             let (spec, contents) = try source.read()
             let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
             let (net, norm, from) = try source.build(spec, contents, splits)
             let model = TrainedModel(network: net, normalization: norm, splits: splits, source: from)
             let (q, s) = try DeployPipeline.export(ExportRequest(model: model, quantization: try quant.settings(), format: f,
                                                                  directory: URL(fileURLWithPath: out), target: t,
-                                                                 labels: try source.labels(splits)))
+                                                                 labels: try source.labels(splits), patch: setting,
+                                                                 patchMaxOverhead: overhead))
             print("wrote \(s.files.joined(separator: ", ")) to \(out)")
             print("int8: \(q.model.ops.count) ops, input scale \(q.inputQuant.scale) zero point \(q.inputQuant.zeroPoint), output scale \(q.outputQuant.scale) zero point \(q.outputQuant.zeroPoint); calibrated on \(q.calibrationImages) training images (\(q.calibrationMethod?.description ?? ""))")
             print("arena (TinyForge C runtime) \(s.arenaBytes) B; cost model: TFLM activations \(s.tflmArenaEstimateBytes) B; \(f == .tflite ? "model.tflite" : "constants") \(s.modelBytes) B")
@@ -124,12 +131,18 @@ struct DeployCheckCommand: ParsableCommand {
     @OptionGroup var quant: QuantizeOptions
     @Option(help: "MCU target for the cost-model estimates.") var target: String = "stm32h743"
     @OptionGroup var memory: MemoryOptions
+    @Option(help: "Patch-based inference in the C library: auto, off, PxP@BLOCK or PxP@BLOCK.se (the stem and the blocks before BLOCK run tile by tile on a P×P grid, in the patch plan's smaller arena).")
+    var patch: String?
+    @Option(help: "With --patch auto: the most extra MACs (recomputed halos) a patch plan may cost, as a fraction of the network's MACs.")
+    var patchMaxOverhead = "0.2"
 
     func run() throws {
         do {
             guard samples >= 1 else { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
             try DeployCheck.requireToolchain()
             let t = try Target.named(target)
+            let setting = try patch.map(PatchSetting.init(parsing:))
+            let overhead = try PatchSetting.parseOverhead(patchMaxOverhead)
             let (spec, contents) = try source.read()
             let splits = try source.loadChecked(spec, data: data, quant: quant, limit: try memory.limit())
             let (net, norm, from) = try source.build(spec, contents, splits)
@@ -137,7 +150,8 @@ struct DeployCheckCommand: ParsableCommand {
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-deploy-\(UUID().uuidString)")
             let model = TrainedModel(network: net, normalization: norm, splits: splits, source: from)
             let r = try DeployPipeline.deviceCheck(DeviceCheckRequest(model: model, quantization: try quant.settings(), samples: samples,
-                                                                      target: t, workDirectory: dir, timeoutSeconds: timeout))
+                                                                      target: t, workDirectory: dir, timeoutSeconds: timeout,
+                                                                      patch: setting, patchMaxOverhead: overhead))
             print(r.table)
             print("build directory: \(dir.path)")
             if !r.outputsMatch {

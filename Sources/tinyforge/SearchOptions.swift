@@ -58,6 +58,12 @@ struct SearchRunOptions: ParsableArguments {
     @Option(help: "Evaluator: process (one `tinyforge evaluate-candidate` worker per candidate) or synthetic (a formula of architecture features for demos and tests; NOT an accuracy).")
     var evaluator: String = "process"
 
+    @Option(help: "Patch-based inference in the cost model: auto makes the SRAM budget check and the SRAM objective use the best patch plan's arena and the MAC figures include its recomputed halos; off (default) = layer by layer.")
+    var patch: String?
+
+    @Option(help: "With --patch auto: the most extra MACs a patch plan may cost, as a fraction of the network's MACs.")
+    var patchMaxOverhead: Double?
+
     @Option(help: "Worker command for the process evaluator, split on spaces. Default: this tinyforge binary with evaluate-candidate.")
     var workerCommand: String?
 
@@ -110,6 +116,8 @@ struct SearchRunOptions: ParsableArguments {
         c.tournamentSize = tournament
         c.timeoutSeconds = timeout
         c.syntheticDelayMs = syntheticDelayMs
+        c.patch = patch?.lowercased()
+        c.patchMaxOverhead = patchMaxOverhead
         c.screen = screen
         if let by = screenBy {
             guard screen != nil else { throw SearchError("--screen-by", "only applies with --screen F (e.g. --screen 3)") }

@@ -22,6 +22,14 @@ public enum PatchSplit: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// For reports: "the input of block 3" or "block 1's SE".
+    public var phrase: String {
+        switch self {
+        case let .block(b): return "the input of block \(b)"
+        case let .squeezeExcite(b): return "block \(b)'s SE"
+        }
+    }
+
     /// `3` or `3.se`; nil for anything else.
     init?(parsing s: Substring) {
         let se = s.hasSuffix(".se")
