@@ -38,3 +38,23 @@ extension SearchSpace {
         presets.first { $0.name == name.lowercased() }
     }
 }
+
+extension SearchSpace {
+    /// `count` valid samples drawn round-robin from every preset, each input resized to a random
+    /// r × (r + 0…`maxExtraWidth`) with r in `sizes` (small, non-square inputs keep property tests
+    /// fast and exercise uneven tiles). `accept` filters further (e.g. a parameter cap). The draws
+    /// depend only on `seed`, so a failing sample is reproducible.
+    public static func presetSamples(count: Int, seed: UInt64, sizes: ClosedRange<Int>, maxExtraWidth: Int,
+                                     accept: (ArchitectureSpec) -> Bool = { _ in true }) -> [ArchitectureSpec] {
+        var rng = SeededGenerator(seed: seed)
+        var out: [ArchitectureSpec] = []
+        while out.count < count {
+            let space = presets[out.count % presets.count]
+            guard var s = try? space.sample(numClasses: 10, using: &rng) else { continue }
+            let r = Int.random(in: sizes, using: &rng)
+            s.input = InputShape(height: r, width: r + Int.random(in: 0...maxExtraWidth, using: &rng), channels: s.input.channels)
+            if (try? s.validate()) != nil, accept(s) { out.append(s) }
+        }
+        return out
+    }
+}

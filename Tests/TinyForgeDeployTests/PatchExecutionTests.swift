@@ -8,17 +8,7 @@ import XCTest
 final class PatchExecutionTests: XCTestCase {
     /// Random specs of every preset at 12…24 pixels and ≤ 30 k parameters (debug kernels).
     static func specs(count: Int, seed: UInt64) -> [ArchitectureSpec] {
-        var rng = SeededGenerator(seed: seed)
-        var out: [ArchitectureSpec] = []
-        while out.count < count {
-            let space = SearchSpace.presets[out.count % SearchSpace.presets.count]
-            guard var s = try? space.sample(numClasses: 10, using: &rng) else { continue }
-            let r = Int.random(in: 12...24, using: &rng)
-            s.input = InputShape(height: r, width: r + Int.random(in: 0...2, using: &rng), channels: s.input.channels)
-            guard (try? s.validate()) != nil, LayerPlan(spec: s).params <= 30_000 else { continue }
-            out.append(s)
-        }
-        return out
+        SearchSpace.presetSamples(count: count, seed: seed, sizes: 12...24, maxExtraWidth: 2) { LayerPlan(spec: $0).params <= 30_000 }
     }
 
     func testPatchedExecutionIsByteEqualToPerLayer() throws {

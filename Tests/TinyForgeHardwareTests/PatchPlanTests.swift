@@ -7,16 +7,7 @@ import TinyForgeSpec
 final class PatchPlanTests: XCTestCase {
     /// Random specs of every preset, the input shrunk to 12…40 pixels so walks stay fast.
     static func smallSpecs(count: Int, seed: UInt64) -> [ArchitectureSpec] {
-        var rng = SeededGenerator(seed: seed)
-        var out: [ArchitectureSpec] = []
-        while out.count < count {
-            let space = SearchSpace.presets[out.count % SearchSpace.presets.count]
-            guard var s = try? space.sample(numClasses: 10, using: &rng) else { continue }
-            let r = Int.random(in: 12...40, using: &rng)
-            s.input = InputShape(height: r, width: r + Int.random(in: 0...3, using: &rng), channels: s.input.channels)
-            if (try? s.validate()) != nil { out.append(s) }
-        }
-        return out
+        SearchSpace.presetSamples(count: count, seed: seed, sizes: 12...40, maxExtraWidth: 3)
     }
 
     /// The pixels each stage tensor must hold for one tile, found pixel by pixel: every output
