@@ -18,7 +18,7 @@ case "${1:-}" in
     *) echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--check])" >&2; exit 2 ;;
 esac
 
-APT_PACKAGES=(dataset-fashion-mnist libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium)
+APT_PACKAGES=(dataset-fashion-mnist libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium slurm-wlm munge)
 # pip package:the module the tests import
 PIP_PACKAGES=(tflite-micro:tflite_micro ai-edge-litert:ai_edge_litert)
 LLM_PY="${TINYFORGE_LLM_VENV:-$PWD/.venv-llm}/bin/python"
