@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "TinyForgeLLM", targets: ["TinyForgeLLM"]),
         .library(name: "TinyForgeExplain", targets: ["TinyForgeExplain"]),
         .library(name: "TinyForgePipeline", targets: ["TinyForgePipeline"]),
+        .library(name: "TinyForgeLaunch", targets: ["TinyForgeLaunch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +64,9 @@ let package = Package(
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining",
                            "TinyForgeDeploy", "TinyForgeSearch", "TinyForgeLLM"],
             swiftSettings: fast),
+        /// Starting workers on schedulers: Slurm job arrays (sbatch/squeue/sacct/scancel) and the
+        /// Kubernetes Job manifest. Foundation only, so it builds and tests in seconds.
+        .target(name: "TinyForgeLaunch", exclude: ["README.md"]),
         .executableTarget(
             name: "tinyforge-engine-bench", dependencies: ["TinyForgeEngine", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeTraining"],
             path: "bench/engine", exclude: ["torch_reference.py"], swiftSettings: fast),
@@ -70,13 +74,14 @@ let package = Package(
             name: "tinyforge",
             dependencies: [
                 "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData", "TinyForgeTraining", "TinyForgeSearch",
-                "TinyForgeLLM", "TinyForgeExplain", "TinyForgeDeploy", "TinyForgePipeline",
+                "TinyForgeLLM", "TinyForgeExplain", "TinyForgeDeploy", "TinyForgePipeline", "TinyForgeLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "tinyforge-profile-bench", dependencies: ["TinyForgeSpec", "TinyForgeHardware"],
             path: "bench/profile", swiftSettings: fast),
         .testTarget(name: "TinyForgeSpecTests", dependencies: ["TinyForgeSpec"]),
+        .testTarget(name: "TinyForgeLaunchTests", dependencies: ["TinyForgeLaunch"]),
         .testTarget(
             name: "TinyForgeTrainingTests",
             dependencies: ["TinyForgeTraining", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeEngine", "TinyForgeData"]),

@@ -9,7 +9,7 @@ struct TinyForgeCommand: ParsableCommand {
         subcommands: [ProfileCommand.self, SpaceCommand.self, TrainCommand.self, EvaluateCommand.self,
                       EvaluateCandidateCommand.self, SearchCommand.self, FinishCommand.self, TeacherCommand.self, RunsCommand.self, CompareCommand.self,
                       ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, PredictCommand.self, ExportImagesCommand.self,
-                      DatasetInfoCommand.self,
+                      DatasetInfoCommand.self, WorkersCommand.self,
                       DemoCommand.self])
 
     /// Runs the command with one exit-code convention for every subcommand: 0 success, 1 a
