@@ -3,7 +3,8 @@
 # nothing and takes seconds:
 #   apt: dataset-fashion-mnist (IDX files for the data tests and the demo), libpng/libjpeg-turbo
 #        headers (the build's folder: decoder), gcc-arm-none-eabi + newlib + qemu-system-arm (the
-#        generated C on a Cortex-M7), chromium (the HTML report rendered headless);
+#        generated C on a Cortex-M7), chromium (the HTML report rendered headless), slurm-wlm +
+#        munge (the one-node cluster of scripts/slurm.sh for the Slurm launcher's tests);
 #   pip: tflite-micro and ai-edge-litert (the .tflite interop tests run the real TFLM/LiteRT
 #        kernels against the Swift int8 engine);
 #   the local LLM: scripts/llm-server.sh install (llama-cpp-python + SmolLM2-135M in .venv-llm).

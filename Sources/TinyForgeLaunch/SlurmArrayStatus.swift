@@ -7,11 +7,17 @@ public struct SlurmArrayStatus: Sendable, Equatable {
     public let arraySize: Int
     /// Task index → state, for every index 0..<arraySize.
     public let tasks: [Int: SlurmTaskState]
+    /// Why pending tasks wait, as squeue says (`Resources`, `Priority`, `JobArrayTaskLimit`…).
+    /// Some reasons mean the task can never start (`PartitionConfig`: more CPUs than any node
+    /// of the partition has; `ReqNodeNotAvail`): sbatch accepts such a job and it waits forever,
+    /// so the caller shows them.
+    public let pendingReasons: [Int: String]
 
-    public init(jobID: String, arraySize: Int, tasks: [Int: SlurmTaskState]) {
+    public init(jobID: String, arraySize: Int, tasks: [Int: SlurmTaskState], pendingReasons: [Int: String] = [:]) {
         self.jobID = jobID
         self.arraySize = arraySize
         self.tasks = tasks
+        self.pendingReasons = pendingReasons
     }
 
     public var counts: [SlurmTaskState: Int] {
@@ -23,20 +29,28 @@ public struct SlurmArrayStatus: Sendable, Equatable {
         (0..<arraySize).allSatisfy { tasks[$0]?.isFinal ?? false }
     }
 
-    /// "2 COMPLETED, 1 RUNNING, 1 PENDING" (largest count first, then by name).
+    /// "2 COMPLETED, 1 RUNNING, 1 PENDING (Resources)" (largest count first, then by name).
     public var summary: String {
-        counts.sorted { ($0.value, $1.key.description) > ($1.value, $0.key.description) }
-            .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        let reasons = Set(pendingReasons.values).sorted().joined(separator: ", ")
+        return counts.sorted { ($0.value, $1.key.description) > ($1.value, $0.key.description) }
+            .map { "\($0.value) \($0.key)" + ($0.key == .pending && !reasons.isEmpty ? " (\(reasons))" : "") }
+            .joined(separator: ", ")
     }
 }
 
-/// Parsers for squeue's `%i|%T` and sacct's `--parsable2 JobID,State` lines.
+/// One task as a listing shows it: its state and, from squeue's `%r`, why it waits.
+struct SlurmTaskEntry: Equatable {
+    var state: SlurmTaskState
+    var reason: String?
+}
+
+/// Parsers for squeue's `%i|%T|%r` and sacct's `--parsable2 JobID,State` lines.
 enum SlurmListing {
-    /// Task index → state for `jobID`'s array tasks. Ids are `JOB_TASK` or, for tasks Slurm has
+    /// Task index → entry for `jobID`'s array tasks. Ids are `JOB_TASK` or, for tasks Slurm has
     /// not split off yet, `JOB_[0-3,7%2]` (expanded). Other jobs, steps (`JOB_1.batch`) and
-    /// blank lines are skipped.
-    static func parse(_ text: String, jobID: String) -> [Int: SlurmTaskState] {
-        var tasks: [Int: SlurmTaskState] = [:]
+    /// blank lines are skipped; a reason of `None` is no reason.
+    static func parse(_ text: String, jobID: String) -> [Int: SlurmTaskEntry] {
+        var tasks: [Int: SlurmTaskEntry] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             guard fields.count >= 2 else { continue }
@@ -44,7 +58,9 @@ enum SlurmListing {
             let prefix = jobID + "_"
             guard id.hasPrefix(prefix), !id.contains(".") else { continue }
             let state = SlurmTaskState(slurmName: fields[1].trimmingCharacters(in: .whitespaces))
-            for index in taskIndices(String(id.dropFirst(prefix.count))) { tasks[index] = state }
+            let reason = fields.count > 2 ? fields[2].trimmingCharacters(in: .whitespaces) : ""
+            let entry = SlurmTaskEntry(state: state, reason: reason.isEmpty || reason == "None" ? nil : reason)
+            for index in taskIndices(String(id.dropFirst(prefix.count))) { tasks[index] = entry }
         }
         return tasks
     }

@@ -9,6 +9,7 @@ public struct SlurmJobWatcher: Sendable {
     public let job: SlurmJob
     let tools: SlurmTools
     private var lastKnown: [Int: SlurmTaskState] = [:]
+    private var reasons: [Int: String] = [:]
 
     init(job: SlurmJob, tools: SlurmTools) {
         self.job = job
@@ -17,13 +18,17 @@ public struct SlurmJobWatcher: Sendable {
 
     public mutating func poll() throws -> SlurmArrayStatus {
         let listed = try tools.squeue(jobID: job.jobID)
-        for (index, state) in listed where index < job.arraySize { lastKnown[index] = state }
+        reasons = [:]
+        for (index, entry) in listed where index < job.arraySize {
+            lastKnown[index] = entry.state
+            if entry.state == .pending, let reason = entry.reason { reasons[index] = reason }
+        }
         let missing = (0..<job.arraySize).filter { listed[$0] == nil }
         if !missing.isEmpty, let accounted = tools.sacct(jobID: job.jobID) {
             for index in missing { if let s = accounted[index] { lastKnown[index] = s } }
         }
         for index in missing where lastKnown[index] == nil { lastKnown[index] = .unknown }
-        return SlurmArrayStatus(jobID: job.jobID, arraySize: job.arraySize, tasks: lastKnown)
+        return SlurmArrayStatus(jobID: job.jobID, arraySize: job.arraySize, tasks: lastKnown, pendingReasons: reasons)
     }
 
     /// Polls every `pollInterval` seconds until every task has ended; `onChange` sees each status

@@ -26,9 +26,9 @@ struct SlurmTools: Sendable {
         return id
     }
 
-    /// Task states squeue lists for the job; empty once slurmctld has purged it.
-    func squeue(jobID: String) throws -> [Int: SlurmTaskState] {
-        let args = ["--noheader", "--array", "--states=all", "--jobs=\(jobID)", "--format=%i|%T"]
+    /// Tasks squeue lists for the job (state, pending reason); empty once slurmctld purged it.
+    func squeue(jobID: String) throws -> [Int: SlurmTaskEntry] {
+        let args = ["--noheader", "--array", "--states=all", "--jobs=\(jobID)", "--format=%i|%T|%r"]
         let out = try call("squeue", args)
         if out.status != 0 {
             if out.stderr.contains("Invalid job id") { return [:] }
@@ -42,7 +42,7 @@ struct SlurmTools: Sendable {
     func sacct(jobID: String) -> [Int: SlurmTaskState]? {
         let args = ["--noheader", "--parsable2", "--allocations", "--jobs=\(jobID)", "--format=JobID,State"]
         guard let out = try? call("sacct", args), out.status == 0 else { return nil }
-        return SlurmListing.parse(out.stdout, jobID: jobID)
+        return SlurmListing.parse(out.stdout, jobID: jobID).mapValues(\.state)
     }
 
     /// Cancels every task of the job. A job that already ended (or was purged) is not an error:

@@ -60,20 +60,23 @@ final class LauncherFakeRunnerTests: XCTestCase {
         let fake = FakeCommandRunner([
             "sbatch": [ok("42\n")],
             "squeue": [
-                ok("42_[0-3%2]|PENDING\n"),
-                ok("42_0|RUNNING\n42_1|RUNNING\n42_[2-3%2]|PENDING\n"),
-                ok("42_0|COMPLETED\n42_1|FAILED\n42_2|RUNNING\n42_3|RUNNING\n"),
+                ok("42_[0-3%2]|PENDING|None\n"),
+                ok("42_0|RUNNING|None\n42_1|RUNNING|None\n42_[2-3%2]|PENDING|JobArrayTaskLimit\n"),
+                ok("42_0|COMPLETED|None\n42_1|FAILED|NonZeroExitCode\n42_2|RUNNING|None\n42_3|RUNNING|None\n"),
                 // slurmctld purged the two finished tasks (MinJobAge); no accounting.
-                ok("42_2|COMPLETED\n42_3|COMPLETED\n"),
+                ok("42_2|COMPLETED|None\n42_3|COMPLETED|None\n"),
             ],
             "sacct": [CommandOutput(status: 1, stderr: "Slurm accounting storage is disabled\n")],
         ])
         let launcher = SlurmLauncher(runner: fake)
         var watcher = launcher.watcher(for: try launcher.submit(try script()))
-        XCTAssertEqual(try watcher.poll().counts, [.pending: 4])
+        let first = try watcher.poll()
+        XCTAssertEqual(first.counts, [.pending: 4])
+        XCTAssertEqual(first.pendingReasons, [:], "None is no reason")
         let second = try watcher.poll()
         XCTAssertEqual(second.counts, [.running: 2, .pending: 2])
-        XCTAssertEqual(second.summary, "2 PENDING, 2 RUNNING")
+        XCTAssertEqual(second.pendingReasons, [2: "JobArrayTaskLimit", 3: "JobArrayTaskLimit"])
+        XCTAssertEqual(second.summary, "2 PENDING (JobArrayTaskLimit), 2 RUNNING")
         XCTAssertFalse(second.isFinished)
         var seen: [String] = []
         let final = try watcher.waitUntilFinished(timeout: 10, pollInterval: 0) { seen.append($0.summary) }
@@ -81,7 +84,7 @@ final class LauncherFakeRunnerTests: XCTestCase {
         XCTAssertEqual(final.tasks, [0: .completed, 1: .failed, 2: .completed, 3: .completed])
         XCTAssertEqual(seen, ["2 RUNNING, 1 COMPLETED, 1 FAILED", "3 COMPLETED, 1 FAILED"])
         XCTAssertEqual(fake.calls(to: "squeue").first?.arguments,
-                       ["--noheader", "--array", "--states=all", "--jobs=42", "--format=%i|%T"])
+                       ["--noheader", "--array", "--states=all", "--jobs=42", "--format=%i|%T|%r"])
     }
 
     func testAccountingFillsInPurgedTasksAndUnknownWithoutIt() throws {

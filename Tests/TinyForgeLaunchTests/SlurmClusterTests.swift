@@ -60,12 +60,33 @@ final class SlurmClusterTests: XCTestCase {
         XCTAssertNoThrow(try launcher.cancel(job), "cancelling an ended job is not an error")
     }
 
-    /// More CPUs per task than the node has: sbatch refuses, and the error carries its reason.
+    /// A partition that does not exist: sbatch refuses, and the error carries Slurm's reason.
     func testImpossibleRequestIsRejectedWithSlurmsMessage() throws {
-        let options = SlurmJobOptions(arraySize: 2, cpusPerTask: 4096)
+        let options = SlurmJobOptions(arraySize: 2, partition: "no-such-partition")
         XCTAssertThrowsError(try SlurmLauncher().submit(try SlurmBatchScript(runDirectory: dir, workerCommand: ["true"], options: options))) {
             guard case let SlurmLaunchError.submissionRejected(message) = $0 else { return XCTFail("\($0)") }
-            XCTAssertTrue(message.contains("sbatch: error"), message)
+            XCTAssertTrue(message.contains("Invalid partition name"), message)
         }
+        XCTAssertEqual(try SlurmLauncher.recordedJobs(runDirectory: dir), [])
+    }
+
+    /// More CPUs per task than any node has: sbatch accepts the job, which would wait forever;
+    /// the watcher shows why (PartitionConfig) so the caller can say so.
+    func testTaskThatCanNeverStartShowsItsPendingReason() throws {
+        let launcher = SlurmLauncher()
+        let options = SlurmJobOptions(arraySize: 2, cpusPerTask: 4096)
+        let job = try launcher.submit(try SlurmBatchScript(runDirectory: dir, workerCommand: ["true"], options: options))
+        defer { try? launcher.cancel(job) }
+        var watcher = launcher.watcher(for: job)
+        var status = try watcher.poll()
+        let deadline = Date().addingTimeInterval(30)
+        while status.pendingReasons.count < 2 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            status = try watcher.poll()
+        }
+        XCTAssertEqual(status.counts, [.pending: 2], status.summary)
+        XCTAssertEqual(Set(status.pendingReasons.values), ["PartitionConfig"], status.summary)
+        try launcher.cancel(job)
+        XCTAssertEqual(try watcher.waitUntilFinished(timeout: 30, pollInterval: 0.5).counts, [.cancelled: 2])
     }
 }
