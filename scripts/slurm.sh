@@ -37,8 +37,14 @@ WAIT_SECONDS="${TINYFORGE_SLURM_WAIT:-60}"
 die() { echo "slurm.sh: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "$CMD needs root (the daemons run as root/munge); run it with sudo"; }
 
-# True when the pid in file $1 names a live process.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# True when the pid in file $1 names a live process whose name is the file's base name
+# (slurmctld.pid → slurmctld), so a stale pid file whose pid was reused never gets a kill.
+alive() {
+    [ -s "$1" ] || return 1
+    local pid name
+    pid="$(cat "$1")"; name="$(basename "$1" .pid)"
+    kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]
+}
 
 install_packages() {
     local missing=()

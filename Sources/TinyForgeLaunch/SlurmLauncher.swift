@@ -34,12 +34,15 @@ public struct SlurmLauncher: Sendable {
     }
 
     public func submit(_ script: SlurmBatchScript) throws -> SlurmJob {
+        // Read the record first: an unreadable jobs.json must stop us before sbatch, not leave
+        // a submitted array nobody recorded.
+        let previous = try Self.recordedJobs(runDirectory: script.directory.deletingLastPathComponent())
         try script.write()
         let id = try tools.sbatch(script.sbatchArguments, environment: script.options.environment)
         let job = SlurmJob(jobID: id, arraySize: script.options.arraySize, maxConcurrent: script.options.maxConcurrent,
                            script: script.scriptURL.path, logPattern: script.logPattern,
                            sbatchArguments: script.sbatchArguments, submittedAt: Date())
-        try Self.record(job, in: script.directory)
+        try Self.write(previous + [job], in: script.directory, submitted: job)
         return job
     }
 
@@ -64,9 +67,8 @@ public struct SlurmLauncher: Sendable {
 
     static func jobsURL(_ slurmDirectory: URL) -> URL { slurmDirectory.appendingPathComponent("jobs.json") }
 
-    /// Appends `job` to jobs.json, rewritten atomically so a crash leaves the old or the new list.
-    static func record(_ job: SlurmJob, in slurmDirectory: URL) throws {
-        let jobs = try recordedJobs(runDirectory: slurmDirectory.deletingLastPathComponent()) + [job]
+    /// Writes the job list atomically, so a crash leaves the old or the new list.
+    static func write(_ jobs: [SlurmJob], in slurmDirectory: URL, submitted job: SlurmJob) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601

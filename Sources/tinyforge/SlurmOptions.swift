@@ -23,7 +23,9 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-partition"), help: "Partition to submit to (sbatch --partition).")
     var partition: String?
 
-    @Option(name: .customLong("slurm-arg"), help: "Extra sbatch argument, repeatable (e.g. --slurm-arg=--account=proj --slurm-arg=--mem=4G).")
+    /// `.unconditionalSingleValue`: the value is an sbatch flag and starts with a dash itself.
+    @Option(name: .customLong("slurm-arg"), parsing: .unconditionalSingleValue,
+            help: "Extra sbatch argument, repeatable (e.g. --slurm-arg --account=proj --slurm-arg=--mem=4G).")
     var extraArguments: [String] = []
 
     /// The validated job options. `defaultArraySize` is used when --slurm-array is not given;

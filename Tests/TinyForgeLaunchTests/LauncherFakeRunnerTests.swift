@@ -44,6 +44,19 @@ final class LauncherFakeRunnerTests: XCTestCase {
         XCTAssertEqual(try SlurmLauncher.recordedJobs(runDirectory: dir), [], "nothing recorded for a rejected job")
     }
 
+    func testUnreadableJobRecordStopsBeforeSbatch() throws {
+        let slurm = dir.appendingPathComponent("slurm")
+        try FileManager.default.createDirectory(at: slurm, withIntermediateDirectories: true)
+        try Data("not json".utf8).write(to: slurm.appendingPathComponent("jobs.json"))
+        let fake = FakeCommandRunner(["sbatch": [ok("42\n")]])
+        XCTAssertThrowsError(try SlurmLauncher(runner: fake).submit(try script())) {
+            guard case let SlurmLaunchError.runDirectory(path, reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(path.hasSuffix("slurm/jobs.json"), path)
+            XCTAssertTrue(reason.contains("move it away"), reason)
+        }
+        XCTAssertEqual(fake.calls(to: "sbatch"), [], "nothing submitted")
+    }
+
     func testMissingSbatchAndGarbageOutputAreTypedErrors() throws {
         let missing = FakeCommandRunner(missing: ["sbatch"])
         XCTAssertThrowsError(try SlurmLauncher(runner: missing).submit(try script())) {
