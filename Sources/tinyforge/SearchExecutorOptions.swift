@@ -41,7 +41,7 @@ struct SearchExecutorOptions: ParsableArguments {
                                                     logDirectory: controller.store.directory.appendingPathComponent("workers"))
         } else {
             let line = "executor external: start workers with  " + command.joined(separator: " ") + "  [--max-jobs N] [--idle-exit S] [--threads T]"
-            if quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            if quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line); fflush(stdout) }
         }
     }
 }
