@@ -88,5 +88,24 @@ st=$(q "$R4" "SELECT status || ' attempts ' || attempts FROM jobs")
 wait $ctl; code=$?
 [ $code -eq 0 ] && tally "$R4" 2 && ok "SIGTERM'd job evaluated by the next worker" || bad "after SIGTERM (exit $code)"
 
+# 5. kill -9 of the controller: an external worker finishes the jobs in flight while it is
+# down; --resume records them (none repeated, none lost) and proposes the rest.
+R5=$tmp/r5
+"$TF" search "${COMMON[@]}" --trials 10 --batch 3 --executor external --synthetic-delay-ms 400 --run "$R5" > "$tmp/r5.log" 2>&1 &
+ctl=$!
+for _ in $(seq 1 100); do [ "$(q "$R5" "SELECT COUNT(*) FROM run_identity")" = "1" ] && break; sleep 0.1; done
+"$TF" worker --store "$R5" --heartbeat 1 > "$tmp/w5.log" 2>&1 &
+w=$!
+for _ in $(seq 1 200); do [ "$(q "$R5" "SELECT COUNT(*) FROM evaluations")" -ge 4 ] 2>/dev/null && break; sleep 0.05; done
+kill -9 $ctl; wait $ctl 2>/dev/null
+at_kill=$(q "$R5" "SELECT COUNT(*) FROM evaluations")
+sleep 2   # the worker keeps evaluating the jobs in flight
+down=$(q "$R5" "SELECT COUNT(*) FROM jobs j WHERE status = 'done' AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.candidate_id = j.candidate_id)")
+"$TF" search --resume "$R5" > "$tmp/r5b.log" 2>&1; code=$?
+wait $w
+if [ $code -eq 0 ] && [ "$down" -ge 1 ] && tally "$R5" 10; then
+  ok "controller kill -9 at $at_kill evaluations, $down job(s) done while it was down, resumed"
+else bad "controller kill -9 + resume (exit $code, done while down $down)"; tail -3 "$tmp/r5b.log"; fi
+
 echo "queue e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -90,6 +90,9 @@ public struct WorkerInfo: Sendable, Equatable {
 ///                     finished_seq = nextval('jobs_finished_seq')
 ///     WHERE id = $1 AND status = 'claimed' AND lease_owner = $2;   -- 0 rows → refused
 ///
+/// Enqueue is `INSERT … ON CONFLICT (candidate_id, rung) DO NOTHING`; "results since" is
+/// `SELECT … FROM jobs WHERE run_id = $1 AND finished_seq > $2 ORDER BY finished_seq`.
+///
 /// Stale leases: `UPDATE jobs SET status = CASE WHEN attempts + 1 >= $max THEN 'failed' ELSE
 /// 'queued' END, attempts = attempts + 1, lease_owner = NULL … WHERE run_id = $1 AND status =
 /// 'claimed' AND heartbeat_at < $now - $grace RETURNING …`.

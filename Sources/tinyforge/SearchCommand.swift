@@ -49,6 +49,7 @@ struct SearchCommand: ParsableCommand {
             let config: SearchConfig
             if let dir = resume {
                 if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
+                try queue.refuseOnResume()
                 store = try RunStore.open(directory: URL(fileURLWithPath: dir), lock: .init(command: "search --resume", breakStale: breakLock))
                 config = try store.config()
             } else {

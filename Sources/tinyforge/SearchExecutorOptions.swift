@@ -26,6 +26,13 @@ struct SearchExecutorOptions: ParsableArguments {
         return c
     }
 
+    /// The executor is part of the run (stored in its config): a resume uses the stored one.
+    func refuseOnResume() throws {
+        if let flag = executor != nil ? "--executor" : leaseGrace != nil ? "--lease-grace" : maxAttempts != nil ? "--max-attempts" : nil {
+            throw SearchError(flag, "is stored with the run and cannot change on --resume; drop it (the run keeps its executor settings)")
+        }
+    }
+
     /// For a queue run: the identity workers must match, the local workers to start
     /// (`workers`) or the worker command line to give the user (`external`).
     static func prepare(_ controller: SearchController, quiet: Bool) throws {

@@ -156,3 +156,54 @@ final class QueueSearchTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) { e in XCTAssertTrue("\(e)".contains("local, workers, external"), "\(e)") }
     }
 }
+
+/// `LocalWorkerPool` with fake worker commands (shell), and the controller's reaction when
+/// every local worker is gone.
+final class LocalWorkerPoolTests: XCTestCase {
+    func waitUntil(_ seconds: Double, _ condition: () -> Bool) async throws {
+        let end = Date().addingTimeInterval(seconds)
+        while !condition() && Date() < end { try await Task.sleep(nanoseconds: 20_000_000) }
+    }
+
+    func testExitsAreReportedAndStopKillsTheRest() async throws {
+        let dir = temporaryDirectory(self)
+        let failing = LocalWorkerPool(command: ["/bin/sh", "-c", "echo label=$TINYFORGE_WORKER_LABEL; exit 3"], count: 2,
+                                      logDirectory: dir.appendingPathComponent("a"))
+        try failing.start()
+        try await waitUntil(10) { failing.allExited() != nil }
+        let why = try XCTUnwrap(failing.allExited())
+        XCTAssertTrue(why.contains("all 2 local worker(s) exited") && why.contains("exited(3)"), why)
+        let log = try String(contentsOf: dir.appendingPathComponent("a/worker-2.log"), encoding: .utf8)
+        XCTAssertEqual(log, "label=local:2\n")
+
+        let sleeping = LocalWorkerPool(command: ["/bin/sh", "-c", "sleep 30"], count: 2, logDirectory: dir.appendingPathComponent("b"))
+        try sleeping.start()
+        try await waitUntil(10) { sleeping.running.count == 2 }
+        XCTAssertEqual(sleeping.running.count, 2)
+        XCTAssertNil(sleeping.allExited())
+        let t = Date()
+        sleeping.stop(grace: 2)
+        XCTAssertLessThan(Date().timeIntervalSince(t), 5)
+        try await waitUntil(5) { sleeping.allExited() != nil }
+        XCTAssertNotNil(sleeping.allExited(), "stop() ends every worker")
+    }
+
+    /// `--executor workers` whose workers all die: the run fails naming the logs instead of waiting forever.
+    func testControllerFailsWhenAllLocalWorkersExit() async throws {
+        let dir = temporaryDirectory(self)
+        var config = testConfig(trials: 4, batch: 2)
+        config.executor = "workers"
+        let store = try RunStore.create(directory: dir, config: config)
+        let c = SearchController(store: store, config: config, proposer: config.makeClassicProposer()!, evaluator: SyntheticEvaluator())
+        c.queuePollSeconds = 0.02
+        c.workerPool = LocalWorkerPool(command: ["/bin/sh", "-c", "echo cannot start >&2; exit 1"], count: 2,
+                                       logDirectory: dir.appendingPathComponent("workers"))
+        do {
+            _ = try await c.run()
+            XCTFail("the run must fail when no worker is left")
+        } catch {
+            XCTAssertTrue("\(error)".contains("all 2 local worker(s) exited") && "\(error)".contains("workers/worker-*.log"), "\(error)")
+        }
+        XCTAssertEqual(try SQLiteWorkQueue(store: store).runStatus(), "failed")
+    }
+}
