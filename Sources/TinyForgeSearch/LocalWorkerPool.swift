@@ -54,8 +54,12 @@ public final class LocalWorkerPool: @unchecked Sendable {
             .joined(separator: ", ") + "); see \(logDirectory.path)/worker-*.log"
     }
 
-    /// SIGTERM to every worker's group (each gives its job back and exits), SIGKILL after `grace` seconds.
-    public func stop(grace: Double = 5) {
+    /// Waits up to `settle` seconds for the workers to exit on their own (they do once the run
+    /// is done), then SIGTERM to every remaining worker's group (each gives its job back and
+    /// exits), SIGKILL after `grace` seconds.
+    public func stop(settle: Double = 0, grace: Double = 5) {
+        let settled = Date().addingTimeInterval(settle)
+        while !running.isEmpty && Date() < settled { usleep(50_000) }
         for (_, pid) in running { kill(-pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
         while !running.isEmpty && Date() < deadline { usleep(50_000) }

@@ -43,6 +43,7 @@ final class InFlightLoop {
             if finished.isEmpty { try await Task.sleep(nanoseconds: UInt64(session.controller.queuePollSeconds * 1e9)) }
         }
         try session.store.setStatus("done")
+        pool?.stop(settle: 2)   // idle workers see `done` within a poll and exit with that reason
         return session.summary("done")
     }
 

@@ -46,9 +46,15 @@ struct WorkerCommand: ParsableCommand {
         if let n = maxJobs, n < 1 { throw SearchError("--max-jobs", "\(n) must be at least 1") }
         if let s = idleExit, !(s >= 0) { throw SearchError("--idle-exit", "\(s) must be ≥ 0 seconds") }
         guard heartbeat > 0 else { throw SearchError("--heartbeat", "\(heartbeat) must be positive") }
+        if store.lowercased().hasPrefix("postgres") {
+            throw SearchError("--store", "PostgreSQL stores are not supported by this build yet (SQLite only); pass the run directory of a search started with --executor workers|external")
+        }
         let dir = URL(fileURLWithPath: store)
         let queue = try SQLiteWorkQueue.open(runDirectory: dir)
         let config = try RunStore.openReadOnly(directory: dir).config()
+        guard config.usesQueue else {
+            throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers or external")
+        }
         guard let runIdentity = try queue.identity() else { throw QueueError.noIdentity(run: store) }
         let mine = RunIdentity(version: RunIdentity.currentVersion,
                                datasetFingerprint: try datasetFingerprint(config.settings.dataset))
