@@ -16,6 +16,7 @@ import GRDB
 /// - v4: candidates and duplicates gain the repair (`original_spec_json`: the spec as proposed,
 ///   `repair_edits_json`: the edits; `spec_json` holds the repaired one) and the LLM slot
 ///   (`slot`, `slot_band_json`, `slot_hit` 1/0/NULL, `slot_note`: why it missed).
+/// - v5: the work queue (`jobs`, `workers`, `run_identity`; RunStoreQueueSchema.swift).
 enum RunStoreSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -23,6 +24,7 @@ enum RunStoreSchema {
         m.registerMigration("v2-explanations") { try v2Explanations($0) }
         m.registerMigration("v3-finished") { try v3Finished($0) }
         m.registerMigration("v4-repair-slots") { try v4RepairSlots($0) }
+        m.registerMigration(RunStoreQueueSchema.migrationName) { try RunStoreQueueSchema.v5Queue($0) }
         return m
     }
 

@@ -51,6 +51,20 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     public var screen: Int?
     /// What screening ranks by (`--screen-by`); nil = `SurrogateScreen.defaultCriterion`.
     public var screenBy: SurrogateScreen.Criterion?
+    /// Where evaluations run (`--executor`): nil or `local` = in this process's task group
+    /// (the batch-synchronous loop); `workers` / `external` = through the work queue (`jobs`),
+    /// `batch` evaluations in flight, by `tinyforge worker` processes (see SearchSession+Queue.swift).
+    public var executor: String?
+    /// Queue executors: a claimed job whose heartbeat is older than this is reclaimed, and
+    /// after `maxJobAttempts` lost leases it fails. nil = the defaults below.
+    public var leaseGraceSeconds: Double?
+    public var maxJobAttempts: Int?
+
+    public static let executors = ["local", "workers", "external"]
+    public static let defaultLeaseGraceSeconds = 60.0
+    public static let defaultMaxJobAttempts = 3
+    /// Whether evaluations go through the work queue.
+    public var usesQueue: Bool { (executor ?? "local") != "local" }
 
     public init(space: SearchSpace, task: TaskInfo, target: Target, budget: Budget, objectives: [Objective]? = nil,
                 proposer: String, trials: Int, batch: Int, workers: Int, settings: EvaluationSettings, seed: UInt64,
@@ -112,10 +126,25 @@ public struct SearchConfig: Codable, Sendable, Equatable {
             throw SearchError("--screen", "\(f) is outside \(SurrogateScreen.factorRange.lowerBound)...\(SurrogateScreen.factorRange.upperBound) (proposals asked per slot; omit it to train every valid proposal)")
         }
         if let s = llm { try s.validate(source: .flags) }
+        try validateExecutor()
         guard timeoutSeconds > 0 else { throw SearchError("--timeout", "\(timeoutSeconds) must be positive") }
         _ = try space()
         _ = try resolvedTarget()
         _ = try objectiveSpace()
+    }
+
+    /// `--executor`, `--lease-grace`, `--max-attempts`; successive halving needs batch
+    /// boundaries (see README), which the in-flight queue loop does not have.
+    func validateExecutor() throws {
+        let e = executor ?? "local"
+        guard Self.executors.contains(e) else {
+            throw SearchError("--executor", "\"\(e)\" is not one of \(Self.executors.joined(separator: ", "))")
+        }
+        if e != "local", halving != nil {
+            throw SearchError("--executor", "\(e) does not support successive halving (--halving-epochs): promotions are decided at batch boundaries, which the in-flight queue does not have; use --executor local with halving")
+        }
+        if let g = leaseGraceSeconds, !(g.isFinite && g >= 1) { throw SearchError("--lease-grace", "\(g) must be at least 1 second") }
+        if let n = maxJobAttempts, n < 1 { throw SearchError("--max-attempts", "\(n) must be at least 1") }
     }
 
     /// Rungs of the evaluation ladder: 1 without halving.

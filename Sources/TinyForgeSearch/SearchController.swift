@@ -71,6 +71,13 @@ public final class SearchController {
     public var onEvent: ((String) -> Void)?
     /// Stop after this many evaluations in this session (tests simulate a crash with it).
     public var stopAfterEvaluations: Int?
+    /// Queue executors (`config.usesQueue`): the queue (default: the run store's SQLite
+    /// queue), the local workers to start (`--executor workers`), the identity workers must
+    /// match (binary version, dataset fingerprint; nil = not checked) and the poll period.
+    public var queue: WorkQueue?
+    public var workerPool: LocalWorkerPool?
+    public var identity: RunIdentity?
+    public var queuePollSeconds = 0.2
 
     public init(store: RunStore, config: SearchConfig, proposer: Proposer, evaluator: Evaluator) {
         self.store = store; self.config = config; self.proposer = proposer; self.evaluator = evaluator

@@ -74,6 +74,10 @@ final class SearchSession {
         try store.setStatus("running")
         for m in controller.evaluator.reapLeftovers() { try event(m, level: "warning") }
         tally()
+        if config.usesQueue {
+            return try await InFlightLoop(session: self, queue: controller.queue ?? SQLiteWorkQueue(store: store),
+                                          pool: controller.workerPool).run()
+        }
         if !pending.isEmpty {
             let interrupted = pending.filter(\.wasInterrupted).count
             let promoted = pending.filter { $0.rung > 0 }.count

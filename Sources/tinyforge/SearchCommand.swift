@@ -35,6 +35,8 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Break the run's lock when its holder is on another host and its heartbeat is older than 60 s (see `tinyforge runs unlock`).")
     var breakLock = false
 
+    @OptionGroup var queue: SearchExecutorOptions
+
     @OptionGroup var finish: SearchFinishOptions
 
     @OptionGroup var llm: LLMTimeoutOption
@@ -47,16 +49,18 @@ struct SearchCommand: ParsableCommand {
             let config: SearchConfig
             if let dir = resume {
                 if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
+                try queue.refuseOnResume()
                 store = try RunStore.open(directory: URL(fileURLWithPath: dir), lock: .init(command: "search --resume", breakStale: breakLock))
                 config = try store.config()
             } else {
                 guard let dir = runDirectory else { throw SearchError("--run", "is required: the directory to store the run in (or --resume DIR)") }
-                config = try options.makeConfig(proposer: proposer, seed: seed)
+                config = try queue.apply(to: try options.makeConfig(proposer: proposer, seed: seed))
                 _ = try makeProposer(config, llmTimeout: llmTimeout)
                 store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config, lock: .init(command: "search", breakStale: breakLock))
             }
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: llmTimeout),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
+            try SearchExecutorOptions.prepare(controller, quiet: json)
             let report = try RunReport(store: store)
             var printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
             printer.halving = config.halving != nil

@@ -7,7 +7,7 @@ struct TinyForgeCommand: ParsableCommand {
         commandName: "tinyforge",
         abstract: "Design int8 CNNs for microcontrollers: search, train, distil, explain, deploy.",
         subcommands: [ProfileCommand.self, SpaceCommand.self, TrainCommand.self, EvaluateCommand.self,
-                      EvaluateCandidateCommand.self, SearchCommand.self, FinishCommand.self, TeacherCommand.self, RunsCommand.self, CompareCommand.self,
+                      EvaluateCandidateCommand.self, WorkerCommand.self, SearchCommand.self, FinishCommand.self, TeacherCommand.self, RunsCommand.self, CompareCommand.self,
                       ExplainCommand.self, ExportCommand.self, DeployCheckCommand.self, PredictCommand.self, ExportImagesCommand.self,
                       DatasetInfoCommand.self, WorkersCommand.self,
                       DemoCommand.self])

@@ -1,0 +1,131 @@
+import Foundation
+import TinyForgeSpec
+
+/// A flag another thread (a SIGTERM handler) sets to ask the worker to stop.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func set() { lock.lock(); value = true; lock.unlock() }
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// When a worker stops on its own.
+public struct QueueWorkerOptions: Sendable {
+    /// Exit after this many completed jobs; nil = no limit.
+    public var maxJobs: Int?
+    /// Exit after this many seconds without a claimable job; nil = wait until the run ends.
+    public var idleExitSeconds: Double?
+    /// Heartbeat period while a job runs (and while idle).
+    public var heartbeatSeconds: Double = 10
+    /// How often an idle worker looks for a job.
+    public var pollSeconds: Double = 0.5
+    /// The run's lease grace and attempt limit (stored in its config): a worker reclaims stale
+    /// leases before it claims, so jobs of a dead worker move on even while the controller is down.
+    public var leaseGraceSeconds: Double = SearchConfig.defaultLeaseGraceSeconds
+    public var maxAttempts: Int = SearchConfig.defaultMaxJobAttempts
+
+    public init(maxJobs: Int? = nil, idleExitSeconds: Double? = nil) {
+        self.maxJobs = maxJobs; self.idleExitSeconds = idleExitSeconds
+    }
+}
+
+/// How a worker ended: the one line it prints, and what it did.
+public struct QueueWorkerExit: Sendable, Equatable {
+    public var workerID: Int64
+    public var reason: String
+    public var completed: Int
+    public var refused: Int
+}
+
+/// The worker loop of `tinyforge worker`: register, then claim → evaluate (heartbeating) →
+/// complete, until a stop condition. The evaluator is the run's own (`SearchConfig.makeEvaluator`),
+/// so a queued evaluation is exactly what the local executor would have run.
+public final class QueueWorker: @unchecked Sendable {
+    let queue: WorkQueue
+    let evaluator: Evaluator
+    let info: WorkerInfo
+    let options: QueueWorkerOptions
+    let stop: StopFlag
+    /// One line per job (claimed, completed, refused), for the worker's log.
+    public var onEvent: (@Sendable (String) -> Void)?
+
+    public init(queue: WorkQueue, evaluator: Evaluator, info: WorkerInfo, options: QueueWorkerOptions, stop: StopFlag = StopFlag()) {
+        self.queue = queue; self.evaluator = evaluator; self.info = info; self.options = options; self.stop = stop
+    }
+
+    public func run() async throws -> QueueWorkerExit {
+        let id = try queue.registerWorker(info, now: Date())
+        var exit = QueueWorkerExit(workerID: id, reason: "", completed: 0, refused: 0)
+        do {
+            exit.reason = try await loop(id, &exit)
+        } catch {
+            try? queue.stopWorker(id, reason: "error: \(error)", now: Date())
+            throw error
+        }
+        try queue.stopWorker(id, reason: exit.reason, now: Date())
+        return exit
+    }
+
+    /// Claims and evaluates until a stop condition; returns why it stopped.
+    func loop(_ id: Int64, _ exit: inout QueueWorkerExit) async throws -> String {
+        var idleSince = Date(), lastBeat = Date()
+        while true {
+            if stop.isSet { return "stopped by SIGTERM" }
+            if let n = options.maxJobs, exit.completed + exit.refused >= n { return "done \(n) job(s) (--max-jobs)" }
+            guard let status = try queue.runStatus() else { return "the run is unknown (no run row)" }
+            if ["done", "stalled", "failed"].contains(status) { return "the run is \(status)" }
+            _ = try queue.reclaimStale(grace: options.leaseGraceSeconds, maxAttempts: options.maxAttempts, now: Date())
+            guard let job = try queue.claim(worker: id, now: Date()) else {
+                if let s = options.idleExitSeconds, Date().timeIntervalSince(idleSince) >= s { return "idle for \(Int(s)) s (--idle-exit)" }
+                if Date().timeIntervalSince(lastBeat) >= options.heartbeatSeconds {
+                    try queue.heartbeat(worker: id, job: nil, now: Date()); lastBeat = Date()
+                }
+                try await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                continue
+            }
+            onEvent?("claimed job \(job.jobID): candidate #\(job.evaluation.candidateID) rung \(job.evaluation.rung) (attempt \(job.attempts + 1))")
+            guard let result = try await evaluate(job, worker: id) else {
+                try queue.release(job: job.jobID, worker: id, now: Date())
+                return "stopped by SIGTERM (job \(job.jobID) given back)"
+            }
+            switch try queue.complete(job: job.jobID, worker: id, result: result, now: Date()) {
+            case .accepted:
+                exit.completed += 1
+                onEvent?("completed job \(job.jobID): " + (result.failureReason.map { "failed: \($0)" } ?? "score \(result.valAccuracy ?? 0)"))
+            case .refused(let why):
+                exit.refused += 1
+                onEvent?("result of job \(job.jobID) refused: \(why)")
+            }
+            idleSince = Date(); lastBeat = Date()
+        }
+    }
+
+    /// Runs the evaluation while heartbeating every `heartbeatSeconds`; nil when asked to stop first.
+    func evaluate(_ job: ClaimedJob, worker: Int64) async throws -> EvaluationResult? {
+        let box = ResultSlot()
+        let evaluator = self.evaluator, evaluation = job.evaluation
+        let task = Task { box.put(await evaluator.evaluate(evaluation)) }
+        var lastBeat = Date()
+        let tick = min(0.1, options.heartbeatSeconds)
+        while true {
+            if let r = box.value { return r }
+            if stop.isSet { task.cancel(); return nil }
+            if Date().timeIntervalSince(lastBeat) >= options.heartbeatSeconds {
+                if try !queue.heartbeat(worker: worker, job: job.jobID, now: Date()) {
+                    onEvent?("job \(job.jobID): lease lost while evaluating (reclaimed); finishing anyway, the result will be refused")
+                }
+                lastBeat = Date()
+            }
+            try await Task.sleep(nanoseconds: UInt64(tick * 1e9))
+        }
+    }
+}
+
+/// The evaluation's result, handed from its task to the heartbeat loop.
+final class ResultSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: EvaluationResult?
+    func put(_ r: EvaluationResult) { lock.lock(); result = r; lock.unlock() }
+    var value: EvaluationResult? { lock.lock(); defer { lock.unlock() }; return result }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TinyForgeSearch
+
+/// `search --executor local|workers|external` and the queue's lease settings (stored in the
+/// run's config, so `--resume` and the workers use the same values).
+struct SearchExecutorOptions: ParsableArguments {
+    @Option(help: "Where evaluations run: local (in this process, batch by batch; default), workers (a work queue in the run store, --batch jobs in flight, --workers local `tinyforge worker` processes started here) or external (the same queue; start `tinyforge worker --store RUN` yourself, on any host that sees the run directory). Successive halving needs local.")
+    var executor: String?
+
+    @Option(help: "Queue executors: seconds without a heartbeat before a worker's job is given to another worker (default \(Int(SearchConfig.defaultLeaseGraceSeconds))).")
+    var leaseGrace: Double?
+
+    @Option(help: "Queue executors: a job whose worker died this many times is recorded as a failed evaluation (default \(SearchConfig.defaultMaxJobAttempts)).")
+    var maxAttempts: Int?
+
+    func apply(to config: SearchConfig) throws -> SearchConfig {
+        var c = config
+        c.executor = executor.map { $0.lowercased() }
+        c.leaseGraceSeconds = leaseGrace
+        c.maxJobAttempts = maxAttempts
+        if !c.usesQueue, leaseGrace != nil || maxAttempts != nil {
+            throw SearchError(leaseGrace != nil ? "--lease-grace" : "--max-attempts", "only applies with --executor workers or external")
+        }
+        try c.validate()
+        return c
+    }
+
+    /// The executor is part of the run (stored in its config): a resume uses the stored one.
+    func refuseOnResume() throws {
+        if let flag = executor != nil ? "--executor" : leaseGrace != nil ? "--lease-grace" : maxAttempts != nil ? "--max-attempts" : nil {
+            throw SearchError(flag, "is stored with the run and cannot change on --resume; drop it (the run keeps its executor settings)")
+        }
+    }
+
+    /// For a queue run: the identity workers must match, the local workers to start
+    /// (`workers`) or the worker command line to give the user (`external`).
+    static func prepare(_ controller: SearchController, quiet: Bool) throws {
+        let config = controller.config
+        guard config.usesQueue else { return }
+        let dir = controller.store.directory.standardizedFileURL.path
+        controller.identity = RunIdentity(version: RunIdentity.currentVersion, datasetFingerprint: try datasetFingerprint(config.settings.dataset))
+        let grace = config.leaseGraceSeconds ?? SearchConfig.defaultLeaseGraceSeconds
+        let heartbeat = min(10, grace / 4)
+        let command = [SearchRunOptions.selfExecutable(), "worker", "--store", dir, "--heartbeat", String(heartbeat)]
+        if config.executor == "workers" {
+            controller.workerPool = LocalWorkerPool(command: command, count: config.workers,
+                                                    logDirectory: controller.store.directory.appendingPathComponent("workers"))
+        } else {
+            let line = "executor external: start workers with  " + command.joined(separator: " ") + "  [--max-jobs N] [--idle-exit S] [--threads T]"
+            if quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line); fflush(stdout) }
+        }
+    }
+}

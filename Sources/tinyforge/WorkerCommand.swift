@@ -1,0 +1,108 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import TinyForgeData
+import TinyForgeSearch
+
+/// `tinyforge worker`: evaluates a run's queued jobs (see `QueueWorker`). Each job runs the
+/// run's own evaluator: for `--evaluator process` a child `tinyforge evaluate-candidate` per
+/// job (crash isolation: an out-of-memory kill or a crash in training is that job's failed
+/// result, not the end of the worker and its lease; the timeout kills the whole tree; results
+/// are those of the local executor, same code path), for `synthetic` the formula in-process.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Evaluate queued candidates of a search run started with --executor workers|external.",
+        discussion: """
+            tinyforge worker --store runs/a [--max-jobs N] [--idle-exit SECONDS] [--threads T] [--heartbeat SECONDS]
+            Exits cleanly (status 0, one line saying why) after N jobs, when idle for SECONDS, or when the run is
+            finished or unknown; SIGTERM gives the current job back to the queue. TINYFORGE_WORKER_LABEL is recorded.
+            """)
+
+    @Option(help: "The run directory (the controller's --run).") var store: String
+    @Option(help: "Exit after this many jobs.") var maxJobs: Int?
+    @Option(help: "Exit after this many seconds without a job to claim.") var idleExit: Double?
+    @Option(help: "Training threads of each evaluation (passed to evaluate-candidate as --threads).") var threads: Int?
+    @Option(help: "Seconds between heartbeats; must be well below the run's lease grace.") var heartbeat: Double = 10
+
+    func run() throws {
+        if case let .parentGone(expected, actual) = WorkerParent.arm() {
+            FileHandle.standardError.write(Data("worker: the search (pid \(expected)) is gone (parent is now \(actual)); exiting\n".utf8))
+            throw ExitCode(1)
+        }
+        let stop = StopFlag()
+        let sigterm = Self.onSIGTERM { stop.set() }
+        defer { sigterm.cancel() }
+        do {
+            let (worker, label) = try makeWorker(stop: stop)
+            let exit = try runBlocking { try await worker.run() }
+            print("worker #\(exit.workerID)\(label): exiting: \(exit.reason) (\(exit.completed) evaluation(s) completed, \(exit.refused) refused)")
+        } catch let e as ExitCode { throw e } catch { throw fail(error) }
+    }
+
+    /// Opens the queue, checks version and dataset against the run, builds the worker.
+    func makeWorker(stop: StopFlag) throws -> (QueueWorker, String) {
+        if let t = threads, !(1...16).contains(t) { throw SearchError("--threads", "\(t) must be in 1...16") }
+        if let n = maxJobs, n < 1 { throw SearchError("--max-jobs", "\(n) must be at least 1") }
+        if let s = idleExit, !(s >= 0) { throw SearchError("--idle-exit", "\(s) must be ≥ 0 seconds") }
+        guard heartbeat > 0 else { throw SearchError("--heartbeat", "\(heartbeat) must be positive") }
+        if store.lowercased().hasPrefix("postgres") {
+            throw SearchError("--store", "PostgreSQL stores are not supported by this build yet (SQLite only); pass the run directory of a search started with --executor workers|external")
+        }
+        let dir = URL(fileURLWithPath: store)
+        let queue = try SQLiteWorkQueue.open(runDirectory: dir)
+        let config = try RunStore.openReadOnly(directory: dir).config()
+        guard config.usesQueue else {
+            throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers or external")
+        }
+        guard let runIdentity = try queue.identity() else { throw QueueError.noIdentity(run: store) }
+        let mine = RunIdentity(version: RunIdentity.currentVersion,
+                               datasetFingerprint: try datasetFingerprint(config.settings.dataset))
+        try runIdentity.check(worker: mine, run: store)
+        var options = QueueWorkerOptions(maxJobs: maxJobs, idleExitSeconds: idleExit)
+        options.heartbeatSeconds = heartbeat
+        options.leaseGraceSeconds = config.leaseGraceSeconds ?? SearchConfig.defaultLeaseGraceSeconds
+        options.maxAttempts = config.maxJobAttempts ?? SearchConfig.defaultMaxJobAttempts
+        guard heartbeat * 2 <= options.leaseGraceSeconds else {
+            throw SearchError("--heartbeat", "\(heartbeat) s is more than half the run's lease grace (\(options.leaseGraceSeconds) s): its jobs would be reclaimed while it works; use --heartbeat \(max(1, options.leaseGraceSeconds / 4))")
+        }
+        let info = WorkerInfo.current(version: RunIdentity.currentVersion)
+        let worker = QueueWorker(queue: queue, evaluator: evaluator(config, runDirectory: dir), info: info, options: options, stop: stop)
+        worker.onEvent = { line in print(line); fflush(stdout) }
+        return (worker, info.label.map { " (\($0))" } ?? "")
+    }
+
+    /// The run's evaluator; a default `X evaluate-candidate` command becomes this binary's own
+    /// (the version check passed, and the controller's path may not exist on this host).
+    func evaluator(_ config: SearchConfig, runDirectory: URL) -> Evaluator {
+        var c = config
+        if c.evaluator == "process" {
+            if c.workerCommand.count == 2, c.workerCommand[1] == "evaluate-candidate" {
+                c.workerCommand = [SearchRunOptions.selfExecutable(), "evaluate-candidate"]
+            }
+            if let t = threads { c.workerCommand += ["--threads", String(t)] }
+        }
+        return c.makeEvaluator(runDirectory: runDirectory)
+    }
+
+    /// SIGTERM calls `body` instead of killing the process (the caller keeps the source alive).
+    static func onSIGTERM(_ body: @escaping @Sendable () -> Void) -> DispatchSourceSignal {
+        signal(SIGTERM, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        s.setEventHandler(handler: body)
+        s.resume()
+        return s
+    }
+}
+
+/// The dataset fingerprint of a `--dataset` source: the files it reads (directories whole).
+func datasetFingerprint(_ dataset: String) throws -> String {
+    let roots: [String]
+    switch try DatasetSource.parse(dataset) {
+    case .fashionMNIST(let d), .mnist(let d), .cifar10(let d), .cifar100(let d): roots = [d]
+    case let .idx(a, b, c, d), let .npy(a, b, c, d): roots = [a, b] + [c, d].compactMap { $0 }
+    case .synthetic: roots = []
+    case .folder(let o): roots = [o.directory]
+    }
+    return try RunIdentity.datasetFingerprint(source: dataset, roots: roots.map { URL(fileURLWithPath: $0) })
+}
