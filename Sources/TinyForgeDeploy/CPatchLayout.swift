@@ -27,10 +27,13 @@ public struct CPatchLayout: Sendable {
     public var lowerBound: Int { plan.memory.lowerBound }
 
     /// - Throws: `DeployError.patchStage` when the fused steps do not execute the plan's
-    ///   schedule, a tile buffer outgrows its planned bytes, or the stage's model ops are not
+    ///   schedule, the plan has more than one stage (or starts after the input), a tile buffer outgrows its planned bytes, or the stage's model ops are not
     ///   the fused stage steps' ops.
     public init(interpreter: Int8Interpreter, steps: [DeployStep], plan: PatchPlan, schedule: KernelSchedule) throws {
         let model = interpreter.model, rt = schedule.tinyforgeC, lp = schedule.plan, split = plan.stage.splitOp
+        guard plan.stages.count == 1, plan.stage.startOp == 0 else {
+            throw DeployError.patchStage(reason: "the plan \(plan.setting) has \(plan.stages.count) stage(s) or starts after the network input; the C generator runs one patch stage from the input (--patch PxP@TO or auto); multi-stage plans run in the cost model and the Swift int8 engine")
+        }
         do { try DeploySchedule.check(steps, model: model, executes: rt) } catch {
             throw DeployError.patchStage(reason: "the model does not execute the plan's schedule (\(error))")
         }

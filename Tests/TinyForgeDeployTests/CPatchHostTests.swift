@@ -87,15 +87,30 @@ final class CPatchHostTests: XCTestCase {
         }
     }
 
-    /// LMaNet-Elite at 160×160 under its auto plan: patched C == Swift, arena below per-layer.
+    /// LMaNet-Elite at 160×160 under its auto plan (single-stage, as export and deploy-check
+    /// choose it): patched C == Swift, arena below per-layer.
     func testPaperModelPatchedLibrary() throws {
         let lp = LayerPlan(spec: ReferenceNetworks.spec("lmanet-elite")!)
         let schedule = KernelSchedule(plan: lp)
-        let d = try PatchPlanner.decide(schedule, setting: .auto)
+        let d = try PatchPlanner.decide(schedule, setting: .auto, maxStages: 1)
         let plan = try XCTUnwrap(d.plan)
         XCTAssertLessThan(plan.arenaBytes, d.perLayerArena)
         let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: 15, images: 1)
         try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "lmanet-elite")
+    }
+
+    /// A two-stage plan is refused by the C generator with the reason (it runs one stage).
+    func testMultiStagePlanIsRefused() throws {
+        let lp = LayerPlan(spec: ReferenceNetworks.spec("qwnet-core")!)
+        let schedule = KernelSchedule(plan: lp)
+        let d = try PatchPlanner.decide(schedule, setting: PatchSetting(parsing: "2x2@1.se+2x2@1.se..4"))
+        let plan = try XCTUnwrap(d.plan)
+        XCTAssertEqual(plan.stages.count, 2)
+        let model = try LayerPlanToQuantized.model(lp, seed: 1)
+        XCTAssertThrowsError(try CCodeGenerator(model: model, patch: (plan, schedule))) { e in
+            guard case let DeployError.patchStage(reason) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(reason.contains("2x2@1.se+2x2@1.se..4 has 2 stage(s)"), reason)
+        }
     }
 
     /// A plan of another network is refused with the reason, not emitted.
