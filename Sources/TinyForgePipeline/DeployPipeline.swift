@@ -67,7 +67,7 @@ public enum DeployPipeline {
         let q = try NetworkQuantization.quantize(m.network, normalization: m.normalization, train: m.splits.train, settings: r.quantization)
         let vector = try NetworkQuantization.int8Inputs(q, spec: m.network.plan.spec, data: m.splits.val,
                                                         normalization: m.normalization, count: 1).first
-        let patch = try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: r.patch, maxOverhead: r.patchMaxOverhead, maxStages: 1)
+        let patch = try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: r.patch, maxOverhead: r.patchMaxOverhead)
         let s = try ExportBundle.write(q, plan: m.network.plan, normalization: m.normalization, format: r.format, to: r.directory,
                                        target: r.target, source: m.source, testInput: vector, labels: r.labels,
                                        patch: r.patch == .off ? nil : patch)
@@ -82,7 +82,7 @@ public enum DeployPipeline {
         let inputs = try NetworkQuantization.int8Inputs(q, spec: m.network.plan.spec, data: m.splits.val,
                                                         normalization: m.normalization, count: r.samples)
         let patch = try r.patch.map {
-            try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: $0, maxOverhead: r.patchMaxOverhead, maxStages: 1)
+            try PatchPlanner.decide(KernelSchedule(plan: m.network.plan), setting: $0, maxOverhead: r.patchMaxOverhead)
         }
         return try DeviceCheck.run(q, plan: m.network.plan, inputs: inputs, target: r.target, workDir: r.workDirectory,
                                    timeout: r.timeoutSeconds, patch: patch)

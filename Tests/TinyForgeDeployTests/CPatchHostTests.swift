@@ -99,18 +99,43 @@ final class CPatchHostTests: XCTestCase {
         try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "lmanet-elite")
     }
 
-    /// A two-stage plan is refused by the C generator with the reason (it runs one stage).
-    func testMultiStagePlanIsRefused() throws {
+    /// QwNet-Core at 160×160 under its two-stage auto plan: patched C == Swift, linked arena
+    /// == planned, below the paper's 227 KB.
+    func testQwNetCoreTwoStageLibrary() throws {
         let lp = LayerPlan(spec: ReferenceNetworks.spec("qwnet-core")!)
         let schedule = KernelSchedule(plan: lp)
-        let d = try PatchPlanner.decide(schedule, setting: PatchSetting(parsing: "2x2@1.se+2x2@1.se..4"))
-        let plan = try XCTUnwrap(d.plan)
-        XCTAssertEqual(plan.stages.count, 2)
-        let model = try LayerPlanToQuantized.model(lp, seed: 1)
-        XCTAssertThrowsError(try CCodeGenerator(model: model, patch: (plan, schedule))) { e in
-            guard case let DeployError.patchStage(reason) = e else { return XCTFail("\(e)") }
-            XCTAssertTrue(reason.contains("2x2@1.se+2x2@1.se..4 has 2 stage(s)"), reason)
+        let plan = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: .auto).plan)
+        XCTAssertEqual(plan.stages.count, 2, plan.setting)
+        XCTAssertLessThanOrEqual(plan.arenaBytes, 227_000)
+        let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: 15, images: 1)
+        try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "qwnet-core \(plan.setting)")
+    }
+
+    /// Two-stage plans (and single stages after the input) of random specs: C == Swift,
+    /// linked arena == planned.
+    func testMultiStageLibrariesMatchTheInt8EngineOnRandomSpecs() throws {
+        var rng = SeededGenerator(seed: 1517)
+        var runs = 0, twoStage = 0
+        for (n, spec) in PatchExecutionTests.specs(count: 12, seed: 17).enumerated() {
+            let lp = LayerPlan(spec: spec)
+            let schedule = KernelSchedule(plan: lp)
+            let firsts = PatchPlanner.candidates(schedule).filter { $0.stage.grid <= 3 }
+            let seconds = PatchPlanner.laterStages(schedule).filter { $0.grid <= 3 }
+            guard let lone = seconds.randomElement(using: &rng) else { continue }
+            var plans = [try PatchPlan(stages: [lone], schedule: schedule)]
+            let pairs = firsts.flatMap { f in seconds.filter { $0.startOp >= f.stage.splitOp }.map { [f.stage, $0] } }
+            if let pair = pairs.randomElement(using: &rng) { plans.append(try PatchPlan(stages: pair, schedule: schedule)) }
+            let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: UInt64(n), images: 2)
+            let inputs = images.map { net.quantizeInput($0[...]) }
+            for plan in plans {
+                try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: inputs, tag: "\(spec.shortHash) \(plan.setting)")
+                runs += 1
+                if plan.stages.count == 2 { twoStage += 1 }
+            }
         }
+        XCTAssertGreaterThanOrEqual(runs, 12)
+        XCTAssertGreaterThanOrEqual(twoStage, 4, "some draws get two stages")
+        print("multi-stage C libraries: \(runs), two-stage \(twoStage)")
     }
 
     /// A plan of another network is refused with the reason, not emitted.

@@ -34,6 +34,14 @@ public enum PatchSplit: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// For reports, as the start of a stage: "the input of block 3" or "after block 1's SE".
+    public var startPhrase: String {
+        switch self {
+        case let .block(b): return "the input of block \(b)"
+        case let .squeezeExcite(b): return "after block \(b)'s SE"
+        }
+    }
+
     /// `3` or `3.se`; nil for anything else.
     init?(parsing s: Substring) {
         let se = s.hasSuffix(".se")
