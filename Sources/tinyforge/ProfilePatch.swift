@@ -48,7 +48,7 @@ enum ProfilePatch {
             let from: String
             switch st.start {
             case nil: from = lp.spec.stem == nil ? "the network input" : "the stem"
-            case let .block(b)?: from = "block \(b)"
+            case let .block(b)?: from = "the input of block \(b)"
             case let .squeezeExcite(b)?: from = "after block \(b)'s SE (its \(ProfileTable.shape(lp.tensors[st.input])) scaled map in full)"
             }
             return "  patch stage \(k + 1)   \(st.setting): from \(from) up to \(st.split.phrase), \(tiles); peak live \(Units.formatBytes(p.stagePeakLive(k))), +\(st.extraMACs(lp)) MACs"

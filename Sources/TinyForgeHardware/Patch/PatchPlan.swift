@@ -34,7 +34,7 @@ public struct PatchPlan: Sendable {
     public var macOverhead: Double { Double(extraMACs) / Double(max(1, networkMACs)) }
     /// The arena the patched network needs.
     public var arenaBytes: Int { memory.arenaBytes }
-    /// The `--patch` value that gives this plan: `4x4@3`, `2x2@1.se+2x2@1.se..4`.
+    /// The `--patch` value that gives this plan: `4x4@3`, `4x4@1.se+3x3@3..5`.
     public var setting: String { stages.map(\.setting).joined(separator: "+") }
     /// Bytes live at the worst step of any stage (unaligned; no placement does better).
     public var stagePeakLive: Int { stageSteps.map(peakLive).max() ?? 0 }

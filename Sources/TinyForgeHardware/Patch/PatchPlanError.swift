@@ -25,7 +25,7 @@ public enum PatchPlanError: Error, Equatable, Sendable, CustomStringConvertible 
     /// More tiles per side than the stage output has pixels.
     case gridTooFine(grid: Int, height: Int, width: Int)
 
-    static let forms = "accepted: auto, off, or patch stages joined by '+', each PxP@TO or PxP@FROM..TO with TO and FROM a block B or B.se (e.g. 4x4@3: a 4×4 grid over the input of block 3, the stem and blocks 0–2 tile by tile; 4x4@1.se: up to block 1's SE; 2x2@1.se+2x2@1.se..4: then the SE layer by layer and a second stage from after block 1's SE up to block 4's input)"
+    static let forms = "accepted: auto, off, or patch stages joined by '+', each PxP@TO or PxP@FROM..TO with TO and FROM a block B or B.se (e.g. 4x4@3: a 4×4 grid over the input of block 3, the stem and blocks 0–2 tile by tile; 4x4@1.se: up to block 1's SE; 2x2@1.se+2x2@1.se..3: then that SE layer by layer and a second stage from after it up to block 3's input)"
 
     public var description: String {
         switch self {

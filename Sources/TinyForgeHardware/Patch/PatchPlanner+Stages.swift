@@ -1,6 +1,6 @@
 /// The two-stage part of `--patch auto`: a first stage from the network input (or none) and
 /// a second stage that starts where a whole-map op (an SE) or the first stage's end left the
-/// map, e.g. QwNet-Core's `2x2@1.se+2x2@1.se..4`. The search is bounded: every later stage
+/// map, e.g. QwNet-Core's `4x4@1.se+3x3@3..5`. The search is bounded: every later stage
 /// is cut once (starts × ends up to the next whole-map op × grids), pairs are ordered by a
 /// lower bound of their arena (the bytes live in either stage: the first's measured stage
 /// peak, the second's full input and output), and full plans are placed only while that

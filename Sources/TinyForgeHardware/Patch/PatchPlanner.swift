@@ -6,7 +6,7 @@ public struct PatchDecision: Sendable {
     /// The TinyForge C runtime's per-layer arena (`CostReport.peakSRAMBytes`).
     public var perLayerArena: Int
     public var plan: PatchPlan?
-    /// Patch plans evaluated (auto: every valid split × grid).
+    /// Patch plans evaluated (auto: every valid split × grid, plus the two-stage plans placed).
     public var candidates: Int
     /// Why no plan was chosen (nil when one was).
     public var reason: String?

@@ -9,7 +9,7 @@ public enum PatchSetting: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `auto`, `off`, or stages joined by `+`, each `PxP@TO` or `PxP@FROM..TO` with
     /// `TO` / `FROM` a block `B` or `B.se` (e.g. `4x4@3`, `2x2@1.se`,
-    /// `2x2@1.se+2x2@1.se..4`; `×` also accepted). Grids are square. One stage from the
+    /// `4x4@1.se+3x3@3..5`; `×` also accepted). Grids are square. One stage from the
     /// network input is `.fixed`.
     /// - Throws: `PatchPlanError.badSetting` naming the option and the accepted forms.
     public init(parsing text: String) throws {

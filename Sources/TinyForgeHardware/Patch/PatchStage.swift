@@ -27,7 +27,7 @@ public struct PatchStage: Sendable, Equatable {
 
     public var ops: Range<Int> { startOp..<splitOp }
 
-    /// The `--patch` form of this stage: `4x4@3`, `2x2@1.se..4`.
+    /// The `--patch` form of this stage: `4x4@3`, `2x2@1.se..3`.
     public var setting: String { "\(grid)x\(grid)@" + (start.map { "\($0).." } ?? "") + split.description }
 
     /// Cuts `plan` from `from` (nil: the network input) to `split` with a `grid`×`grid` tiling.
