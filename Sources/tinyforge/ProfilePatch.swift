@@ -47,7 +47,7 @@ enum ProfilePatch {
             }
             let from: String
             switch st.start {
-            case nil: from = lp.spec.stem == nil ? "the network input" : "the stem"
+            case nil: from = lp.spec.stem == nil ? "the network input" : "the network input (stem included)"
             case let .block(b)?: from = "the input of block \(b)"
             case let .squeezeExcite(b)?: from = "after block \(b)'s SE (its \(ProfileTable.shape(lp.tensors[st.input])) scaled map in full)"
             }
