@@ -99,16 +99,25 @@ final class CPatchHostTests: XCTestCase {
         try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "lmanet-elite")
     }
 
-    /// QwNet-Core at 160×160 under its two-stage auto plan: patched C == Swift, linked arena
+    /// QwNet-Core at 160×160 under its two-stage auto plan and a fixed three-stage plan (the
+    /// middle one from after block 1's SE to block 2's SE): patched C == Swift, linked arena
     /// == planned, below the paper's 227 KB.
-    func testQwNetCoreTwoStageLibrary() throws {
+    func testQwNetCoreMultiStageLibraries() throws {
         let lp = LayerPlan(spec: ReferenceNetworks.spec("qwnet-core")!)
         let schedule = KernelSchedule(plan: lp)
-        let plan = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: .auto).plan)
-        XCTAssertEqual(plan.stages.count, 2, plan.setting)
-        XCTAssertLessThanOrEqual(plan.arenaBytes, 227_000)
+        let auto = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: .auto).plan)
+        XCTAssertEqual(auto.stages.count, 2, auto.setting)
+        let three = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: PatchSetting(parsing: "4x4@1.se+2x2@1.se..2.se+3x3@3..5")).plan)
+        XCTAssertEqual(three.stages.count, 3)
         let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: 15, images: 1)
-        try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "qwnet-core \(plan.setting)")
+        for plan in [auto, three] {
+            XCTAssertLessThanOrEqual(plan.arenaBytes, 227_000, plan.setting)
+            try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "qwnet-core \(plan.setting)")
+            let ip = try Int8Interpreter(model: net.model)
+            let x = net.quantizeInput(images[0][...])
+            XCTAssertEqual(try ip.runPatched(inputs: [x], stages: Int8PatchStage.stages(plan, interpreter: ip, schedule: schedule)),
+                           try ip.run(inputs: [x]), plan.setting)
+        }
     }
 
     /// Two-stage plans (and single stages after the input) of random specs: C == Swift,
