@@ -1,7 +1,7 @@
 import TinyForgeHardware
 
-/// The patch stage of a patched library: one loop over the tiles, each running the stage's
-/// fused steps on the tile's rectangles (`tf_patch_*` in kernels.c) — the same steps, the same
+/// The patch stages of a patched library: per stage one loop over its tiles, each running the
+/// stage's fused steps on the tile's rectangles (`tf_patch_*` in kernels.c) — the same steps, the same
 /// parameters as layer by layer, in the buffers `CPatchLayout` placed. The tiles' regions are
 /// a constant table (the `Int8PatchStage` arithmetic, computed once here, not in C).
 extension CCodeGenerator {
@@ -12,33 +12,36 @@ extension CCodeGenerator {
 
         /* Patch plan: \(CSource.comment(p.summary(perLayerArena: memory.arenaBytes))). */
         #define TF_MODEL_PATCH_GRID \(p.stage.grid)
-        #define TF_MODEL_PATCH_TILES \(p.stage.tiles.count)
+        #define TF_MODEL_PATCH_TILES \(p.stage.tiles.count)\(p.stages.count > 1 ? "\n#define TF_MODEL_PATCH_STAGES \(p.stages.count)" : "")
         #define TF_MODEL_PER_LAYER_ARENA_BYTES \(memory.arenaBytes)
         """
     }
 
-    /// Declarations (region table) and the tile loop of the stage's steps.
-    func patchLoop(_ p: CPatchLayout, decls: inout [String], weights w: inout WeightsEmitter) -> [String] {
-        let steps = memory.steps[0..<p.stageSteps]
+    /// Declarations (region table) and the tile loop of stage `k`'s steps (the first stage's
+    /// table is `tf_patch_regions`, a later one's `tf_patch_regions_k`).
+    func patchLoop(_ p: CPatchLayout, stage k: Int, decls: inout [String], weights w: inout WeightsEmitter) -> [String] {
+        let steps = memory.steps[p.stageSteps[k]], stage = p.stages[k], table = k == 0 ? "tf_patch_regions" : "tf_patch_regions_\(k)"
         var slots: [TensorID] = []
         for s in steps { for id in s.inputs + [s.output] where !slots.contains(id) { slots.append(id) } }
-        let rows = p.stage.tiles.map { tile in
+        let rows = stage.tiles.map { tile in
             "    { " + slots.map { Self.region(tile[$0]!) }.joined(separator: ", ") + " }"
         }
         decls.append("/* Tile regions (rows r0..r1, columns c0..c1) of the stage's tensors: \(slots.map { "'\(CSource.comment(model.tensors[$0].name))'" }.joined(separator: ", ")). */")
-        decls.append("static const tf_region_t tf_patch_regions[\(rows.count)][\(slots.count)] = {\n" + rows.joined(separator: ",\n") + "\n};")
+        decls.append("static const tf_region_t \(table)[\(rows.count)][\(slots.count)] = {\n" + rows.joined(separator: ",\n") + "\n};")
         var full: [TensorID] = []
-        for id in slots where id == p.stage.output || model.inputs.contains(id) {
+        for id in slots where id == stage.output || id == stage.input {
             full.append(id)
-            decls.append("static const tf_region_t tf_patch_full\(id) = \(Self.region(p.bufferRegion(model, id, tile: 0)));")
+            let decl = "static const tf_region_t tf_patch_full\(id) = \(Self.region(p.bufferRegion(model, id, stage: k, tile: 0)));"
+            if !decls.contains(decl) { decls.append(decl) } // adjacent stages share a boundary map
         }
         func buffer(_ id: TensorID) -> String {
             full.contains(id) ? "&tf_patch_full\(id)" : "&R[\(slots.firstIndex(of: id)!)]"
         }
-        var body = ["    /* patch stage: \(CSource.comment(p.summary(perLayerArena: memory.arenaBytes))) */",
+        let what = p.stages.count == 1 ? p.summary(perLayerArena: memory.arenaBytes) : "stage \(k + 1) of \(p.stages.count), \(p.plan.stages[k].setting)"
+        var body = ["    /* patch stage: \(CSource.comment(what)) */",
                     "    for (int tile = 0; tile < \(rows.count); ++tile) {",
-                    "        const tf_region_t *R = tf_patch_regions[tile];"]
-        for (i, s) in steps.enumerated() {
+                    "        const tf_region_t *R = \(table)[tile];"]
+        for (i, s) in zip(steps.indices, steps) {
             let y = s.output, out = "&R[\(slots.firstIndex(of: y)!)]", c = model.tensors[y].shape.last!
             let dst = "\(ptr(y, &w)), \(buffer(y)), \(out)"
             let call: String

@@ -78,11 +78,14 @@ public struct CCodeGenerator {
         for (i, step) in memory.steps.enumerated() {
             let (d, call) = emit(step: step, index: i, weights: &w)
             decls.append(contentsOf: d)
-            if let p = patch, i < p.stageSteps { continue } // runs in the tile loop
+            if let p = patch, let k = p.stageSteps.firstIndex(where: { $0.contains(i) }) {
+                // The stage's steps run in its tile loop, emitted at its last step (in order).
+                if i == p.stageSteps[k].upperBound - 1 { body += patchLoop(p, stage: k, decls: &decls, weights: &w) }
+                continue
+            }
             body.append("    /* step \(i): \(CSource.comment(step.label(model))), ops \(step.ops.map { "#\($0)" }.joined(separator: " ")) -> '\(CSource.comment(model.tensors[step.output].name))' \(model.tensors[step.output].shape) */")
             body.append("    " + call)
         }
-        if let p = patch { body.insert(contentsOf: patchLoop(p, decls: &decls, weights: &w), at: 0) }
         let input = model.inputs[0], output = model.outputs[0]
         let inSize = model.tensors[input].elementCount, outSize = model.tensors[output].elementCount
         var files = [String: String]()

@@ -1,31 +1,53 @@
 import TinyForgeHardware
 
-/// Patch-based execution: the stage's ops run tile by tile on rectangles of their tensors
+/// Patch-based execution: each stage's ops run tile by tile on rectangles of their tensors
 /// (with the same kernels and the same requantisation as `run`), each tile's part of the
-/// stage output is copied into the full output, then the remaining ops run as in `run`.
+/// stage output is copied into the full output; the ops around the stages run as in `run`.
 /// Every output pixel is computed from exactly the input pixels the whole-tensor kernel
 /// uses: a tile's input rectangle holds all in-bounds taps its windows read, and the taps
 /// outside it are the padding the whole-tensor kernel skips too — so the bytes are equal.
 extension Int8Interpreter {
     /// Runs the model with `stage` patch by patch; returns `model.outputs` like `run`.
     public func runPatched(inputs: [[Int8]], stage: Int8PatchStage) throws -> [[Int8]] {
-        let all = try runPatchedAll(inputs: inputs, stage: stage)
+        try runPatched(inputs: inputs, stages: [stage])
+    }
+
+    /// Runs the model with `stages` (in op order, none overlapping) patch by patch and the
+    /// ops around them op by op; returns `model.outputs` like `run`.
+    public func runPatched(inputs: [[Int8]], stages: [Int8PatchStage]) throws -> [[Int8]] {
+        let all = try runPatchedAll(inputs: inputs, stages: stages)
         return model.outputs.map { all[$0]! }
     }
 
     /// Like `runPatched`, but returns the inputs, the stage output and every tensor after it
     /// (the stage's intermediates exist only as tiles).
     public func runPatchedAll(inputs: [[Int8]], stage: Int8PatchStage) throws -> [TensorID: [Int8]] {
+        try runPatchedAll(inputs: inputs, stages: [stage])
+    }
+
+    /// Like `runPatched(inputs:stages:)`, but returns every tensor that exists in full: the
+    /// inputs, the tensors of the ops run op by op and each stage's output (the stages'
+    /// intermediates exist only as tiles).
+    /// - Throws: `DeployError.patchStage` when the stages overlap or are out of order.
+    public func runPatchedAll(inputs: [[Int8]], stages: [Int8PatchStage]) throws -> [TensorID: [Int8]] {
         var values = try inputValues(inputs)
-        let outShape = model.tensors[stage.output].shape
-        var full = [Int8](repeating: 0, count: model.tensors[stage.output].elementCount)
-        for tile in stage.tiles {
-            let part = runTile(tile, stage: stage, values: values)
-            paste(part, region: tile[stage.output]!, into: &full, width: outShape[2], channels: outShape[3])
+        var n = 0
+        for stage in stages {
+            guard stage.first >= n else {
+                throw DeployError.patchStage(reason: "a stage starts at op \(stage.first), before op \(n) where the previous one ends")
+            }
+            for i in n..<stage.first { values[model.ops[i].outputs[0]] = execute(prepared[i], values) }
+            let outShape = model.tensors[stage.output].shape
+            var full = [Int8](repeating: 0, count: model.tensors[stage.output].elementCount)
+            for tile in stage.tiles {
+                let part = runTile(tile, stage: stage, values: values)
+                paste(part, region: tile[stage.output]!, into: &full, width: outShape[2], channels: outShape[3])
+            }
+            values[stage.output] = full
+            n = stage.ops
         }
-        values[stage.output] = full
-        for n in stage.ops..<prepared.count {
-            values[model.ops[n].outputs[0]] = execute(prepared[n], values)
+        for i in n..<prepared.count {
+            values[model.ops[i].outputs[0]] = execute(prepared[i], values)
         }
         return values
     }
@@ -38,12 +60,10 @@ extension Int8Interpreter {
 
     /// One tile of the stage: returns its region of the stage output.
     func runTile(_ tile: [TensorID: PatchRegion], stage: Int8PatchStage, values: [TensorID: [Int8]]) -> [Int8] {
-        var buf: [TensorID: TileBuffer] = [:]
-        for id in model.inputs {
-            let s = model.tensors[id].shape
-            buf[id] = TileBuffer(region: PatchRegion(rows: PixelSpan(0, s[1] - 1), cols: PixelSpan(0, s[2] - 1)), data: values[id]!)
-        }
-        for n in 0..<stage.ops {
+        let s = model.tensors[stage.input].shape
+        var buf: [TensorID: TileBuffer] = [
+            stage.input: TileBuffer(region: PatchRegion(rows: PixelSpan(0, s[1] - 1), cols: PixelSpan(0, s[2] - 1)), data: values[stage.input]!)]
+        for n in stage.first..<stage.ops {
             let out = model.ops[n].outputs[0]
             let r = tile[out]!
             buf[out] = TileBuffer(region: r, data: tileOp(prepared[n], r, buf))

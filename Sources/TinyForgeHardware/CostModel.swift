@@ -93,7 +93,7 @@ public enum CostModel {
         var v: [BudgetViolation] = []
         if let p = r.patch?.plan, r.peakSRAMBytes > r.budget.sramBytes {
             v.append(BudgetViolation(kind: .sram, value: r.peakSRAMBytes, limit: r.budget.sramBytes, message:
-                "peak SRAM \(Units.formatBytes(r.peakSRAMBytes)) > \(Units.formatBytes(r.budget.sramBytes)) with the patch plan \(p.stage.grid)x\(p.stage.grid)@\(p.stage.split) (per-layer \(Units.formatBytes(r.memory.arenaBytes)))"))
+                "peak SRAM \(Units.formatBytes(r.peakSRAMBytes)) > \(Units.formatBytes(r.budget.sramBytes)) with the patch plan \(p.setting) (per-layer \(Units.formatBytes(r.memory.arenaBytes)))"))
         } else if r.peakSRAMBytes > r.budget.sramBytes {
             let step = r.memory.steps[r.memory.peakStep]
             let op = r.plan.ops[step.op]

@@ -34,7 +34,10 @@ public struct DeviceCheckResult: Sendable {
     var patchRow: String {
         guard let d = patch else { return "" }
         guard let p = d.plan else { return "\n| patch plan (--patch \(d.setting)) | layer by layer: \(d.reason ?? "no plan") | |" }
-        return "\n| patch plan (--patch \(d.setting)) | \(p.stage.grid)x\(p.stage.grid) tiles up to \(p.stage.split.phrase) (--patch …@\(p.stage.split)), arena \(p.arenaBytes) B planned | per-layer arena \(d.perLayerArena) B, +\(p.extraMACs) MACs (\(String(format: "%.2f", p.macOverhead * 100)) %) |"
+        let what = p.stages.count == 1 && p.stage.startOp == 0
+            ? "\(p.stage.grid)x\(p.stage.grid) tiles up to \(p.stage.split.phrase) (--patch …@\(p.stage.split))"
+            : "\(p.stages.count) patch stages (--patch \(p.setting))"
+        return "\n| patch plan (--patch \(d.setting)) | \(what), arena \(p.arenaBytes) B planned | per-layer arena \(d.perLayerArena) B, +\(p.extraMACs) MACs (\(String(format: "%.2f", p.macOverhead * 100)) %) |"
     }
 }
 

@@ -12,7 +12,7 @@ extension ExportBundle {
         var o = o
         var p = d.jsonValue(plan)
         if case var .object(po) = p {
-            po["executed_by"] = .string(d.plan == nil ? "layer by layer (no plan chosen)" : "model.c: the patch stage runs tile by tile, the rest layer by layer")
+            po["executed_by"] = .string(d.plan == nil ? "layer by layer (no plan chosen)" : (d.plan?.stages.count ?? 1) == 1 ? "model.c: the patch stage runs tile by tile, the rest layer by layer" : "model.c: each patch stage runs tile by tile, the ops around them layer by layer")
             p = .object(po)
         }
         o["patch"] = p
@@ -32,12 +32,19 @@ extension ExportBundle {
             return "\n## Patch-based inference (--patch \(d.setting))\n\nLayer by layer: \(d.reason ?? "no plan").\n"
         }
         let t = lp.tensors[p.stage.output]
+        let what = p.stages.count == 1 && p.stage.startOp == 0 ? """
+        model.c runs the network up to \(p.stage.split.phrase) (a \(t.height)×\(t.width)×\(t.channels) tensor) tile by
+        tile on a \(p.stage.grid)×\(p.stage.grid) grid (\(p.stage.tiles.count) tiles, halos recomputed), then the rest layer by layer.
+        """ : "model.c runs \(p.stages.count) patch stage(s) (`\(p.setting)`), each tile by tile (halos recomputed), and the ops around them layer by layer:\n\n"
+            + p.stages.map { st in
+                let i = lp.tensors[st.input], o = lp.tensors[st.output]
+                return "- `\(st.setting)`: from \(st.start?.startPhrase ?? "the network input") (\(i.height)×\(i.width)×\(i.channels) in full) up to \(st.split.phrase) (\(o.height)×\(o.width)×\(o.channels)), \(st.grid)×\(st.grid) grid"
+            }.joined(separator: "\n")
         return """
 
         ## Patch-based inference (--patch \(d.setting))
 
-        model.c runs the network up to \(p.stage.split.phrase) (a \(t.height)×\(t.width)×\(t.channels) tensor) tile by
-        tile on a \(p.stage.grid)×\(p.stage.grid) grid (\(p.stage.tiles.count) tiles, halos recomputed), then the rest layer by layer.
+        \(what)
 
         | | bytes / MACs |
         |---|---|

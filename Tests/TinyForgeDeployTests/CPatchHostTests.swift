@@ -87,15 +87,64 @@ final class CPatchHostTests: XCTestCase {
         }
     }
 
-    /// LMaNet-Elite at 160×160 under its auto plan: patched C == Swift, arena below per-layer.
+    /// LMaNet-Elite at 160×160 under its auto plan (single-stage, as export and deploy-check
+    /// choose it): patched C == Swift, arena below per-layer.
     func testPaperModelPatchedLibrary() throws {
         let lp = LayerPlan(spec: ReferenceNetworks.spec("lmanet-elite")!)
         let schedule = KernelSchedule(plan: lp)
-        let d = try PatchPlanner.decide(schedule, setting: .auto)
+        let d = try PatchPlanner.decide(schedule, setting: .auto, maxStages: 1)
         let plan = try XCTUnwrap(d.plan)
         XCTAssertLessThan(plan.arenaBytes, d.perLayerArena)
         let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: 15, images: 1)
         try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "lmanet-elite")
+    }
+
+    /// QwNet-Core at 160×160 under its two-stage auto plan and a fixed three-stage plan (the
+    /// middle one from after block 1's SE to block 2's SE): patched C == Swift, linked arena
+    /// == planned, below the paper's 227 KB.
+    func testQwNetCoreMultiStageLibraries() throws {
+        let lp = LayerPlan(spec: ReferenceNetworks.spec("qwnet-core")!)
+        let schedule = KernelSchedule(plan: lp)
+        let auto = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: .auto).plan)
+        XCTAssertEqual(auto.stages.count, 2, auto.setting)
+        let three = try XCTUnwrap(try PatchPlanner.decide(schedule, setting: PatchSetting(parsing: "4x4@1.se+2x2@1.se..2.se+3x3@3..5")).plan)
+        XCTAssertEqual(three.stages.count, 3)
+        let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: 15, images: 1)
+        for plan in [auto, three] {
+            XCTAssertLessThanOrEqual(plan.arenaBytes, 227_000, plan.setting)
+            try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: [net.quantizeInput(images[0][...])], tag: "qwnet-core \(plan.setting)")
+            let ip = try Int8Interpreter(model: net.model)
+            let x = net.quantizeInput(images[0][...])
+            XCTAssertEqual(try ip.runPatched(inputs: [x], stages: Int8PatchStage.stages(plan, interpreter: ip, schedule: schedule)),
+                           try ip.run(inputs: [x]), plan.setting)
+        }
+    }
+
+    /// Two-stage plans (and single stages after the input) of random specs: C == Swift,
+    /// linked arena == planned.
+    func testMultiStageLibrariesMatchTheInt8EngineOnRandomSpecs() throws {
+        var rng = SeededGenerator(seed: 1517)
+        var runs = 0, twoStage = 0
+        for (n, spec) in PatchExecutionTests.specs(count: 12, seed: 17).enumerated() {
+            let lp = LayerPlan(spec: spec)
+            let schedule = KernelSchedule(plan: lp)
+            let firsts = PatchPlanner.candidates(schedule).filter { $0.stage.grid <= 3 }
+            let seconds = PatchPlanner.laterStages(schedule).filter { $0.grid <= 3 }
+            guard let lone = seconds.randomElement(using: &rng) else { continue }
+            var plans = [try PatchPlan(stages: [lone], schedule: schedule)]
+            let pairs = firsts.flatMap { f in seconds.filter { $0.startOp >= f.stage.splitOp }.map { [f.stage, $0] } }
+            if let pair = pairs.randomElement(using: &rng) { plans.append(try PatchPlan(stages: pair, schedule: schedule)) }
+            let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: UInt64(n), images: 2)
+            let inputs = images.map { net.quantizeInput($0[...]) }
+            for plan in plans {
+                try assertPatchedHost(net, plan: plan, schedule: schedule, inputs: inputs, tag: "\(spec.shortHash) \(plan.setting)")
+                runs += 1
+                if plan.stages.count == 2 { twoStage += 1 }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(runs, 12)
+        XCTAssertGreaterThanOrEqual(twoStage, 4, "some draws get two stages")
+        print("multi-stage C libraries: \(runs), two-stage \(twoStage)")
     }
 
     /// A plan of another network is refused with the reason, not emitted.

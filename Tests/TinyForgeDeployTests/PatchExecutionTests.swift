@@ -47,6 +47,62 @@ final class PatchExecutionTests: XCTestCase {
         print("patched runs \(runs), with halos \(withHalo), SE splits \(seSplits)")
     }
 
+    /// Plans with a stage after the network input (alone, or after a first stage; starts
+    /// after an SE preferred): every stage's tiles as the cost model's, every full tensor
+    /// byte-equal to per-layer execution.
+    func testMultiStagePatchedExecutionIsByteEqualToPerLayer() throws {
+        var rng = SeededGenerator(seed: 1516)
+        var runs = 0, twoStage = 0, seStarts = 0
+        for (n, spec) in Self.specs(count: 24, seed: 16).enumerated() {
+            let lp = LayerPlan(spec: spec)
+            let schedule = KernelSchedule(plan: lp)
+            let firsts = PatchPlanner.candidates(schedule).filter { $0.stage.grid <= 3 }
+            let seconds = PatchPlanner.laterStages(schedule).filter { $0.grid <= 3 }
+            let afterSE = seconds.filter { if case .squeezeExcite? = $0.start { return true } else { return false } }
+            guard let lone = (afterSE.isEmpty ? seconds : afterSE).randomElement(using: &rng) else { continue }
+            var plans = [try PatchPlan(stages: [lone], schedule: schedule)]
+            let pairs = firsts.flatMap { f in seconds.filter { $0.startOp >= f.stage.splitOp }.map { [f.stage, $0] } }
+            if let pair = pairs.randomElement(using: &rng) { plans.append(try PatchPlan(stages: pair, schedule: schedule)) }
+            let (net, images) = try LayerPlanToQuantized.calibrated(lp, seed: UInt64(n), images: 1)
+            let ip = try Int8Interpreter(model: net.model)
+            let input = net.quantizeInput(images[0][...])
+            let reference = try ip.runAll(inputs: [input])
+            for plan in plans {
+                let tag = "\(spec.shortHash) \(plan.setting)"
+                let stages = try Int8PatchStage.stages(plan, interpreter: ip, schedule: schedule)
+                for (k, st) in stages.enumerated() {
+                    let cost = plan.stages[k]
+                    XCTAssertEqual(net.model.tensors[st.input].shape, [1] + lp.tensors[cost.input].shape, tag)
+                    for (t, tile) in st.tiles.enumerated() {
+                        XCTAssertEqual(tile[st.output], cost.tiles[t][cost.output], tag)
+                        XCTAssertEqual(tile[st.input], cost.tiles[t][cost.input], tag)
+                    }
+                }
+                let patched = try ip.runPatchedAll(inputs: [input], stages: stages)
+                for (id, v) in patched { XCTAssertEqual(v, reference[id], "\(tag): tensor \(net.model.tensors[id].name)") }
+                XCTAssertEqual(try ip.runPatched(inputs: [input], stages: stages), try ip.run(inputs: [input]), tag)
+                runs += 1
+                if plan.stages.count == 2 { twoStage += 1 }
+                if case .squeezeExcite? = plan.stages.last!.start { seStarts += 1 }
+            }
+        }
+        XCTAssertGreaterThan(runs, 20)
+        XCTAssertGreaterThan(twoStage, 5, "some draws get two stages")
+        print("multi-stage patched runs \(runs), two-stage \(twoStage), starting after an SE \(seStarts)")
+    }
+
+    /// Overlapping stages are refused, not run.
+    func testOverlappingStagesAreRefused() throws {
+        let lp = LayerPlan(spec: NetworkSpecZoo.dsMB)
+        let ip = try Int8Interpreter(model: LayerPlanToQuantized.model(lp, seed: 2))
+        let schedule = KernelSchedule(plan: lp)
+        let plan = try XCTUnwrap(PatchPlanner.candidates(schedule).first)
+        let a = try Int8PatchStage.stages(plan, interpreter: ip, schedule: schedule)[0]
+        XCTAssertThrowsError(try ip.runPatchedAll(inputs: [[Int8](repeating: 1, count: lp.tensors[lp.inputTensor].elements)], stages: [a, a])) { e in
+            XCTAssertTrue("\(e)".contains("before op \(a.ops) where the previous one ends"), "\(e)")
+        }
+    }
+
     /// The cost model's deployed window is the kernel the lowering emits.
     func testDeployedKernelIsTheLoweredKernel() throws {
         for n in 1...40 {

@@ -12,11 +12,11 @@ final class PatchPlanTests: XCTestCase {
 
     /// The pixels each stage tensor must hold for one tile, found pixel by pixel: every output
     /// pixel of an op reads every in-bounds tap of its deployed window.
-    static func bruteForce(_ lp: LayerPlan, split: Int, output: Int, tile: PatchRegion) -> [Int: Set<[Int]>] {
+    static func bruteForce(_ lp: LayerPlan, from: Int = 0, split: Int, output: Int, tile: PatchRegion) -> [Int: Set<[Int]>] {
         var start = Set<[Int]>()
         for y in tile.rows.lo...tile.rows.hi { for x in tile.cols.lo...tile.cols.hi { start.insert([y, x]) } }
         var need: [Int: Set<[Int]>] = [output: start]
-        for op in lp.ops[0..<split].reversed() {
+        for op in lp.ops[from..<split].reversed() {
             guard let px = need[op.output] else { continue }
             for i in op.inputs {
                 let t = lp.tensors[i]
@@ -137,10 +137,11 @@ final class PatchPlanTests: XCTestCase {
         XCTAssertEqual(try PatchSetting(parsing: "4x4@3"), .fixed(grid: 4, split: .block(3)))
         XCTAssertEqual(try PatchSetting(parsing: "2×2@0"), .fixed(grid: 2, split: .block(0)))
         XCTAssertEqual(try PatchSetting(parsing: "3x3@1.se"), .fixed(grid: 3, split: .squeezeExcite(1)))
-        for bad in ["", "on", "4x4", "4x3@2", "4@2", "0x0@1", "4x4@-1", "4x4@b", "x4@2", "4x4@2@3", "4x4@+2", "4x4@.se", "4x4@1.sex"] {
+        for bad in ["", "on", "4x4", "4x3@2", "4@2", "0x0@1", "4x4@-1", "4x4@b", "x4@2", "4x4@2@3", "4x4@+2", "4x4@.se", "4x4@1.sex",
+                    "2x2@1.se+", "+2x2@1", "2x2@..3", "2x2@1..", "2x2@1..2..3", "2x2@1...3", "2x2@1.se..4+auto"] {
             XCTAssertThrowsError(try PatchSetting(parsing: bad)) { e in
                 XCTAssertEqual(e as? PatchPlanError, .badSetting(bad))
-                XCTAssertTrue("\(e)".contains("--patch '\(bad)'") && "\(e)".contains("auto, off, PxP@BLOCK or PxP@BLOCK.se"), "\(e)")
+                XCTAssertTrue("\(e)".contains("--patch '\(bad)'") && "\(e)".contains("auto, off, or patch stages joined by '+', each PxP@TO or PxP@FROM..TO"), "\(e)")
             }
         }
         XCTAssertEqual(try PatchSetting.parseOverhead("0.35"), 0.35)

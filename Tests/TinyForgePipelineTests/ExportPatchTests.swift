@@ -50,4 +50,43 @@ final class ExportPatchTests: XCTestCase {
             XCTAssertEqual(r.arenaBytes, plan.arenaBytes)
         }
     }
+
+    /// A two-stage plan (the `--patch` value of the first valid pair): manifest `stages`,
+    /// README bullets per stage, `TF_MODEL_PATCH_STAGES`, host C == Swift in the planned arena.
+    func testTwoStageCExportStatesAndRunsThePlan() throws {
+        let net = try Network(spec: coverageSpecs[0], seed: 3, threads: 1)
+        let d = try SyntheticData.generate(SyntheticConfig(classes: 5, size: 12, channels: 3, trainCount: 32, testCount: 4, noise: 0.1, seed: 3))
+        let norm = Normalization.compute(from: d.train)
+        var s = QuantizationSettings(); s.calibrationBatches = 2; s.calibrationBatchSize = 8
+        let q = try NetworkQuantization.quantize(net, normalization: norm, train: d.train, settings: s)
+        let xs = try NetworkQuantization.int8Inputs(q, spec: net.plan.spec, data: d.test, normalization: norm, count: 2)
+        let schedule = KernelSchedule(plan: net.plan)
+        let first = try XCTUnwrap(PatchPlanner.candidates(schedule).first { $0.stage.grid == 2 })
+        let second = try XCTUnwrap(PatchPlanner.laterStages(schedule).first { $0.grid == 2 && $0.startOp >= first.stage.splitOp })
+        let setting = try PatchSetting(parsing: "\(first.stage.setting)+\(second.setting)")
+        let decision = try PatchPlanner.decide(schedule, setting: setting)
+        let plan = try XCTUnwrap(decision.plan)
+        XCTAssertEqual(plan.stages.count, 2)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-export-patch2-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.appendingPathComponent("c")
+        let summary = try ExportBundle.write(q, plan: net.plan, normalization: norm, format: .c, to: dir, target: .stm32f746,
+                                             source: "test", testInput: xs[0], patch: decision)
+        XCTAssertEqual(summary.arenaBytes, plan.arenaBytes)
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let p = (m["patch"] as! [String: Any])["plan"] as! [String: Any]
+        XCTAssertEqual(p["setting"] as? String, plan.setting)
+        XCTAssertEqual((p["stages"] as? [[String: Any]])?.map { $0["setting"] as? String }, plan.stages.map(\.setting))
+        XCTAssertEqual((m["memory"] as! [String: Any])["arena_bytes"] as? Int, plan.arenaBytes)
+        let header = try String(contentsOf: dir.appendingPathComponent("model.h"), encoding: .utf8)
+        XCTAssertTrue(header.contains("#define TF_MODEL_PATCH_STAGES 2\n"), header)
+        let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(readme.contains("model.c runs 2 patch stage(s) (`\(plan.setting)`)"), readme)
+        XCTAssertTrue(readme.contains("- `\(second.setting)`: from \(second.start!.startPhrase)"), readme)
+        if (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/cc") }) {
+            let r = try DeployCheck.runHost(model: q.model, inputs: xs, workDir: root.appendingPathComponent("host"), patch: (plan, schedule))
+            XCTAssertTrue(r.outputsMatch, "\(r.samples.map(\.mismatches))")
+            XCTAssertEqual(r.arenaBytes, plan.arenaBytes)
+        }
+    }
 }

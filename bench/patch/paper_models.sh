@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-.build/release/tinyforge}
-echo "| model | limit | MACs | per-layer arena (B) | auto plan | split tensor | patched arena (B) | stage / rest peak live (B) | extra MACs | overhead |"
+echo "| model | limit | MACs | per-layer arena (B) | auto plan | split tensor(s) | patched arena (B) | stage / rest peak live (B) | extra MACs | overhead |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for m in LMaNet-Elite LMaNet-Core QwNet-Core; do
   for o in 0.05 0.1 0.2 0.3 0.5; do
@@ -16,8 +16,8 @@ name, limit = sys.argv[1], sys.argv[2]
 if q is None:
     print(f"| {name} | {limit} | {r['"'"'macs'"'"']} | {p['"'"'per_layer_arena_bytes'"'"']} | off ({p['"'"'reason'"'"']}) | | {p['"'"'arena_bytes'"'"']} | | 0 | 0 |")
 else:
-    g = q["grid"]; t = "×".join(map(str, q["split_tensor"]))
-    print(f"| {name} | {limit} | {r['"'"'macs'"'"']} | {p['"'"'per_layer_arena_bytes'"'"']} | {g}x{g}@{q['"'"'split'"'"']} | {t} | **{q['"'"'arena_bytes'"'"']}** | {q['"'"'stage_peak_live_bytes'"'"']} / {q['"'"'rest_peak_live_bytes'"'"']} | {q['"'"'extra_macs'"'"']} | {q['"'"'mac_overhead'"'"']*100:.2f} % |")
+    t = " + ".join("×".join(map(str, s["split_tensor"])) for s in q["stages"])
+    print(f"| {name} | {limit} | {r['"'"'macs'"'"']} | {p['"'"'per_layer_arena_bytes'"'"']} | {q['"'"'setting'"'"']} | {t} | **{q['"'"'arena_bytes'"'"']}** | {q['"'"'stage_peak_live_bytes'"'"']} / {q['"'"'rest_peak_live_bytes'"'"']} | {q['"'"'extra_macs'"'"']} | {q['"'"'mac_overhead'"'"']*100:.2f} % |")
 ' "$m" "$o"
   done
 done

@@ -22,7 +22,8 @@ for m in $MODELS; do
   cmp -s "$d/tflite/test_output.bin" "$d/tflm_output.bin" && tflm_eq=yes || tflm_eq=NO
   pl=$(sed -n 's/.*| activation arena | \([0-9]*\) B linked.*/\1/p' "$d.per-layer.log")
   pa=$(sed -n 's/.*| activation arena | \([0-9]*\) B linked (planned \([0-9]*\)).*/\1 \/ \2/p' "$d.patched.log")
-  plan=$(sed -n 's/.*| patch plan (--patch auto) | \([^ ]*\) tiles .*(--patch …@\([^)]*\)).*/\1@\2/p' "$d.patched.log")
+  plan=$(sed -n -e 's/.*| patch plan (--patch auto) | \([^ ]*\) tiles .*(--patch …@\([^)]*\)).*/\1@\2/p' \
+               -e 's/.*| patch plan (--patch auto) | [0-9]* patch stages (--patch \([^)]*\)).*/\1/p' "$d.patched.log")
   extra=$(sed -n 's/.*per-layer arena [0-9]* B, \(+[0-9]* MACs ([0-9.]* %)\) |.*/\1/p' "$d.patched.log")
   echo "| $m | $pl | $pl_eq | $plan | $pa | $pa_eq | $extra | $tflm_eq |"
 done

@@ -1,7 +1,8 @@
 import TinyForgeSpec
 
 extension PatchDecision {
-    /// The `patch` object of `tinyforge profile --json`: both plans side by side.
+    /// The `patch` object of `tinyforge profile --json`: both plans side by side. The plan's
+    /// top-level `grid` / `split` fields describe its first stage; `stages` lists every stage.
     public func jsonValue(_ lp: LayerPlan) -> JSONValue {
         func num(_ x: Int) -> JSONValue { .number(Double(x)) }
         var o: [String: JSONValue] = [:]
@@ -30,6 +31,22 @@ extension PatchDecision {
             return .object(b)
         }
         j["tile_buffers"] = .array(buffers)
+        j["setting"] = .string(p.setting)
+        j["stages"] = .array(p.stages.indices.map { k in
+            let st = p.stages[k]
+            var o: [String: JSONValue] = [:]
+            o["setting"] = .string(st.setting)
+            o["grid"] = num(st.grid)
+            o["from"] = st.start.map { .string($0.description) } ?? .null
+            o["start_op"] = num(st.startOp)
+            o["input_tensor"] = .array(lp.tensors[st.input].shape.map(num))
+            o["split"] = .string(st.split.description)
+            o["split_op"] = num(st.splitOp)
+            o["split_tensor"] = .array(lp.tensors[st.output].shape.map(num))
+            o["peak_live_bytes"] = num(p.stagePeakLive(k))
+            o["extra_macs"] = num(st.extraMACs(lp))
+            return .object(o)
+        })
         o["plan"] = .object(j)
         return .object(o)
     }

@@ -6,7 +6,7 @@ public struct PatchDecision: Sendable {
     /// The TinyForge C runtime's per-layer arena (`CostReport.peakSRAMBytes`).
     public var perLayerArena: Int
     public var plan: PatchPlan?
-    /// Patch plans evaluated (auto: every valid split × grid).
+    /// Patch plans evaluated (auto: every valid split × grid, plus the two-stage plans placed).
     public var candidates: Int
     /// Why no plan was chosen (nil when one was).
     public var reason: String?
@@ -17,14 +17,17 @@ public struct PatchDecision: Sendable {
 
 /// Chooses patch plans. `auto` tries every split whose stage can run patch by patch (before
 /// each block and at each SE, up to the first whole-map op) with grids 2×2…8×8 (MCUNetV2's range), keeps those within
-/// the MAC overhead limit, and takes the lowest arena (fewest extra MACs on a tie); it falls
-/// back to per-layer execution when no plan beats the per-layer arena.
+/// the MAC overhead limit, and takes the lowest arena (fewest extra MACs on a tie); then
+/// the two-stage plans (`bestTwoStage`) that beat it; it falls back to per-layer execution
+/// when no plan beats the per-layer arena.
 public enum PatchPlanner {
     public static let autoGrids = 2...8
 
+    /// `maxStages`: the most patch stages `auto` may choose (1 or 2; the C generator runs
+    /// single-stage plans, so export and deploy-check ask for 1).
     /// - Throws: `PatchPlanError` for a fixed setting that cannot be cut.
     public static func decide(_ schedule: KernelSchedule, setting: PatchSetting, maxOverhead: Double = 0.2,
-                              options: MemoryPlannerOptions = .init()) throws -> PatchDecision {
+                              maxStages: Int = 2, options: MemoryPlannerOptions = .init()) throws -> PatchDecision {
         let perLayer = ActivationMemory(schedule: schedule.tinyforgeC, options: options).arenaBytes
         var d = PatchDecision(setting: setting, maxOverhead: maxOverhead, perLayerArena: perLayer, plan: nil,
                               candidates: 0, reason: nil)
@@ -35,14 +38,23 @@ public enum PatchPlanner {
             let stage = try PatchStage(plan: schedule.plan, groups: schedule.groups, split: split, grid: grid)
             d.plan = PatchPlan(stage: stage, schedule: schedule, options: options)
             d.candidates = 1
+        case let .stages(list):
+            let stages = try list.map {
+                try PatchStage(plan: schedule.plan, groups: schedule.groups, from: $0.from, split: $0.to, grid: $0.grid)
+            }
+            d.plan = try PatchPlan(stages: stages, schedule: schedule, options: options)
+            d.candidates = 1
         case .auto:
             let all = candidates(schedule, options: options)
-            d.candidates = all.count
             let within = all.filter { $0.macOverhead <= maxOverhead }
-            let best = within.min { ($0.arenaBytes, $0.extraMACs) < ($1.arenaBytes, $1.extraMACs) }
+            var best = within.min { ($0.arenaBytes, $0.extraMACs) < ($1.arenaBytes, $1.extraMACs) }
+            let two = maxStages < 2 ? (plan: nil, evaluated: 0)
+                : bestTwoStage(schedule, firsts: within, maxOverhead: maxOverhead, beating: best?.arenaBytes ?? perLayer, options: options)
+            if let t = two.plan { best = t }
+            d.candidates = all.count + two.evaluated
             if let b = best, b.arenaBytes < perLayer {
                 d.plan = b
-            } else if all.isEmpty {
+            } else if all.isEmpty && two.evaluated == 0 {
                 d.reason = "no block can start a patch stage (an SE or the head comes first)"
             } else if within.isEmpty {
                 d.reason = "every patch plan recomputes more than \(percent(maxOverhead)) extra MACs"
