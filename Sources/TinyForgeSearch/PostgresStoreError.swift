@@ -12,6 +12,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable, Senda
     case unknownRun(database: String, run: String, known: [String])
     /// `search` with a NAME that already exists.
     case runExists(database: String, run: String)
+    /// A statement got no answer in time (or the session was already closed): handled as a lost session.
+    case noAnswer(seconds: Double)
     /// The store was closed (its lock released); open the run again to write.
     case closed(database: String)
     /// The database has tables but no `tinyforge_migrations` table: some other program's database.
@@ -36,6 +38,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable, Senda
             return "\(db): no run named `\(run)` (\(list)); start it with tinyforge search --store '\(db)?run=\(run)'"
         case let .runExists(db, run):
             return "\(db): a run named `\(run)` already exists; continue it with --resume, or choose another ?run=NAME"
+        case let .noAnswer(seconds):
+            return seconds > 0 ? "the PostgreSQL server did not answer within \(Int(seconds)) s" : "the PostgreSQL session is closed"
         case let .closed(db):
             return "\(db): this run store was closed and its run lock released; open the run again"
         case let .notARunStore(db, tables):

@@ -22,6 +22,8 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     let url: PostgresStoreURL
     let command: String
     let reconnectDelays: [Double]
+    /// See `PostgresStoreConnection.timeout`.
+    let statementTimeout: TimeAmount
     var dialect: StoreDialect { .postgres }
     private let logger = Logger(label: "tinyforge.run-store.postgres")
     private let log: @Sendable (String) -> Void
@@ -34,8 +36,10 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     private var isClosed = false
 
     init(url: PostgresStoreURL, command: String, reconnectDelays: [Double] = defaultReconnectDelays,
+         statementTimeout: TimeAmount = .seconds(60),
          log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
         self.url = url; self.command = command; self.reconnectDelays = reconnectDelays; self.log = log
+        self.statementTimeout = statementTimeout
         connection = try connect()
     }
 
@@ -152,7 +156,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         while true {
             do {
                 if connection == nil { connection = try connect() }
-                let c = PostgresStoreConnection(connection: connection!, logger: logger)
+                let c = PostgresStoreConnection(connection: connection!, logger: logger, timeout: statementTimeout)
                 if attempt > 0, let run = lockedRun { try takeLock(run, on: c) }
                 let value = try work(c)
                 if attempt > 0 { log("run store \(url): reconnected after \(attempt) attempt(s); the interrupted step was repeated") }
@@ -183,6 +187,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
             return [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(e.code)
         case let e as PostgresStoreError:
             if case .cannotConnect = e { return true }
+            if case .noAnswer = e { return true }
             if case .server(let state?, _, _) = e { return state.hasPrefix("08") || state.hasPrefix("57P") }
             return false
         case is ChannelError, is IOError:

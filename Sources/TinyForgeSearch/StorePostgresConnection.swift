@@ -8,6 +8,10 @@ import PostgresNIO
 struct PostgresStoreConnection: StoreConnection {
     let connection: PostgresConnection
     let logger: Logger
+    /// How long one statement may go unanswered before the session is declared lost (closed and
+    /// handled like any connection loss). A server whose session was killed does not always
+    /// make the client notice; without a bound, a write would hang forever.
+    let timeout: TimeAmount
     var dialect: StoreDialect { .postgres }
 
     func execute(_ sql: String, _ arguments: StoreArguments) throws {
@@ -39,11 +43,25 @@ struct PostgresStoreConnection: StoreConnection {
             }
         }
         let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: binds)
+        if connection.isClosed { throw PostgresStoreError.noAnswer(seconds: 0) }
         do {
-            return try connection.query(query, logger: logger).wait()
+            return try bounded(connection.query(query, logger: logger))
         } catch let e as PSQLError where e.serverInfo != nil {
             throw PostgresStoreError.server(sqlState: e.serverInfo?[.sqlState], message: e.serverInfo?[.message] ?? "\(e.code)", query: sql)
         }
+    }
+
+    /// Waits for `future` at most `timeout`; then closes the session and throws `noAnswer`.
+    private func bounded<T>(_ future: EventLoopFuture<T>) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        let limit = timeout, connection = connection
+        let timer = future.eventLoop.scheduleTask(in: limit) {
+            promise.fail(PostgresStoreError.noAnswer(seconds: Double(limit.nanoseconds) / 1e9))
+            connection.close().whenComplete { _ in }
+        }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
     }
 
     /// `?` → `$1, $2, …` outside single-quoted literals, double-quoted identifiers and comments.
