@@ -34,7 +34,10 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable, Senda
             let line = q.split(separator: "\n").first.map(String.init) ?? q
             return "PostgreSQL rejected a run-store statement (\(state ?? "no SQLSTATE")): \(m) — in `\(line.trimmingCharacters(in: .whitespaces))`"
         case let .unknownRun(db, run, known):
-            let list = known.isEmpty ? "the database holds no runs yet" : "known runs: " + known.joined(separator: ", ")
+            // The newest 20 (a shared database can hold hundreds).
+            let shown = known.suffix(20), older = known.count - shown.count
+            let list = known.isEmpty ? "the database holds no runs yet"
+                : "known runs: " + shown.joined(separator: ", ") + (older > 0 ? " and \(older) older" : "")
             return "\(db): no run named `\(run)` (\(list)); start it with tinyforge search --store '\(db)?run=\(run)'"
         case let .runExists(db, run):
             return "\(db): a run named `\(run)` already exists; continue it with --resume, or choose another ?run=NAME"
