@@ -8,6 +8,7 @@ extension RunStore {
     public static func create(at location: StoreLocation, config: SearchConfig,
                               lock options: RunLock.Options = .init(command: "search")) throws -> RunStore {
         guard case .postgres(let url) = location else { return try create(directory: location.localDirectory, config: config, lock: options) }
+        try refuseBreakLock(options, url)
         let db = try PostgresStoreDatabase(url: url, command: options.command)
         try StorePostgresSchema.migrate(db, description: url.databaseDescription)
         func refuseExisting(_ c: StoreConnection) throws {
@@ -26,10 +27,19 @@ extension RunStore {
         return RunStore(location: location, db: db, runID: id, lock: nil, readOnly: false, tables: try db.tableNames())
     }
 
+    /// `--break-lock` breaks stale file locks only: a PostgreSQL run lock lives exactly as long as
+    /// its holder's session, so there is nothing stale to break from here.
+    private static func refuseBreakLock(_ options: RunLock.Options, _ url: PostgresStoreURL) throws {
+        guard options.breakStale else { return }
+        throw SearchError("--break-lock", "applies to run directories; the lock of \(url) ends with its holder's database session "
+                          + "(a dead holder's session is dropped by the server; SELECT pg_terminate_backend(PID) on the server ends it at once)")
+    }
+
     /// Opens an existing run for writing (resume, finish, explain, compare): migrates, takes the
     /// run lock (refused while another controller holds it, on any machine).
     public static func open(at location: StoreLocation, lock options: RunLock.Options = .init()) throws -> RunStore {
         guard case .postgres(let url) = location else { return try open(directory: location.localDirectory, lock: options) }
+        try refuseBreakLock(options, url)
         let db = try PostgresStoreDatabase(url: url, command: options.command)
         try StorePostgresSchema.migrate(db, description: url.databaseDescription)
         let id = try runID(db, url)

@@ -74,6 +74,10 @@ final class PostgresStoreTests: XCTestCase {
         let other = try RunStore.create(at: b, config: testConfig())
         XCTAssertThrowsError(try RunStore.open(at: a, lock: .init(command: "explain"))) { e in
             XCTAssertTrue("\(e)".contains("locked by pid \(getpid()) on host \(RunLockHolder.localHostName()) (search)"), "\(e)")
+            XCTAssertTrue("\(e)".contains("tinyforge runs show --store '\(a)'"), "\(e)")
+        }
+        XCTAssertThrowsError(try RunStore.open(at: a, lock: .init(command: "explain", breakStale: true))) { e in
+            XCTAssertTrue("\(e)".contains("--break-lock: applies to run directories"), "\(e)")
         }
         // Kill the holder's session from the server side, as when its machine dies.
         let pid = try (holder.db as! PostgresStoreDatabase).sessionPID()
