@@ -110,6 +110,24 @@ final class PostgresStoreTests: XCTestCase {
         killer.close()
     }
 
+    /// When the database stays unreachable, reconnection gives up after the configured attempts,
+    /// each logged, and the write fails loudly (nothing is dropped silently).
+    func testReconnectionIsBoundedAndLogged() throws {
+        let url = try scratchDatabase(self)
+        let lines = LogLines()
+        let db = try PostgresStoreDatabase(url: url, command: "test", reconnectDelays: [0.05, 0.1], log: { lines.append($0) })
+        try db.write { try $0.execute("CREATE TABLE t(x BIGINT)", []) }
+        let admin = try PostgresStoreDatabase(url: try StoreBackend.postgres().postgresURL, command: "test")
+        try admin.executeOutsideTransaction("DROP DATABASE \(url.database) WITH (FORCE)")   // ends db's session too
+        XCTAssertThrowsError(try db.write { try $0.execute("INSERT INTO t VALUES (1)", []) }) { e in
+            guard case PostgresStoreError.connectionLost(_, 2, _) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("--resume"), "\(e)")
+        }
+        XCTAssertEqual(lines.all.count, 2, "\(lines.all)")
+        XCTAssertTrue(lines.all.allSatisfy { $0.contains("connection lost") && $0.contains("of 2") }, "\(lines.all)")
+        admin.close()
+    }
+
     /// A password given through PGPASSWORD / a file is used for the login but appears nowhere:
     /// not in any table, not in a message, not in the session's application name.
     func testPasswordIsNeverStoredOrPrinted() async throws {
@@ -135,4 +153,12 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertGreaterThan(texts.count, tables.count)
         XCTAssertFalse(texts.contains { $0.contains(secret) }, "the password leaked")
     }
+}
+
+/// Log lines collected from the store's background-safe logger.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
