@@ -48,7 +48,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     /// Ends the session (which releases its advisory lock).
     func close() {
         mutex.lock(); defer { mutex.unlock() }
-        if let c = connection { try? c.close().wait() }
+        if let c = connection { Self.closeWaitingAtMost(c, seconds: 5) }
         connection = nil
         lockedRun = nil
         isClosed = true
@@ -172,11 +172,21 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
                 }
                 let delay = reconnectDelays[attempt - 1]
                 log("run store \(url): connection lost (\(Self.reason(error))); reconnecting in \(delay) s (attempt \(attempt) of \(reconnectDelays.count))")
-                if let old = connection { try? old.close().wait() }
+                if let old = connection { old.close().whenComplete { _ in } } // a dead session may never confirm
                 connection = nil
                 Thread.sleep(forTimeInterval: delay)
             }
         }
+    }
+
+    /// Closes a session (which ends its advisory lock on the server), waiting for the goodbye
+    /// at most `seconds`: a session the server already dropped may never confirm.
+    static func closeWaitingAtMost(_ c: PostgresConnection, seconds: Int64) {
+        let done = c.eventLoop.makePromise(of: Void.self)
+        c.close().cascade(to: done)
+        let timer = c.eventLoop.scheduleTask(in: .seconds(seconds)) { done.succeed(()) }
+        try? done.futureResult.wait()
+        timer.cancel()
     }
 
     /// Errors that mean the session is gone (as opposed to a statement the server rejected).
