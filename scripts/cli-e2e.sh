@@ -219,5 +219,19 @@ then
   check "old checkpoint loads with a warning" 0 "warning: $tmp/old.safetensors: has no data_crc32c checksum" "$TF" evaluate "$tmp/old.safetensors" --dataset "$FDS"
 else fail=$((fail+1)); echo "FAIL: could not make the damaged checkpoints"; fi
 
+# The PostgreSQL run store (issue 14): a synthetic search kept in PostgreSQL, shown, refused twice.
+if [ -n "${TINYFORGE_TEST_PG_URL:-}" ]; then
+  PGRUN="$TINYFORGE_TEST_PG_URL?run=cli-e2e-$$-$RANDOM"
+  check "pg: search --store" 0 "Pareto front" "$TF" search --space mcu28 --dataset "$FDS" --evaluator synthetic --proposer random \
+    --trials 8 --batch 4 --sram 64KB --flash 256KB --macs 3M --store "$PGRUN" --run "$tmp/pgout"
+  check "pg: runs show --store" 0 "evaluations 8/8" "$TF" runs show --store "$PGRUN" "$tmp/pgout"
+  check "pg: name taken" 2 "already exists; continue it with --resume" "$TF" search --space mcu28 --dataset "$FDS" \
+    --evaluator synthetic --trials 8 --sram 64KB --flash 256KB --store "$PGRUN"
+  check "pg: password in URL" 2 "the URL contains a password" "$TF" runs show --store "postgres://u:pw@127.0.0.1:1/db?run=x"
+  check "pg: unknown run" 2 "no run named \`nope-$$\`" "$TF" runs show --store "$TINYFORGE_TEST_PG_URL?run=nope-$$"
+else
+  echo "cli-e2e: PostgreSQL checks SKIPPED (TINYFORGE_TEST_PG_URL unset; scripts/postgres.sh start prints one)"
+fi
+
 echo "cli-e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

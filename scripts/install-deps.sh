@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what scripts/test-all.sh's suites need, checking first so that a second run installs
 # nothing and takes seconds:
-#   apt: dataset-fashion-mnist (IDX files for the data tests and the demo), libpng/libjpeg-turbo
+#   apt: dataset-fashion-mnist (IDX files for the data tests and the demo), postgresql (the PostgreSQL
+#        run store tests, scripts/postgres.sh), libpng/libjpeg-turbo
 #        headers (the build's folder: decoder), gcc-arm-none-eabi + newlib + qemu-system-arm (the
 #        generated C on a Cortex-M7), chromium (the HTML report rendered headless), slurm-wlm +
 #        munge (the one-node cluster of scripts/slurm.sh for the Slurm launcher's tests);
@@ -19,7 +20,7 @@ case "${1:-}" in
     *) echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--check])" >&2; exit 2 ;;
 esac
 
-APT_PACKAGES=(dataset-fashion-mnist libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium slurm-wlm munge)
+APT_PACKAGES=(dataset-fashion-mnist postgresql libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium slurm-wlm munge)
 # pip package:the module the tests import
 PIP_PACKAGES=(tflite-micro:tflite_micro ai-edge-litert:ai_edge_litert)
 LLM_PY="${TINYFORGE_LLM_VENV:-$PWD/.venv-llm}/bin/python"

@@ -30,7 +30,10 @@ public struct Comparison {
     public var evaluator: String
 
     /// Runs (or resumes) every (proposer, seed) run under `directory`.
+    /// `postgres`: keep the runs in that PostgreSQL database, named `NAME-PROPOSER-seedS` after
+    /// its `?run=NAME` (their files still go to `directory/PROPOSER-seedS`).
     public static func run(base: SearchConfig, proposers: [String], seeds: [UInt64], directory: URL,
+                           postgres: PostgresStoreURL? = nil,
                            makeProposer: (SearchConfig) throws -> Proposer,
                            log: ((String) -> Void)? = nil) async throws -> Comparison {
         var curves: [Curve] = []
@@ -42,12 +45,18 @@ public struct Comparison {
                 cfg.settings.seed = seed
                 if !p.contains("llm") { cfg.llm = nil }   // the shared base carries it for the LLM proposers only
                 let dir = directory.appendingPathComponent("\(p)-seed\(seed)")
-                let store = FileManager.default.fileExists(atPath: dir.appendingPathComponent(RunStore.fileName).path)
-                    ? try RunStore.open(directory: dir, lock: .init(command: "compare"))
-                    : try RunStore.create(directory: dir, config: cfg, lock: .init(command: "compare"))
+                var location = StoreLocation.directory(dir)
+                if var url = postgres {
+                    url.run += "-\(p)-seed\(seed)"
+                    url.localDirectory = dir
+                    location = .postgres(url)
+                }
+                let store = try RunStore.exists(at: location)
+                    ? try RunStore.open(at: location, lock: .init(command: "compare"))
+                    : try RunStore.create(at: location, config: cfg, lock: .init(command: "compare"))
                 let stored = try store.config()
                 let controller = SearchController(store: store, config: stored, proposer: try makeProposer(stored),
-                                                  evaluator: stored.makeEvaluator(runDirectory: dir))
+                                                  evaluator: stored.makeEvaluator(runDirectory: store.directory))
                 let summary = try await controller.run()
                 let hv = try store.hypervolumeHistory().map(\.hypervolume)
                 log?("\(p) seed \(seed): \(hv.count) evaluations, \(summary.epochsSpent) epochs, HV "

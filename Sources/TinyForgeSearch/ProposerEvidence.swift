@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TinyForgeHardware
 
 /// What one origin of candidates (llm, llm-variation, random, mutation, crossover, llm+repair,
@@ -68,28 +67,27 @@ public struct ProposerEvidence: Sendable, Equatable {
     /// The evidence of every origin in the store's run, sorted by origin name. `archive` is the
     /// run's rebuilt archive (`loadState`), whose front and hypervolume are the final ones.
     public static func compute(store: RunStore, archive: ParetoArchive, budget: Budget) throws -> [ProposerEvidence] {
-        let (candidates, duplicates, proxy) = try store.read { db in
-            (try Row.fetchAll(db, sql: "SELECT id, proposer, change, parents_json, status, rejection_kind, cost_json FROM candidates WHERE run_id = ?",
-                              arguments: [store.runID]),
-             try Row.fetchAll(db, sql: "SELECT proposer, change, parents_json FROM duplicates WHERE run_id = ?", arguments: [store.runID]),
-             try Row.fetchAll(db, sql: "SELECT candidate_id, status, val_accuracy FROM evaluations WHERE run_id = ? AND rung = 0",
-                              arguments: [store.runID]))
+        let (candidates, duplicates, proxy) = try store.fetch { db in
+            (try db.fetchAll("SELECT id, proposer, change, parents_json, status, rejection_kind, cost_json FROM candidates WHERE run_id = ?",
+                             [store.runID]),
+             try db.fetchAll("SELECT proposer, change, parents_json FROM duplicates WHERE run_id = ?", [store.runID]),
+             try db.fetchAll("SELECT candidate_id, status, val_accuracy FROM evaluations WHERE run_id = ? AND rung = 0", [store.runID]))
         }
         var byOrigin: [String: ProposerEvidence] = [:]
         var originOf: [Int64: String] = [:]
-        func originOfRow(_ r: Row) -> String {
-            let parents: [String] = decodeStored(r["parents_json"]) ?? []
-            return origin(proposer: r["proposer"], change: r["change"], parentCount: parents.count)
+        func originOfRow(_ r: StoreRow) throws -> String {
+            let parents: [String] = decodeStored(try r["parents_json"]) ?? []
+            return origin(proposer: try r["proposer"], change: try r["change"], parentCount: parents.count)
         }
         for r in candidates {
-            let o = originOfRow(r), id: Int64 = r["id"], status: String = r["status"]
+            let o = try originOfRow(r), id: Int64 = try r["id"], status = CandidateStatus(rawValue: try r["status"])
             originOf[id] = o
             var e = byOrigin[o] ?? ProposerEvidence(origin: o)
             e.proposals += 1
-            if status == "rejected" {
-                let kind: String = r["rejection_kind"] ?? Rejection.Kind.decode.rawValue
+            if status == .rejected {
+                let kind: String = try r["rejection_kind"] ?? Rejection.Kind.decode.rawValue
                 e.rejectedByKind[kind, default: 0] += 1
-                if kind == Rejection.Kind.budget.rawValue, let cost: CostSummary = decodeStored(r["cost_json"]) {
+                if kind == Rejection.Kind.budget.rawValue, let cost: CostSummary = decodeStored(try r["cost_json"]) {
                     for k in violatedConstraints(cost, budget: budget) { e.overBudgetBy[k, default: 0] += 1 }
                 }
             } else {
@@ -98,7 +96,7 @@ public struct ProposerEvidence: Sendable, Equatable {
             byOrigin[o] = e
         }
         for r in duplicates {
-            let o = originOfRow(r)
+            let o = try originOfRow(r)
             var e = byOrigin[o] ?? ProposerEvidence(origin: o)
             e.proposals += 1
             e.rejectedByKind[Rejection.Kind.duplicate.rawValue, default: 0] += 1
@@ -106,11 +104,10 @@ public struct ProposerEvidence: Sendable, Equatable {
         }
         var scores: [String: [Double]] = [:]
         for r in proxy {
-            guard let o = originOf[r["candidate_id"]] else { continue }
-            let status: String = r["status"]
-            if status == "failed" { byOrigin[o]?.failedTraining += 1; continue }
+            guard let o = originOf[try r["candidate_id"]] else { continue }
+            if EvaluationStatus(rawValue: try r["status"]) == .failed { byOrigin[o]?.failedTraining += 1; continue }
             byOrigin[o]?.trained += 1
-            scores[o, default: []].append((r["val_accuracy"] as Double?) ?? 0)
+            scores[o, default: []].append((try r["val_accuracy"] as Double?) ?? 0)
         }
         for (o, xs) in scores {
             byOrigin[o]?.meanProxyAccuracy = xs.reduce(0, +) / Double(xs.count)

@@ -20,7 +20,7 @@ public enum RunLockError: Error, CustomStringConvertible, Equatable, Sendable {
                     + "break the lock with `tinyforge runs unlock \(dir)` or add --break-lock, then retry."
             } else {
                 m += "Wait for it to finish or stop it (kill \(holder.map { String($0.pid) } ?? "the holder") on \(holder?.host ?? "its host")); "
-                    + "read-only commands (tinyforge runs show \(dir)) work meanwhile."
+                    + "read-only commands (tinyforge runs show \(dir.hasPrefix("postgres") ? "--store '\(dir)'" : dir)) work meanwhile."
             }
             return m
         case let .notStale(dir, holder, grace):

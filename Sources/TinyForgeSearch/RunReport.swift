@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TinyForgeHardware
 import TinyForgeSpec
 
@@ -151,37 +150,41 @@ public struct RunReport {
     /// uses (highest rung with a score, else the highest rung), `rung` names it and `rungs` lists
     /// every rung's score ("0:0.8123 1:0.8450", "failed" for a failed evaluation).
     public static func candidatesCSV(store: RunStore) throws -> String {
-        let (rows, evals) = try store.read { db in
-            (try Row.fetchAll(db, sql: """
+        let (rows, evals) = try store.fetch { db in
+            (try db.fetchAll("""
                 SELECT id, iteration, hash, status, proposer, rejection_kind, reason, cost_json, parents_json, change, attempts
                 FROM candidates WHERE run_id = ? ORDER BY id
-                """, arguments: [store.runID]),
-             try Row.fetchAll(db, sql: """
+                """, [store.runID]),
+             try db.fetchAll("""
                 SELECT candidate_id, rung, eval_index, status AS estatus, val_accuracy, val_loss, train_loss, epochs, seconds
                 FROM evaluations WHERE run_id = ? ORDER BY candidate_id, rung
-                """, arguments: [store.runID]))
+                """, [store.runID]))
         }
-        let byCandidate = Dictionary(grouping: evals, by: { $0["candidate_id"] as Int64 })
+        var byCandidate: [Int64: [StoreRow]] = [:]
+        for e in evals { byCandidate[try e["candidate_id"], default: []].append(e) }
+        let failed = EvaluationStatus.failed.rawValue
         var out = "id,iteration,hash,status,proposer,rejection_kind,reason,macs,params,peak_sram_bytes,flash_bytes,eval_index,eval_status,val_accuracy,val_loss,train_loss,epochs,seconds,attempts,change,parents,rung,rungs\n"
         func f(_ s: String?) -> String {
             guard let s = s else { return "" }
             return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         for r in rows {
-            let cost: CostSummary? = decodeStored(r["cost_json"])
-            let parents: [String] = decodeStored(r["parents_json"]) ?? []
-            let es = byCandidate[r["id"] as Int64] ?? []
-            let e = es.last { ($0["estatus"] as String) != "failed" } ?? es.last
-            let rungs = es.map { x in "\(x["rung"] as Int):" + ((x["estatus"] as String) == "failed" ? "failed"
-                                                              : String(format: "%.4f", (x["val_accuracy"] as Double?) ?? 0)) }
-            let cols: [String?] = [
+            let cost: CostSummary? = decodeStored(try r["cost_json"])
+            let parents: [String] = decodeStored(try r["parents_json"]) ?? []
+            let es = byCandidate[try r["id"] as Int64] ?? []
+            let e = try es.last { (try $0["estatus"] as String) != failed } ?? es.last
+            let rungs = try es.map { x in "\(try x["rung"] as Int):" + ((try x["estatus"] as String) == failed ? failed
+                                                                      : String(format: "%.4f", (try x["val_accuracy"] as Double?) ?? 0)) }
+            /// A column of the chosen evaluation (nil without one or when NULL).
+            func ev<T: StoreColumnValue>(_ column: String) throws -> T? { try e.flatMap { try $0[column] as T? } }
+            let num: (Double?) -> String? = { $0.map { String($0) } }
+            let cols: [String?] = try [
                 String(r["id"] as Int64), String(r["iteration"] as Int), r["hash"], r["status"], r["proposer"], r["rejection_kind"], r["reason"],
                 cost.map { String($0.macs) }, cost.map { String($0.params) }, cost.map { String($0.peakSRAMBytes) }, cost.map { String($0.flashBytes) },
-                (e?["eval_index"] as Int?).map(String.init), e?["estatus"], (e?["val_accuracy"] as Double?).map { String($0) },
-                (e?["val_loss"] as Double?).map { String($0) }, (e?["train_loss"] as Double?).map { String($0) },
-                (e?["epochs"] as Int?).map(String.init), (e?["seconds"] as Double?).map { String($0) }, String(r["attempts"] as Int),
+                (ev("eval_index") as Int?).map(String.init), ev("estatus"), num(ev("val_accuracy")), num(ev("val_loss")), num(ev("train_loss")),
+                (ev("epochs") as Int?).map(String.init), num(ev("seconds")), String(r["attempts"] as Int),
                 r["change"], parents.map { String($0.prefix(12)) }.joined(separator: " "),
-                (e?["rung"] as Int?).map(String.init), rungs.joined(separator: " "),
+                (ev("rung") as Int?).map(String.init), rungs.joined(separator: " "),
             ]
             out += cols.map(f).joined(separator: ",") + "\n"
         }

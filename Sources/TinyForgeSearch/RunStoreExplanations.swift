@@ -1,4 +1,3 @@
-import GRDB
 import TinyForgeSpec
 
 /// What `tinyforge explain` reads from and writes to a run.
@@ -14,22 +13,31 @@ public struct StoredCandidateRow: Sendable {
 extension RunStore {
     /// Candidates with a decodable spec and a given status (e.g. rejected ones for the report).
     public func candidates(status: String) throws -> [StoredCandidateRow] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, spec_json, proposer, rationale, status, reason FROM candidates WHERE run_id = ? AND status = ? ORDER BY id",
-                             arguments: [runID, status]).map { r in
-                let text: String? = r["spec_json"]
-                return StoredCandidateRow(hash: r["hash"], spec: text.flatMap { try? ArchitectureSpec.decode(jsonText: $0).spec },
-                                          proposer: r["proposer"], rationale: r["rationale"], status: r["status"], reason: r["reason"])
+        try db.read { db in
+            try db.fetchAll("SELECT hash, spec_json, proposer, rationale, status, reason FROM candidates WHERE run_id = ? AND status = ? ORDER BY id",
+                            [runID, status]).map { r in
+                let text: String? = try r["spec_json"]
+                return StoredCandidateRow(hash: try r["hash"], spec: text.flatMap { try? ArchitectureSpec.decode(jsonText: $0).spec },
+                                          proposer: try r["proposer"], rationale: try r["rationale"], status: try r["status"],
+                                          reason: try r["reason"])
             }
         }
+    }
+
+    /// Candidates with a given status (typed form).
+    public func candidates(status: CandidateStatus) throws -> [StoredCandidateRow] {
+        try candidates(status: status.rawValue)
     }
 
     /// Replaces the stored explanation of each candidate (one transaction).
     public func saveExplanations(_ items: [(hash: String, json: JSONValue)]) throws {
         try db.write { db in
             for (h, j) in items {
-                try db.execute(sql: "INSERT OR REPLACE INTO explanations(run_id, hash, json) VALUES (?, ?, ?)",
-                               arguments: [runID, h, j.canonicalText()])
+                // Replacing the row resets created_at, as SQLite's former INSERT OR REPLACE did.
+                try db.execute("""
+                    INSERT INTO explanations(run_id, hash, json) VALUES (?, ?, ?)
+                    ON CONFLICT(run_id, hash) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
+                    """, [runID, h, j.canonicalText()])
             }
         }
     }
@@ -37,14 +45,14 @@ extension RunStore {
     /// The stored explanation of one candidate (nil when `tinyforge explain` has not written
     /// one). The chosen model's carries the LLM's fact-checked text under `llm_explanation`.
     public func storedExplanation(hash: String) throws -> JSONValue? {
-        let text: String? = try read { db in
-            try String.fetchOne(db, sql: "SELECT json FROM explanations WHERE run_id = ? AND hash = ?", arguments: [runID, hash])
+        let text: String? = try db.read { db in
+            try db.fetchValue("SELECT json FROM explanations WHERE run_id = ? AND hash = ?", [runID, hash])
         }
         return try text.map { try JSONValue.parse($0, source: "explanations[\(hash.prefix(12))]") }
     }
 
     public func explanationCount() throws -> Int {
         guard hasTable("explanations") else { return 0 }
-        return try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM explanations WHERE run_id = ?", arguments: [runID]) ?? 0 }
+        return try db.read { db in try db.fetchValue("SELECT COUNT(*) FROM explanations WHERE run_id = ?", [runID]) ?? 0 }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What a finish run trains with. `json` is the canonical text of everything that changes the
 /// trained weights (recipe, epochs, dataset and split, teacher, seed): two finishes of the same
@@ -20,7 +19,7 @@ public struct FinishSettings: Sendable, Equatable {
 
 /// One row of the `finished` table: a front member trained with the longer schedule.
 public struct FinishedRecord: Sendable, Equatable {
-    public enum Status: String, Sendable { case training, done, failed }
+    public enum Status: String, Sendable, CaseIterable { case training, done, failed }
 
     public var hash: String
     public var candidateID: Int64?
@@ -57,37 +56,37 @@ extension RunStore {
     /// rows last), ties by selection rank.
     public func finishedRecords() throws -> [FinishedRecord] {
         guard hasTable("finished") else { return [] } // read-only store of a run older than v3
-        return try read { db in
-            try Row.fetchAll(db, sql: """
+        return try db.read { db in
+            try db.fetchAll("""
                 SELECT * FROM finished WHERE run_id = ?
-                ORDER BY status = 'done' DESC, val_accuracy DESC, rank, id
-                """, arguments: [runID]).map(Self.finishedRecord)
+                ORDER BY CASE WHEN status = ? THEN 1 ELSE 0 END DESC, val_accuracy DESC NULLS LAST, rank, id
+                """, [runID, FinishedRecord.Status.done.rawValue]).map(Self.finishedRecord)
         }
     }
 
     public func finishedRecord(hash: String) throws -> FinishedRecord? {
         guard hasTable("finished") else { return nil }
-        return try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM finished WHERE run_id = ? AND hash = ?", arguments: [runID, hash])
-                .map(Self.finishedRecord)
+        return try db.read { db in
+            try db.fetchOne("SELECT * FROM finished WHERE run_id = ? AND hash = ?", [runID, hash]).map(Self.finishedRecord)
         }
     }
 
     /// Marks a member as being trained (inserting or replacing its row) before work starts, so
     /// an interruption leaves status `training`, which the next finish retrains.
     public func markFinishing(_ member: EvaluatedCandidate, settings: FinishSettings, selection: String, rank: Int) throws {
+        let training = FinishedRecord.Status.training.rawValue
         try db.write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO finished(run_id, candidate_id, hash, status, settings_json, selection, rank, proxy_score, epochs,
                                      distilled, teacher, macs, params, peak_sram_bytes, flash_bytes, attempts)
-                VALUES (?,?,?,'training',?,?,?,?,?,?,?,?,?,?,?,1)
+                VALUES (?,?,?,'\(training)',?,?,?,?,?,?,?,?,?,?,?,1)
                 ON CONFLICT(run_id, hash) DO UPDATE SET
-                  status = 'training', settings_json = excluded.settings_json, selection = excluded.selection,
+                  status = '\(training)', settings_json = excluded.settings_json, selection = excluded.selection,
                   rank = excluded.rank, proxy_score = excluded.proxy_score, epochs = excluded.epochs,
                   distilled = excluded.distilled, teacher = excluded.teacher, val_accuracy = NULL, val_loss = NULL,
                   seconds = NULL, reason = NULL, attempts = finished.attempts + 1,
-                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                """, arguments: [runID, member.id, member.hash, settings.json, selection, rank, member.accuracy, settings.epochs,
+                  updated_at = \(db.dialect.now)
+                """, [runID, member.id, member.hash, settings.json, selection, rank, member.accuracy, settings.epochs,
                                  settings.distilled, settings.teacher, member.cost.macs, member.cost.params,
                                  member.cost.peakSRAMBytes, member.cost.flashBytes])
         }
@@ -96,20 +95,21 @@ extension RunStore {
     /// Stores the outcome of a member's training (after its files are written).
     public func recordFinished(hash: String, outcome: FinishOutcome) throws {
         try db.write { db in
-            try db.execute(sql: """
+            let status: FinishedRecord.Status = outcome.failureReason == nil ? .done : .failed
+            try db.execute("""
                 UPDATE finished SET status = ?, val_accuracy = ?, val_loss = ?, epochs = ?, seconds = ?, reason = ?,
-                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                  updated_at = \(db.dialect.now)
                 WHERE run_id = ? AND hash = ?
-                """, arguments: [outcome.failureReason == nil ? "done" : "failed", outcome.valAccuracy, outcome.valLoss,
+                """, [status.rawValue, outcome.valAccuracy, outcome.valLoss,
                                  outcome.epochs, outcome.seconds, outcome.failureReason, runID, hash])
         }
     }
 
-    static func finishedRecord(_ r: Row) -> FinishedRecord {
-        FinishedRecord(hash: r["hash"], candidateID: r["candidate_id"], status: FinishedRecord.Status(rawValue: r["status"]) ?? .failed,
-                       settingsJSON: r["settings_json"], selection: r["selection"], rank: r["rank"], proxyScore: r["proxy_score"],
-                       valAccuracy: r["val_accuracy"], valLoss: r["val_loss"], epochs: r["epochs"], distilled: r["distilled"],
-                       teacher: r["teacher"], seconds: r["seconds"], reason: r["reason"], macs: r["macs"], params: r["params"],
-                       peakSRAMBytes: r["peak_sram_bytes"], flashBytes: r["flash_bytes"], attempts: r["attempts"])
+    static func finishedRecord(_ r: StoreRow) throws -> FinishedRecord {
+        try FinishedRecord(hash: r["hash"], candidateID: r["candidate_id"], status: FinishedRecord.Status(rawValue: r["status"]) ?? .failed,
+                           settingsJSON: r["settings_json"], selection: r["selection"], rank: r["rank"], proxyScore: r["proxy_score"],
+                           valAccuracy: r["val_accuracy"], valLoss: r["val_loss"], epochs: r["epochs"], distilled: r["distilled"],
+                           teacher: r["teacher"], seconds: r["seconds"], reason: r["reason"], macs: r["macs"], params: r["params"],
+                           peakSRAMBytes: r["peak_sram_bytes"], flashBytes: r["flash_bytes"], attempts: r["attempts"])
     }
 }

@@ -15,8 +15,12 @@ public final class SQLiteWorkQueue: WorkQueue, @unchecked Sendable {
     /// The run directory, for messages.
     public let runName: String
 
-    public init(store: RunStore) {
-        db = store.db; runID = store.runID; runName = store.directory.path
+    /// Throws for a store that is not a SQLite file (a PostgreSQL store has its own queue).
+    public init(store: RunStore) throws {
+        guard let sqlite = store.db as? SQLiteStoreDatabase else {
+            throw SearchError("--store", "\(store.location) is not a SQLite run directory; its work queue is the PostgreSQL one")
+        }
+        db = sqlite.queue; runID = store.runID; runName = store.directory.path
     }
 
     init(db: DatabaseQueue, runID: Int64, runName: String) {

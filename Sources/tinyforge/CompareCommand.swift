@@ -25,6 +25,8 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Print compare.json instead of the table.")
     var json = false
 
+    @OptionGroup var storeOptions: StoreOptions
+
     @OptionGroup var llm: LLMTimeoutOption
 
     func run() throws {
@@ -38,9 +40,11 @@ struct CompareCommand: ParsableCommand {
             let base = try options.makeConfig(proposer: names[0], seed: firstSeed, usesLLM: usesLLM)
             let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
             let dir = URL(fileURLWithPath: out)
+            var postgres: PostgresStoreURL?
+            if storeOptions.store != nil, case .postgres(let url) = try storeOptions.location(directory: out, option: "--out") { postgres = url }
             let quiet = json
             let result = try runBlocking {
-                try await Comparison.run(base: base, proposers: names, seeds: seedList, directory: dir,
+                try await Comparison.run(base: base, proposers: names, seeds: seedList, directory: dir, postgres: postgres,
                                          makeProposer: { try makeProposer($0, llmTimeout: llmTimeout) }, log: quiet ? nil : { print($0); fflush(stdout) })
             }
             let text = result.jsonValue().prettyText()

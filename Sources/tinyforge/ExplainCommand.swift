@@ -29,7 +29,8 @@ struct ExplainCommand: ParsableCommand {
             Example: scripts/llm-server.sh run -- tinyforge explain runs/a --llm
             """)
 
-    @Argument(help: "Run directory of `tinyforge search`.") var runDirectory: String
+    @Argument(help: "Run directory of `tinyforge search` (with a PostgreSQL --store: where report.html goes).") var runDirectory: String?
+    @OptionGroup var storeOptions: StoreOptions
     @Option(help: "A trained checkpoint of the chosen model: adds saliency heatmaps of validation images.") var checkpoint: String?
     @Option(help: "Dataset for the heatmaps (default: the run's).") var dataset: String?
     @Option(help: "Number of heatmaps.") var heatmaps: Int = 4
@@ -41,16 +42,18 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let dir = URL(fileURLWithPath: runDirectory)
+            let location = try storeOptions.location(directory: runDirectory, option: "<run-directory>")
+            let dir = location.localDirectory
             // A writer: the explanations are stored in the run.
-            let store = try RunStore.open(directory: dir, lock: .init(command: "explain", breakStale: breakLock))
+            let store = try RunStore.open(at: location, lock: .init(command: "explain", breakStale: breakLock))
             let config = try store.config()
             let llmConfig = llm ? try ExplainLLM.config() : nil
             let report = try Self.buildReport(store: store, config: config, checkpoint: checkpoint,
                                               dataset: dataset ?? config.task.dataset, heatmaps: heatmaps, notes: note, llm: llmConfig)
             let html = URL(fileURLWithPath: out ?? dir.appendingPathComponent("report.html").path)
             try ReportWriter.write(report, htmlURL: html)
-            print("explained \(report.explanations.count) candidates (stored in \(dir.appendingPathComponent("run.sqlite").path))")
+            let where_ = { if case .directory(let d) = location { return d.appendingPathComponent(RunStore.fileName).path } else { return "\(location)" } }()
+            print("explained \(report.explanations.count) candidates (stored in \(where_))")
             print("wrote \(html.path) and \(html.deletingPathExtension().appendingPathExtension("json").path)")
         } catch { throw fail(error) }
     }
@@ -65,7 +68,7 @@ struct ExplainCommand: ParsableCommand {
                              parentHash: e.parents.first, valAccuracy: e.accuracy,
                              status: e.accuracy == nil ? .failed : .trained)
         }
-        for r in try store.candidates(status: "rejected") {
+        for r in try store.candidates(status: .rejected) {
             guard let s = r.spec else { continue }
             candidates.append(ExplainCandidate(hash: r.hash, spec: s, proposer: r.proposer, rationale: r.rationale, status: .rejected))
         }

@@ -25,7 +25,9 @@ struct FinishCommand: ParsableCommand {
             Example: tinyforge finish runs/a --top 3 --epochs 30 --lr 0.1 --augment digits --teacher-logits t.npy
             """)
 
-    @Argument(help: "Run directory (written by tinyforge search).") var runDirectory: String
+    @Argument(help: "Run directory (written by tinyforge search); with a PostgreSQL --store, where finished/ and finished.json go.")
+    var runDirectory: String?
+    @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Number of front members to train.") var top: Int
     @Option(name: .customLong("select"), help: "Which members: spread, accuracy or knee (see below).") var select: String = "spread"
     @Option(help: "Dataset source (default: the run's dataset).") var dataset: String?
@@ -43,7 +45,8 @@ struct FinishCommand: ParsableCommand {
 
     func run() throws {
         do { try execute(quiet: json) } catch let e as ExitCode { throw e } catch { throw fail(error) }
-        if json, let store = try? RunStore.openReadOnly(directory: URL(fileURLWithPath: runDirectory)),
+        if json, let location = try? storeOptions.location(directory: runDirectory, option: "<run-directory>"),
+           let store = try? RunStore.openReadOnly(at: location),
            let j = try? FinishStep.summaryJSON(store: store) {
             print(j.prettyText())
         }
@@ -56,7 +59,7 @@ struct FinishCommand: ParsableCommand {
     func execute(quiet: Bool = false, store callerStore: RunStore? = nil) throws -> [(FinishedRecord, FinishStep.Action)] {
         guard top >= 1 else { throw PipelineError.finishTop(top) }
         let rule = try FinishRule.parse(select)
-        let store = try callerStore ?? RunStore.open(directory: URL(fileURLWithPath: runDirectory),
+        let store = try callerStore ?? RunStore.open(at: try storeOptions.location(directory: runDirectory, option: "<run-directory>"),
                                                       lock: .init(command: "finish", breakStale: breakLock))
         let config = try store.config()
         guard recipe.subset == 1 else { throw PipelineError.finishSubset }

@@ -17,15 +17,17 @@ struct RunsCommand: ParsableCommand {
                 (said on stderr) and the front is still printed.
                 """)
 
-        @Argument(help: "Run directory.")
-        var directory: String
+        @Argument(help: "Run directory (with a PostgreSQL --store: where pareto.json and candidates.csv go).")
+        var directory: String?
 
         @Flag(help: "Print pareto.json instead of the table.")
         var json = false
 
+        @OptionGroup var storeOptions: StoreOptions
+
         func run() throws {
             do {
-                let store = try RunStore.openReadOnly(directory: URL(fileURLWithPath: directory))
+                let store = try RunStore.openReadOnly(at: try storeOptions.location(directory: directory, option: "<directory>"))
                 let report = try RunReport(store: store)
                 var files: [String] = []
                 do { files = try report.writeFiles(store: store) } catch let e as AtomicFileError {

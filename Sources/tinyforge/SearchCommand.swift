@@ -26,8 +26,10 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run directory to create (holds run.sqlite, config.json, candidates/, pareto.json, candidates.csv).")
     var runDirectory: String?
 
-    @Option(help: "Continue the run in this directory with its stored configuration.")
+    @Option(help: "Continue the run in this directory (or this postgres://…?run=NAME URL) with its stored configuration.")
     var resume: String?
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Flag(help: "Print the final summary as JSON (pareto.json) instead of text.")
     var json = false
@@ -47,16 +49,24 @@ struct SearchCommand: ParsableCommand {
             let llmTimeout = try llm.seconds()
             let store: RunStore
             let config: SearchConfig
-            if let dir = resume {
+            if var target = resume {
                 if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
                 try queue.refuseOnResume()
-                store = try RunStore.open(directory: URL(fileURLWithPath: dir), lock: .init(command: "search --resume", breakStale: breakLock))
+                if target.hasPrefix("postgres") {   // --resume URL: the same as --store URL --resume
+                    if storeOptions.store != nil { throw SearchError("--resume", "takes the PostgreSQL URL alone; drop --store") }
+                } else if let url = storeOptions.store {
+                    throw SearchError("--resume", "with --store \(url): pass the URL to --resume instead (tinyforge search --resume '\(url)')")
+                }
+                var options = storeOptions
+                if target.hasPrefix("postgres") { options.store = target; target = "" }
+                let location = try options.location(directory: target.isEmpty ? nil : target, option: "--resume")
+                store = try RunStore.open(at: location, lock: .init(command: "search --resume", breakStale: breakLock))
                 config = try store.config()
             } else {
-                guard let dir = runDirectory else { throw SearchError("--run", "is required: the directory to store the run in (or --resume DIR)") }
+                let location = try storeOptions.location(directory: runDirectory, option: "--run")
                 config = try queue.apply(to: try options.makeConfig(proposer: proposer, seed: seed))
                 _ = try makeProposer(config, llmTimeout: llmTimeout)
-                store = try RunStore.create(directory: URL(fileURLWithPath: dir), config: config, lock: .init(command: "search", breakStale: breakLock))
+                store = try RunStore.create(at: location, config: config, lock: .init(command: "search", breakStale: breakLock))
             }
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: llmTimeout),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
@@ -70,7 +80,7 @@ struct SearchCommand: ParsableCommand {
                     if printer.isTTY { print("") }
                     print(m)
                 }
-                print("run \(store.directory.path): \(config.proposer), \(config.trials) trials, evaluator \(config.evaluator), "
+                print("run \(store.location): \(config.proposer), \(config.trials) trials, evaluator \(config.evaluator), "
                       + "\(report.state.evaluationCount) already evaluated")
                 if let h = config.halving {
                     print("successive halving: epochs \(h.epochs.map(String.init).joined(separator: ",")) per rung, η=\(h.eta), "

@@ -128,7 +128,7 @@ final class QueueSearchTests: XCTestCase {
         // SIGTERM mid-job: the job is given back (queued, not a lost lease).
         let stop = StopFlag()
         let slow = try startWorker(dir, evaluator: SyntheticEvaluator(delayMilliseconds: 5_000), stop: stop)
-        let q = SQLiteWorkQueue(store: store)
+        let q = try SQLiteWorkQueue(store: store)
         for _ in 0..<200 where (try q.counts()["claimed"] ?? 0) == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
         stop.set()
         let stopped = try await slow.value

@@ -19,7 +19,7 @@ final class WorkQueueTests: XCTestCase {
         }
         let ids = try store.recordIteration(0, outcomes: outcomes)
         XCTAssertEqual(ids.count, n)
-        return (store, SQLiteWorkQueue(store: store), ids)
+        return (store, try SQLiteWorkQueue(store: store), ids)
     }
 
     let settings = EvaluationSettings(dataset: "synthetic:classes=10", epochs: 2, subset: 0.5, seed: 3, extraArgs: ["--lr", "0.1"])
