@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "TinyForgeSearch",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "TinyForgeExplain", "CTinyForgeSystem",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+                           "TinyForgeLaunch", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain"], exclude: ["README.md"]),
         .target(name: "TinyForgeExplain", dependencies: ["TinyForgeSpec", "TinyForgeHardware"], swiftSettings: fast),
@@ -99,7 +99,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TinyForgeSearchTests",
-            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeLaunch",
+                           .product(name: "GRDB", package: "GRDB.swift"),
                            "TinyForgePipeline", "TinyForgeTraining", "TinyForgeData"]),
         .testTarget(
             name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain", "TinyForgeSearch"],

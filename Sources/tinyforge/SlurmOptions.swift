@@ -28,6 +28,17 @@ struct SlurmOptions: ParsableArguments {
             help: "Extra sbatch argument, repeatable (e.g. --slurm-arg --account=proj --slurm-arg=--mem=4G).")
     var extraArguments: [String] = []
 
+    /// The first `--slurm-*` flag given, for refusing them where no Slurm job is submitted.
+    var givenFlag: String? {
+        if arraySize != nil { return "--slurm-array" }
+        if maxConcurrent != nil { return "--slurm-max-concurrent" }
+        if cpusPerTask != 1 { return "--slurm-cpus-per-task" }
+        if gres != nil { return "--slurm-gres" }
+        if time != nil { return "--slurm-time" }
+        if partition != nil { return "--slurm-partition" }
+        return extraArguments.isEmpty ? nil : "--slurm-arg"
+    }
+
     /// The validated job options. `defaultArraySize` is used when --slurm-array is not given;
     /// `environment` is what the workers need that the submitting shell may not export (e.g.
     /// PGPASSWORD read from --store-password-file).
