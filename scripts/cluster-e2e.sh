@@ -75,12 +75,13 @@ ctl=$!
 wait_for 300 '[ "$(q "$R4" "SELECT COUNT(*) FROM evaluations")" -ge 4 ] 2>/dev/null'
 kill -9 $ctl; wait $ctl 2>/dev/null
 old=$(jobs_of "$R4"); at_kill=$(q "$R4" "SELECT COUNT(*) FROM evaluations")
-sleep 2
+sleep 2   # the old array keeps evaluating the jobs in flight while the controller is down
+down=$(q "$R4" "SELECT COUNT(*) FROM jobs j WHERE status = 'done' AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.candidate_id = j.candidate_id)")
 "$TF" search --resume "$R4" --slurm-array 2 > "$tmp/r4b.log" 2>&1; code=$?
 new=$(jobs_of "$R4" | awk '{print $NF}')
 if [ $code -eq 0 ] && tally "$R4" 10 && [ "$new" != "$old" ] && grep -q "cancelled this run's earlier Slurm job(s) $old" "$tmp/r4b.log" \
    && [ "$(alive "$old")" -eq 0 ]; then
-  ok "controller kill -9 at $at_kill evaluations; --resume cancelled array $old, ran fresh array $new"
+  ok "controller kill -9 at $at_kill evaluations ($down job(s) done while it was down); --resume cancelled array $old, ran fresh array $new"
 else bad "controller kill -9 + resume (exit $code, old '$old', new '$new')"; tail -5 "$tmp/r4b.log"; fi
 
 # 5. SIGINT and SIGTERM of the controller cancel the array (exit 128+signal, the line says so).
