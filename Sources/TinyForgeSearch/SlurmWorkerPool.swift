@@ -32,6 +32,8 @@ public final class SlurmWorkerPool: WorkerPool, @unchecked Sendable {
     private var lastPoll = Date.distantPast
     private var lastSummary = ""
     private var signalSources: [DispatchSourceSignal] = []
+    private var failedPolls = 0
+    let maxFailedPolls: Int
 
     /// Pending reasons under which a task waits forever unless the job or the cluster changes.
     public static let neverStartReasons: Set<String> = [
@@ -41,11 +43,12 @@ public final class SlurmWorkerPool: WorkerPool, @unchecked Sendable {
     ]
 
     public init(runDirectory: URL, workerCommand: [String], options: SlurmJobOptions,
-                runner: CommandRunner = SystemCommandRunner(), pollSeconds: Double = 5) throws {
+                runner: CommandRunner = SystemCommandRunner(), pollSeconds: Double = 5, maxFailedPolls: Int = 12) throws {
         script = try SlurmBatchScript(runDirectory: runDirectory, workerCommand: workerCommand, options: options)
         self.runDirectory = runDirectory
         launcher = SlurmLauncher(runner: runner)
         self.pollSeconds = pollSeconds
+        self.maxFailedPolls = maxFailedPolls
     }
 
     /// The submitted array (nil before `start`).
@@ -70,14 +73,32 @@ public final class SlurmWorkerPool: WorkerPool, @unchecked Sendable {
             return true
         }
         guard due, var w = lock.withLock({ watcher }) else { return .fine }
-        let status = try w.poll()
-        lock.withLock { watcher = w }
+        let status: SlurmArrayStatus
+        do {
+            status = try w.poll()
+        } catch {
+            return pollFailed(error)
+        }
+        lock.withLock { watcher = w; failedPolls = 0 }
         if workRemains, let why = failure(status) { return .failed(why) }
         let changed: Bool = lock.withLock {
             defer { lastSummary = status.summary }
             return status.summary != lastSummary
         }
         return changed ? .note("Slurm job \(status.jobID): \(status.summary)") : .fine
+    }
+
+    /// A failed squeue (slurmctld restarting, a network blip) is noted once and tolerated: the
+    /// workers go on without the controller watching. Only `maxFailedPolls` failures in a row
+    /// (a minute at the default period) fail the run, since then nothing would notice a dead array.
+    private func pollFailed(_ error: Error) -> WorkerPoolCheck {
+        let n: Int = lock.withLock { failedPolls += 1; return failedPolls }
+        let id = submitted?.jobID ?? "?"
+        if n >= maxFailedPolls {
+            return .failed("cannot follow Slurm job \(id): \(n) squeue calls in a row failed, the last with: \(error); "
+                           + "check `squeue -j \(id)`; `tinyforge search --resume \(runDirectory.path)` submits a fresh array")
+        }
+        return n == 1 ? .note("could not poll Slurm job \(id) (\(error)); retrying") : .fine
     }
 
     /// Why the array can no longer do the work in flight, or nil.

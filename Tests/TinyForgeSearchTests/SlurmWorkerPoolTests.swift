@@ -90,6 +90,24 @@ final class SlurmWorkerPoolTests: XCTestCase {
         XCTAssertTrue(why.contains("Slurm job 101 can never start (2 PENDING (PartitionConfig))") && why.contains("--slurm-cpus-per-task"), why)
     }
 
+    func testFailedPollsAreToleratedUntilTheLimit() throws {
+        let dir = temporaryDirectory(self)
+        let down = CommandOutput(status: 1, stderr: "squeue: error: Unable to contact slurm controller (connect failure)")
+        let slurm = ScriptedSlurm(["sbatch": [CommandOutput(status: 0, stdout: "101")], "squeue": [down]])
+        let p = try SlurmWorkerPool(runDirectory: dir, workerCommand: command, options: SlurmJobOptions(arraySize: 2),
+                                    runner: slurm, pollSeconds: 0, maxFailedPolls: 3)
+        _ = try p.start()
+        guard case let .note(first) = try p.check(workRemains: true) else { return XCTFail("first failure: a note") }
+        XCTAssertTrue(first.contains("could not poll Slurm job 101") && first.contains("Unable to contact"), first)
+        XCTAssertEqual(try p.check(workRemains: true), .fine, "noted once")
+        slurm.set("squeue", squeue("101_0|RUNNING|None\n101_1|RUNNING|None\n"))
+        XCTAssertEqual(try p.check(workRemains: true), .note("Slurm job 101: 2 RUNNING"), "a good poll resets the count")
+        slurm.set("squeue", [down])
+        _ = try p.check(workRemains: true); _ = try p.check(workRemains: true)
+        guard case let .failed(why) = try p.check(workRemains: true) else { return XCTFail("the third failure in a row fails") }
+        XCTAssertTrue(why.contains("cannot follow Slurm job 101: 3 squeue calls in a row failed"), why)
+    }
+
     func testStopAndSignalsCancelTheArray() throws {
         let dir = temporaryDirectory(self)
         let slurm = ScriptedSlurm(["sbatch": [CommandOutput(status: 0, stdout: "101")], "scancel": [CommandOutput(status: 0)],
