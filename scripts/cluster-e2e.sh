@@ -84,18 +84,22 @@ if [ $code -eq 0 ] && tally "$R4" 10 && [ "$new" != "$old" ] && grep -q "cancell
   ok "controller kill -9 at $at_kill evaluations ($down job(s) done while it was down); --resume cancelled array $old, ran fresh array $new"
 else bad "controller kill -9 + resume (exit $code, old '$old', new '$new')"; tail -5 "$tmp/r4b.log"; fi
 
-# 5. SIGINT and SIGTERM of the controller cancel the array (exit 128+signal, the line says so).
+# 5. SIGINT and SIGTERM of the controller cancel the array (exit 128+signal, the line says so);
+#    a --resume then finishes the run on a fresh array, nothing lost or repeated.
 for sig in INT TERM; do
   R5=$tmp/r5-$sig
-  "$TF" search "${COMMON[@]}" --trials 20 --batch 2 --workers 2 --synthetic-delay-ms 3000 --run "$R5" > "$tmp/r5-$sig.log" 2>&1 &
+  "$TF" search "${COMMON[@]}" --trials 6 --batch 2 --workers 2 --synthetic-delay-ms 2500 --run "$R5" > "$tmp/r5-$sig.log" 2>&1 &
   ctl=$!
   wait_for 300 '[ "$(q "$R5" "SELECT COUNT(*) FROM jobs WHERE status = '"'claimed'"'")" -ge 1 ] 2>/dev/null'
   job=$(jobs_of "$R5")
   kill -$sig $ctl; wait $ctl; code=$?
   want=$([ $sig = INT ] && echo 130 || echo 143)
-  if [ "$code" -eq "$want" ] && grep -q "interrupted by SIG$sig: cancelled Slurm job $job" "$tmp/r5-$sig.log" && [ "$(alive "$job")" -eq 0 ]; then
-    ok "SIG$sig of the controller: exit $code, array $job cancelled"
-  else bad "SIG$sig (exit $code, want $want; job '$job' alive $(alive "$job"))"; tail -3 "$tmp/r5-$sig.log"; fi
+  left=$(alive "$job")
+  "$TF" search --resume "$R5" > "$tmp/r5b-$sig.log" 2>&1; rcode=$?
+  if [ "$code" -eq "$want" ] && grep -q "interrupted by SIG$sig: cancelled Slurm job $job" "$tmp/r5-$sig.log" && [ "$left" -eq 0 ] \
+     && [ $rcode -eq 0 ] && tally "$R5" 6; then
+    ok "SIG$sig of the controller: exit $code, array $job cancelled; --resume completed the run"
+  else bad "SIG$sig (exit $code, want $want; job '$job' tasks left $left; resume exit $rcode)"; tail -3 "$tmp/r5-$sig.log" "$tmp/r5b-$sig.log"; fi
 done
 
 # 6. Workers of another version / for another dataset are refused: the run's identity is edited
@@ -110,6 +114,7 @@ for kind in version dataset; do
   else q "$R6" "UPDATE run_identity SET dataset_fingerprint = '1 files, 9 bytes, sha256 00'"; want="9 bytes"; fi
   wait $ctl; code=$?
   line=$(grep -m1 "every task of Slurm job" "$tmp/r6-$kind.log")
+  echo "   evaluations completed $(q "$R6" "SELECT COUNT(*) FROM evaluations") (want 0), run status $(q "$R6" "SELECT status FROM runs")"
   if [ $code -ne 0 ] && [[ "$line" == *"$want"* ]] && [ "$(q "$R6" "SELECT COUNT(*) FROM evaluations")" = 0 ]; then
     ok "worker of another $kind refused: ${line:0:220}"
   else bad "$kind mismatch (exit $code): $(tail -2 "$tmp/r6-$kind.log")"; fi
