@@ -27,6 +27,8 @@ struct SearchExecutorOptions: ParsableArguments {
         c.executor = executor.map { $0.lowercased() }
         c.leaseGraceSeconds = leaseGrace
         c.maxJobAttempts = maxAttempts
+        // Checked before the run directory is created, so a typo leaves nothing behind.
+        if c.executor == "slurm" { _ = try slurm.jobOptions(defaultArraySize: min(c.workers, c.batch)) }
         if !c.usesQueue, leaseGrace != nil || maxAttempts != nil {
             throw SearchError(leaseGrace != nil ? "--lease-grace" : "--max-attempts", "only applies with --executor workers, external or slurm")
         }

@@ -5,7 +5,7 @@ import TinyForgeLaunch
 /// array (see TinyForgeLaunch's SlurmLauncher). Checked by `SlurmJobOptions.validate`, whose
 /// errors name these flags.
 struct SlurmOptions: ParsableArguments {
-    @Option(name: .customLong("slurm-array"), help: "Workers to start: array tasks 0..N-1 (default: the caller's, e.g. the search's --batch).")
+    @Option(name: .customLong("slurm-array"), help: "Workers to start: array tasks 0..N-1 (default: search --workers, at most --batch).")
     var arraySize: Int?
 
     @Option(name: .customLong("slurm-max-concurrent"), help: "Run at most M tasks at once (sbatch --array=0-(N-1)%M; default: no limit).")
