@@ -5,7 +5,8 @@
 # (0), and the faults that need no PostgreSQL: kill -9 of a worker mid-job, scancel of one array
 # task mid-run, kill -9 of the controller then --resume (the old array is CANCELLED by the
 # resume, which submits a fresh one), SIGINT / SIGTERM of the controller (array cancelled), a
-# worker of a wrong version or dataset refused with a clear message. One line per check, then
+# worker of a wrong version or dataset refused with a clear message, an array that can never
+# start (PartitionConfig) failing the search. One line per check, then
 # `cluster-e2e: N passed, M failed`; exit status 1 on any failure. A few minutes of wall time.
 # Usage: scripts/cluster-e2e.sh [path/to/tinyforge]   (a debug build is enough: synthetic evaluator)
 set -u
@@ -119,6 +120,17 @@ for kind in version dataset; do
     ok "worker of another $kind refused: ${line:0:220}"
   else bad "$kind mismatch (exit $code): $(tail -2 "$tmp/r6-$kind.log")"; fi
 done
+
+# 7. An array that can never start (4096 CPUs per task on a 2-CPU node: sbatch accepts it, the
+#    tasks wait with PartitionConfig) fails the search at once instead of waiting forever.
+R7=$tmp/r7
+start=$(date +%s)
+"$TF" search "${COMMON[@]}" --trials 4 --batch 2 --workers 2 --slurm-cpus-per-task 4096 --run "$R7" > "$tmp/r7.log" 2>&1; code=$?
+took=$(( $(date +%s) - start )); job=$(jobs_of "$R7")
+line=$(grep -m1 "can never start" "$tmp/r7.log")
+if [ $code -ne 0 ] && [[ "$line" == *PartitionConfig* ]] && [ $took -lt 60 ] && [ "$(alive "$job")" -eq 0 ]; then
+  ok "array that can never start: failed after ${took} s, job $job cancelled: ${line:0:120}"
+else bad "never-starting array (exit $code after ${took} s): $(tail -2 "$tmp/r7.log")"; fi
 
 echo "cluster-e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]
