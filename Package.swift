@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "TinyForgeSearch",
             dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeLLM", "TinyForgeExplain", "CTinyForgeSystem",
-                           .product(name: "GRDB", package: "GRDB.swift"),
+                           "TinyForgeLaunch", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "PostgresNIO", package: "postgres-nio")],
             exclude: ["README.md"], swiftSettings: fast),
         .target(name: "TinyForgeLLM", dependencies: ["TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain"], exclude: ["README.md"]),
@@ -101,7 +101,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TinyForgeSearchTests",
-            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["TinyForgeSearch", "TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeLaunch",
+                           .product(name: "GRDB", package: "GRDB.swift"),
                            "TinyForgePipeline", "TinyForgeTraining", "TinyForgeData"]),
         .testTarget(
             name: "TinyForgeLLMTests", dependencies: ["TinyForgeLLM", "TinyForgeSpec", "TinyForgeHardware", "TinyForgeExplain", "TinyForgeSearch"],

@@ -5,7 +5,8 @@
 #        run store tests, scripts/postgres.sh), libpng/libjpeg-turbo
 #        headers (the build's folder: decoder), gcc-arm-none-eabi + newlib + qemu-system-arm (the
 #        generated C on a Cortex-M7), chromium (the HTML report rendered headless), slurm-wlm +
-#        munge (the one-node cluster of scripts/slurm.sh for the Slurm launcher's tests);
+#        munge (the one-node cluster of scripts/slurm.sh for the Slurm launcher's tests and
+#        scripts/cluster-e2e.sh), sqlite3 (queue-e2e.sh / cluster-e2e.sh read the run store);
 #   pip: tflite-micro and ai-edge-litert (the .tflite interop tests run the real TFLM/LiteRT
 #        kernels against the Swift int8 engine);
 #   the local LLM: scripts/llm-server.sh install (llama-cpp-python + SmolLM2-135M in .venv-llm).
@@ -20,7 +21,7 @@ case "${1:-}" in
     *) echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--check])" >&2; exit 2 ;;
 esac
 
-APT_PACKAGES=(dataset-fashion-mnist postgresql libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium slurm-wlm munge)
+APT_PACKAGES=(dataset-fashion-mnist postgresql libpng-dev libjpeg62-turbo-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium slurm-wlm munge sqlite3)
 # pip package:the module the tests import
 PIP_PACKAGES=(tflite-micro:tflite_micro ai-edge-litert:ai_edge_litert)
 LLM_PY="${TINYFORGE_LLM_VENV:-$PWD/.venv-llm}/bin/python"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite: the unit tests (`swift test`, which includes the TFLM interop, QEMU and
 # headless-Chromium report checks — each skips, loudly, when its tool is missing), then the
-# end-to-end suites on a release build: the CLI contract, the LLM-guided search through the
+# end-to-end suites on a release build: the CLI contract, the work queue, the Slurm executor on a
+# one-node cluster (started here, stopped on exit), the LLM-guided search through the
 # real local LLM, and the whole demo pipeline in its quick form; last, each libFuzzer target
 # briefly (scripts/fuzz.sh). This is the README's test command and what CI runs. It first
 # installs what those suites need (scripts/install-deps.sh: checks, installs only what is missing),
@@ -22,6 +23,13 @@ swift build -c release -Xswiftc -target-cpu -Xswiftc native 2>&1 | tail -1
 TF=.build/release/tinyforge
 echo "== CLI end-to-end suite"
 bash scripts/cli-e2e.sh "$TF"
+echo "== work-queue end-to-end suite (search --executor workers|external, tinyforge worker)"
+bash scripts/queue-e2e.sh "$TF"
+echo "== cluster end-to-end suite (search --executor slurm on the one-node Slurm of scripts/slurm.sh)"
+bash scripts/slurm.sh install
+bash scripts/slurm.sh start
+trap 'bash scripts/slurm.sh stop' EXIT
+bash scripts/cluster-e2e.sh "$TF"
 echo "== LLM failures (refused, hang, HTTP 401/500, garbage, no JSON): one line each, run stops naming the cause"
 bash scripts/llm-failure-check.sh "$TF"
 echo "== LLM end-to-end suite (local SmolLM2 via llama.cpp)"

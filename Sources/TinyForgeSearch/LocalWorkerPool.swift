@@ -8,7 +8,7 @@ import Glibc
 /// and `TINYFORGE_WORKER_LABEL=local:<i>`; stdout/stderr go to `logDirectory/worker-<i>.log`.
 /// A worker that crashes is not restarted: its lease times out and another worker takes the
 /// job; when every worker has exited while jobs are in flight, the controller fails the run.
-public final class LocalWorkerPool: @unchecked Sendable {
+public final class LocalWorkerPool: WorkerPool, @unchecked Sendable {
     public let command: [String]
     public let count: Int
     public let logDirectory: URL
@@ -20,7 +20,8 @@ public final class LocalWorkerPool: @unchecked Sendable {
         self.command = command; self.count = count; self.logDirectory = logDirectory
     }
 
-    public func start() throws {
+    @discardableResult
+    public func start() throws -> String {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         for i in 1...max(1, count) {
             let log = logDirectory.appendingPathComponent("worker-\(i).log").path
@@ -38,6 +39,12 @@ public final class LocalWorkerPool: @unchecked Sendable {
                 self.exited(i, outcome)
             }
         }
+        return "started \(count) local worker(s): \(command.joined(separator: " ")) (logs in \(logDirectory.path))"
+    }
+
+    public func check(workRemains: Bool) -> WorkerPoolCheck {
+        guard workRemains, let dead = allExited() else { return .fine }
+        return .failed(dead)
     }
 
     private func spawned(_ i: Int, _ pid: pid_t) { lock.lock(); pids[i] = pid; lock.unlock() }
@@ -57,7 +64,13 @@ public final class LocalWorkerPool: @unchecked Sendable {
     /// Waits up to `settle` seconds for the workers to exit on their own (they do once the run
     /// is done), then SIGTERM to every remaining worker's group (each gives its job back and
     /// exits), SIGKILL after `grace` seconds.
-    public func stop(settle: Double = 0, grace: Double = 5) {
+    @discardableResult
+    public func stop(settle: Double) -> String? {
+        stop(settle: settle, grace: 5)
+        return nil
+    }
+
+    public func stop(settle: Double = 0, grace: Double) {
         let settled = Date().addingTimeInterval(settle)
         while !running.isEmpty && Date() < settled { usleep(50_000) }
         for (_, pid) in running { kill(-pid, SIGTERM) }

@@ -52,7 +52,7 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     /// What screening ranks by (`--screen-by`); nil = `SurrogateScreen.defaultCriterion`.
     public var screenBy: SurrogateScreen.Criterion?
     /// Where evaluations run (`--executor`): nil or `local` = in this process's task group
-    /// (the batch-synchronous loop); `workers` / `external` = through the work queue (`jobs`),
+    /// (the batch-synchronous loop); `workers` / `external` / `slurm` = through the work queue (`jobs`),
     /// `batch` evaluations in flight, by `tinyforge worker` processes (see SearchSession+Queue.swift).
     public var executor: String?
     /// Queue executors: a claimed job whose heartbeat is older than this is reclaimed, and
@@ -60,7 +60,7 @@ public struct SearchConfig: Codable, Sendable, Equatable {
     public var leaseGraceSeconds: Double?
     public var maxJobAttempts: Int?
 
-    public static let executors = ["local", "workers", "external"]
+    public static let executors = ["local", "workers", "external", "slurm"]
     public static let defaultLeaseGraceSeconds = 60.0
     public static let defaultMaxJobAttempts = 3
     /// Whether evaluations go through the work queue.

@@ -72,10 +72,10 @@ public final class SearchController {
     /// Stop after this many evaluations in this session (tests simulate a crash with it).
     public var stopAfterEvaluations: Int?
     /// Queue executors (`config.usesQueue`): the queue (default: the run store's SQLite
-    /// queue), the local workers to start (`--executor workers`), the identity workers must
+    /// queue), the workers to start (`--executor workers`: local, `slurm`: a job array), the identity workers must
     /// match (binary version, dataset fingerprint; nil = not checked) and the poll period.
     public var queue: WorkQueue?
-    public var workerPool: LocalWorkerPool?
+    public var workerPool: WorkerPool?
     public var identity: RunIdentity?
     public var queuePollSeconds = 0.2
 

@@ -1,7 +1,7 @@
 import Foundation
 import TinyForgeSpec
 
-/// The controller loop of the queue executors (`--executor workers|external`): up to `batch`
+/// The controller loop of the queue executors (`--executor workers|external|slurm`): up to `batch`
 /// jobs in flight; whenever results arrive it records them and proposes for the free slots.
 ///
 /// Steps, in loop order: `collect` (finished jobs since the cursor) → `record` (archive, store:
@@ -17,33 +17,36 @@ import TinyForgeSpec
 final class InFlightLoop {
     let session: SearchSession
     let queue: WorkQueue
-    let pool: LocalWorkerPool?
+    let pool: WorkerPool?
     var inFlight: [Int64: PendingCandidate] = [:]
     var cursor: Int64 = 0
     var config: SearchConfig { session.config }
 
-    init(session: SearchSession, queue: WorkQueue, pool: LocalWorkerPool?) {
+    init(session: SearchSession, queue: WorkQueue, pool: WorkerPool?) {
         self.session = session; self.queue = queue; self.pool = pool
     }
 
     func run() async throws -> SearchSummary {
         try start()
-        defer { pool?.stop() }
+        defer { pool?.stop(settle: 0) }
         while true {
             let finished = try collect()
             if try !record(finished) { return session.summary("interrupted") }
             try reclaim()
             if session.s.trained >= config.trials && inFlight.isEmpty { break }
             if let stalled = try await propose() { return stalled }
-            if let dead = pool?.allExited(), !inFlight.isEmpty {
+            switch try pool?.check(workRemains: !inFlight.isEmpty) ?? .fine {
+            case .fine: break
+            case let .note(line): try session.event(line)
+            case let .failed(dead):
                 try session.event(dead, level: "error")
                 try session.store.setStatus("failed")
-                throw SearchError("--executor workers", dead)
+                throw SearchError("--executor \(config.executor ?? "workers")", dead)
             }
             if finished.isEmpty { try await Task.sleep(nanoseconds: UInt64(session.controller.queuePollSeconds * 1e9)) }
         }
         try session.store.setStatus("done")
-        pool?.stop(settle: 2)   // idle workers see `done` within a poll and exit with that reason
+        if let failed = pool?.stop(settle: 2) { try session.event(failed, level: "warning") }   // idle workers see `done` within a poll and exit with that reason
         return session.summary("done")
     }
 
@@ -59,10 +62,7 @@ final class InFlightLoop {
             try session.event("resume: \(session.pending.count) candidate(s) without a recorded evaluation are in flight again "
                               + "(queue: " + (try queue.counts()).sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")")
         }
-        if let pool {
-            try pool.start()
-            try session.event("started \(pool.count) local worker(s): \(pool.command.joined(separator: " ")) (logs in \(pool.logDirectory.path))")
-        }
+        if let pool { try session.event(try pool.start()) }
     }
 
     /// Finished jobs since the cursor that belong to candidates in flight.

@@ -5,7 +5,7 @@ import TinyForgeLaunch
 /// array (see TinyForgeLaunch's SlurmLauncher). Checked by `SlurmJobOptions.validate`, whose
 /// errors name these flags.
 struct SlurmOptions: ParsableArguments {
-    @Option(name: .customLong("slurm-array"), help: "Workers to start: array tasks 0..N-1 (default: the caller's, e.g. the search's --batch).")
+    @Option(name: .customLong("slurm-array"), help: "Workers to start: array tasks 0..N-1 (default: search --workers, at most --batch).")
     var arraySize: Int?
 
     @Option(name: .customLong("slurm-max-concurrent"), help: "Run at most M tasks at once (sbatch --array=0-(N-1)%M; default: no limit).")
@@ -27,6 +27,17 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-arg"), parsing: .unconditionalSingleValue,
             help: "Extra sbatch argument, repeatable (e.g. --slurm-arg --account=proj --slurm-arg=--mem=4G).")
     var extraArguments: [String] = []
+
+    /// The first `--slurm-*` flag given, for refusing them where no Slurm job is submitted.
+    var givenFlag: String? {
+        if arraySize != nil { return "--slurm-array" }
+        if maxConcurrent != nil { return "--slurm-max-concurrent" }
+        if cpusPerTask != 1 { return "--slurm-cpus-per-task" }
+        if gres != nil { return "--slurm-gres" }
+        if time != nil { return "--slurm-time" }
+        if partition != nil { return "--slurm-partition" }
+        return extraArguments.isEmpty ? nil : "--slurm-arg"
+    }
 
     /// The validated job options. `defaultArraySize` is used when --slurm-array is not given;
     /// `environment` is what the workers need that the submitting shell may not export (e.g.

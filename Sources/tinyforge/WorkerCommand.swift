@@ -12,7 +12,7 @@ import TinyForgeSearch
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Evaluate queued candidates of a search run started with --executor workers|external.",
+        abstract: "Evaluate queued candidates of a search run started with --executor workers|external|slurm.",
         discussion: """
             tinyforge worker --store runs/a [--max-jobs N] [--idle-exit SECONDS] [--threads T] [--heartbeat SECONDS]
             Exits cleanly (status 0, one line saying why) after N jobs, when idle for SECONDS, or when the run is
@@ -53,7 +53,7 @@ struct WorkerCommand: ParsableCommand {
         let queue = try SQLiteWorkQueue.open(runDirectory: dir)
         let config = try RunStore.openReadOnly(directory: dir).config()
         guard config.usesQueue else {
-            throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers or external")
+            throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers, external or slurm")
         }
         guard let runIdentity = try queue.identity() else { throw QueueError.noIdentity(run: store) }
         let mine = RunIdentity(version: RunIdentity.currentVersion,
