@@ -15,6 +15,15 @@ if [ "${TINYFORGE_SKIP_INSTALL:-0}" = 1 ]; then
 else
   bash scripts/install-deps.sh
 fi
+# PostgreSQL (scripts/postgres.sh, port 55432) runs from here to the end: the unit tests' PostgreSQL
+# cases, cli-e2e's store checks and cluster-e2e's PostgreSQL cases read TINYFORGE_TEST_PG_URL.
+# One EXIT trap stops both servers (PostgreSQL, and Slurm once started).
+echo "== PostgreSQL (scripts/postgres.sh start --port 55432)"
+SLURM_STARTED=0
+trap '[ "$SLURM_STARTED" = 1 ] && bash scripts/slurm.sh stop; bash scripts/postgres.sh stop --port 55432' EXIT
+TINYFORGE_TEST_PG_URL=$(bash scripts/postgres.sh start --port 55432 | tail -1)
+export TINYFORGE_TEST_PG_URL
+echo "TINYFORGE_TEST_PG_URL=$TINYFORGE_TEST_PG_URL"
 echo "== unit tests (swift test)"
 swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|skipped|Executed .* tests" | tail -40
 grep "Executed" /tmp/tinyforge-unit.log | tail -1 | grep -Eq "(with|and) 0 failures" || { echo "unit tests failed"; exit 1; }
@@ -27,8 +36,8 @@ echo "== work-queue end-to-end suite (search --executor workers|external, tinyfo
 bash scripts/queue-e2e.sh "$TF"
 echo "== cluster end-to-end suite (search --executor slurm on the one-node Slurm of scripts/slurm.sh)"
 bash scripts/slurm.sh install
+SLURM_STARTED=1
 bash scripts/slurm.sh start
-trap 'bash scripts/slurm.sh stop' EXIT
 bash scripts/cluster-e2e.sh "$TF"
 echo "== LLM failures (refused, hang, HTTP 401/500, garbage, no JSON): one line each, run stops naming the cause"
 bash scripts/llm-failure-check.sh "$TF"

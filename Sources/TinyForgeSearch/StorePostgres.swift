@@ -144,6 +144,8 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
             }
             do {
                 try c.execute("COMMIT", [])
+            } catch let error where !readOnly && Self.commitNeverSent(error) {
+                throw error   // rolled back with the session: withSession makes the transaction again
             } catch let error where !readOnly && (c.connection.isClosed || Self.isConnectionLoss(error)) {
                 throw PostgresStoreError.commitUnknown(database: url.description, reason: Self.reason(error))
             }
@@ -190,6 +192,17 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         let timer = c.eventLoop.scheduleTask(in: .seconds(seconds)) { done.succeed(()) }
         try? done.futureResult.wait()
         timer.cancel()
+    }
+
+    /// A COMMIT that failed without leaving this process: the session was already closed or
+    /// closing when it was issued (our pre-check, or postgres-nio refusing to enqueue it with
+    /// `clientClosedConnection`; this store closes a session itself only after a timeout, which
+    /// reports `noAnswer(limit)`). The server never saw it, so the transaction is rolled back —
+    /// unlike a COMMIT in flight, whose outcome is unknown. A database restart hits this often.
+    static func commitNeverSent(_ error: Error) -> Bool {
+        if let e = error as? PostgresStoreError, case .noAnswer(let seconds) = e { return seconds == 0 }
+        if let e = error as? PSQLError { return e.code == .clientClosedConnection && e.serverInfo == nil }
+        return false
     }
 
     /// Errors that mean the session is gone (as opposed to a statement the server rejected).

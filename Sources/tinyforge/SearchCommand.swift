@@ -50,7 +50,9 @@ struct SearchCommand: ParsableCommand {
             let store: RunStore
             let config: SearchConfig
             if var target = resume {
-                if runDirectory != nil { throw SearchError("--resume", "takes the run directory alone; drop --run") }
+                // --resume URL may name the run's local output directory with --run (where its
+                // Slurm jobs.json is, so the resume cancels the earlier array); a run directory may not.
+                if runDirectory != nil, !target.hasPrefix("postgres") { throw SearchError("--resume", "takes the run directory alone; drop --run") }
                 try queue.refuseOnResume()
                 if target.hasPrefix("postgres") {   // --resume URL: the same as --store URL --resume
                     if storeOptions.store != nil { throw SearchError("--resume", "takes the PostgreSQL URL alone; drop --store") }
@@ -59,7 +61,7 @@ struct SearchCommand: ParsableCommand {
                 }
                 var options = storeOptions
                 if target.hasPrefix("postgres") { options.store = target; target = "" }
-                let location = try options.location(directory: target.isEmpty ? nil : target, option: "--resume")
+                let location = try options.location(directory: target.isEmpty ? runDirectory : target, option: "--resume")
                 store = try RunStore.open(at: location, lock: .init(command: "search --resume", breakStale: breakLock))
                 config = try store.config()
             } else {

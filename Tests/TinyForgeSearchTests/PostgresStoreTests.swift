@@ -162,3 +162,14 @@ final class LogLines: @unchecked Sendable {
     func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
+
+/// Which failed COMMITs are retried (never sent: rolled back) and which stop the store
+/// (`commitUnknown`: in flight when the session died). No server needed.
+final class PostgresCommitOutcomeTests: XCTestCase {
+    func testOnlyACommitThatNeverLeftIsRetried() {
+        XCTAssertTrue(PostgresStoreDatabase.commitNeverSent(PostgresStoreError.noAnswer(seconds: 0)), "session closed before sending")
+        XCTAssertFalse(PostgresStoreDatabase.commitNeverSent(PostgresStoreError.noAnswer(seconds: 60)), "sent, no answer: unknown")
+        XCTAssertFalse(PostgresStoreDatabase.commitNeverSent(PostgresStoreError.server(sqlState: "57P01", message: "terminating connection", query: "COMMIT")))
+        XCTAssertFalse(PostgresStoreDatabase.commitNeverSent(PostgresStoreError.connectionLost(database: "d", attempts: 1, reason: "r")))
+    }
+}
