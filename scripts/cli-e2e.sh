@@ -229,6 +229,11 @@ if [ -n "${TINYFORGE_TEST_PG_URL:-}" ]; then
     --evaluator synthetic --trials 8 --sram 64KB --flash 256KB --store "$PGRUN"
   check "pg: password in URL" 2 "the URL contains a password" "$TF" runs show --store "postgres://u:pw@127.0.0.1:1/db?run=x"
   check "pg: unknown run" 2 "no run named \`nope-$$\`" "$TF" runs show --store "$TINYFORGE_TEST_PG_URL?run=nope-$$"
+  check "pg: worker, local-executor run" 2 "is a run of the local executor" "$TF" worker --store "$TINYFORGE_TEST_PG_URL" \
+    --run "${PGRUN##*run=}" --output "$tmp/pgw"
+  check "pg: worker, unknown run exits cleanly" 0 "worker: exiting: " "$TF" worker --store "$TINYFORGE_TEST_PG_URL?run=nope-$$"
+  check "pg: worker --run twice" 2 "differs from ?run=" "$TF" worker --store "$PGRUN" --run other
+  check "worker --run with a run directory" 2 "applies to a PostgreSQL --store URL" "$TF" worker --store "$tmp/pgout" --run x
 else
   echo "cli-e2e: PostgreSQL checks SKIPPED (TINYFORGE_TEST_PG_URL unset; scripts/postgres.sh start prints one)"
 fi

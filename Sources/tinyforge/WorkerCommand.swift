@@ -62,12 +62,12 @@ struct WorkerCommand: ParsableCommand {
         let dir = location.localDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         guard config.usesQueue else {
-            throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers, external or slurm")
+            throw SearchError("--store", "\(location) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers, external or slurm")
         }
-        guard let runIdentity = try queue.identity() else { throw QueueError.noIdentity(run: store) }
+        guard let runIdentity = try queue.identity() else { throw QueueError.noIdentity(run: location.description) }
         let mine = RunIdentity(version: RunIdentity.currentVersion,
                                datasetFingerprint: try datasetFingerprint(config.settings.dataset))
-        try runIdentity.check(worker: mine, run: store)
+        try runIdentity.check(worker: mine, run: location.description)
         var options = QueueWorkerOptions(maxJobs: maxJobs, idleExitSeconds: idleExit)
         options.heartbeatSeconds = heartbeat
         options.leaseGraceSeconds = config.leaseGraceSeconds ?? SearchConfig.defaultLeaseGraceSeconds
