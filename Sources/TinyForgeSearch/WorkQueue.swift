@@ -74,9 +74,9 @@ public struct WorkerInfo: Sendable, Equatable {
 /// attempt limit); `jobs` is UNIQUE(candidate_id, rung) like `evaluations`, so enqueueing a
 /// candidate again (resume) is a no-op.
 ///
-/// SQLite (`SQLiteWorkQueue`) serialises writers with `BEGIN IMMEDIATE`. The PostgreSQL
-/// implementation (the store slice's backend) claims with row locks that skip rows another
-/// worker is claiming, so claimers never wait on each other:
+/// SQLite (`SQLiteWorkQueue`) serialises writers with `BEGIN IMMEDIATE`. PostgreSQL
+/// (`PostgresWorkQueue`) claims with row locks that skip rows another worker is claiming, so
+/// claimers never wait on each other (`RunStore.workQueue()` / `workerQueue(at:)` pick one):
 ///
 ///     UPDATE jobs SET status = 'claimed', lease_owner = $1,
 ///                     claimed_at = $3, heartbeat_at = $3
