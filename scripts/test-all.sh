@@ -24,6 +24,13 @@ trap '[ "$SLURM_STARTED" = 1 ] && bash scripts/slurm.sh stop; bash scripts/postg
 TINYFORGE_TEST_PG_URL=$(bash scripts/postgres.sh start --port 55432 | tail -1)
 export TINYFORGE_TEST_PG_URL
 echo "TINYFORGE_TEST_PG_URL=$TINYFORGE_TEST_PG_URL"
+# The one-node Slurm cluster (scripts/slurm.sh) also runs from here on: the unit tests' real-Slurm
+# cases (TINYFORGE_TEST_SLURM=1) and cluster-e2e use it.
+echo "== Slurm (scripts/slurm.sh start)"
+bash scripts/slurm.sh install
+SLURM_STARTED=1
+bash scripts/slurm.sh start
+export TINYFORGE_TEST_SLURM=1
 echo "== unit tests (swift test)"
 swift test 2>&1 | tee /tmp/tinyforge-unit.log | grep -E "error:|failed|skipped|Executed .* tests" | tail -40
 grep "Executed" /tmp/tinyforge-unit.log | tail -1 | grep -Eq "(with|and) 0 failures" || { echo "unit tests failed"; exit 1; }
@@ -35,9 +42,6 @@ bash scripts/cli-e2e.sh "$TF"
 echo "== work-queue end-to-end suite (search --executor workers|external, tinyforge worker)"
 bash scripts/queue-e2e.sh "$TF"
 echo "== cluster end-to-end suite (search --executor slurm on the one-node Slurm of scripts/slurm.sh)"
-bash scripts/slurm.sh install
-SLURM_STARTED=1
-bash scripts/slurm.sh start
 bash scripts/cluster-e2e.sh "$TF"
 echo "== LLM failures (refused, hang, HTTP 401/500, garbage, no JSON): one line each, run stops naming the cause"
 bash scripts/llm-failure-check.sh "$TF"
