@@ -29,8 +29,12 @@ final class QueueWorkerStatsTests: XCTestCase {
         let file = dir.appendingPathComponent("stats.jsonl")
         worker.stats = try QueueWorkerStats(file: file)
         let exit = try await worker.run()
-        _ = try await run.value
+        let summary = try await run.value
         XCTAssertEqual(exit.completed, 6)
+        // 6 trials, at most 2 in flight: at least 3 steps enqueued, and every step is counted.
+        XCTAssertGreaterThanOrEqual(summary.proposalSteps, 3)
+        XCTAssertLessThanOrEqual(summary.proposalSteps, 6)
+        XCTAssertGreaterThan(summary.loopSteps, summary.proposalSteps)
 
         let all = try lines(file)
         XCTAssertEqual(all.map { $0["type"] as? String }, Array(repeating: "job", count: 6) + ["exit"])
