@@ -75,7 +75,7 @@ final class SearchSession {
         for m in controller.evaluator.reapLeftovers() { try event(m, level: "warning") }
         tally()
         if config.usesQueue {
-            return try await InFlightLoop(session: self, queue: try (controller.queue ?? SQLiteWorkQueue(store: store)),
+            return try await InFlightLoop(session: self, queue: try (controller.queue ?? store.workQueue()),
                                           pool: controller.workerPool).run()
         }
         if !pending.isEmpty {

@@ -17,7 +17,10 @@ import PostgresNIO
 final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     /// First key of the run locks (`pg_try_advisory_lock(lockClass, hashtext(name))`): "TFor".
     static let lockClass: Int32 = 0x5446_6F72
-    static let defaultReconnectDelays: [Double] = [0.25, 0.5, 1, 2, 4, 8]
+    /// ≈ 1 min in all: long enough to ride out a database restart (a queue run's controller and
+    /// workers keep going across one; measured in cluster-e2e), short enough to fail a run whose
+    /// database is really gone.
+    static let defaultReconnectDelays: [Double] = [0.25, 0.5, 1, 2, 4, 8, 8, 8, 8, 8, 8]
 
     let url: PostgresStoreURL
     let command: String

@@ -70,7 +70,7 @@ struct SearchCommand: ParsableCommand {
             }
             let controller = SearchController(store: store, config: config, proposer: try makeProposer(config, llmTimeout: llmTimeout),
                                               evaluator: config.makeEvaluator(runDirectory: store.directory))
-            try queue.prepare(controller, quiet: json)
+            try queue.prepare(controller, quiet: json, passwordFile: storeOptions.storePasswordFile)
             let report = try RunReport(store: store)
             var printer = SearchProgressPrinter(scoreLabel: config.evaluator == "synthetic" ? "synthetic score" : "val acc")
             printer.halving = config.halving != nil

@@ -46,24 +46,27 @@ struct SearchExecutorOptions: ParsableArguments {
     /// For a queue run: the identity workers must match, the local workers to start
     /// (`workers`), the Slurm array to submit (`slurm`) or the worker command line to give the
     /// user (`external`).
-    func prepare(_ controller: SearchController, quiet: Bool) throws {
+    /// `passwordFile`: the controller's `--store-password-file` (workers get its path, never the password).
+    func prepare(_ controller: SearchController, quiet: Bool, passwordFile: String? = nil) throws {
         let config = controller.config
         if let flag = slurm.givenFlag, config.executor != "slurm" {
             throw SearchError(flag, "only applies to runs of --executor slurm (this run's executor is \(config.executor ?? "local"))")
         }
         guard config.usesQueue else { return }
-        let dir = controller.store.directory.standardizedFileURL.path
+        let store = WorkerStoreArguments(location: controller.store.location, passwordFile: passwordFile)
         controller.identity = RunIdentity(version: RunIdentity.currentVersion, datasetFingerprint: try datasetFingerprint(config.settings.dataset))
         let grace = config.leaseGraceSeconds ?? SearchConfig.defaultLeaseGraceSeconds
         let heartbeat = min(10, grace / 4)
-        let command = [SearchRunOptions.selfExecutable(), "worker", "--store", dir, "--heartbeat", String(heartbeat)]
+        let command = [SearchRunOptions.selfExecutable(), "worker"] + store.arguments + ["--heartbeat", String(heartbeat)]
         if config.executor == "workers" {
             controller.workerPool = LocalWorkerPool(command: command, count: config.workers,
                                                     logDirectory: controller.store.directory.appendingPathComponent("workers"))
         } else if config.executor == "slurm" {
-            controller.workerPool = try slurmPool(command: command, config: config, runDirectory: controller.store.directory)
+            controller.workerPool = try slurmPool(command: command, config: config, runDirectory: controller.store.directory,
+                                                  environment: store.environment)
         } else {
             let line = "executor external: start workers with  " + command.joined(separator: " ") + "  [--max-jobs N] [--idle-exit S] [--threads T]"
+                + (store.environment["PGPASSWORD"] != nil ? "  (with PGPASSWORD set to the store's password)" : "")
             if quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line); fflush(stdout) }
         }
     }
@@ -71,8 +74,10 @@ struct SearchExecutorOptions: ParsableArguments {
     /// One worker per array task, `--threads` = the task's CPUs (the worker's evaluations use the
     /// cores Slurm gave it). Default array size: `--workers`, at most `--batch` (more workers
     /// than jobs in flight would idle on the allocation). SIGINT/SIGTERM cancel the array.
-    func slurmPool(command: [String], config: SearchConfig, runDirectory: URL) throws -> SlurmWorkerPool {
-        let options = try slurm.jobOptions(defaultArraySize: min(config.workers, config.batch))
+    /// `environment` (PGPASSWORD) reaches the tasks through sbatch's environment (`--export=ALL`), never the script.
+    func slurmPool(command: [String], config: SearchConfig, runDirectory: URL, environment: [String: String] = [:]) throws -> SlurmWorkerPool {
+        var options = try slurm.jobOptions(defaultArraySize: min(config.workers, config.batch))
+        options.environment.merge(environment) { _, new in new }
         let pool = try SlurmWorkerPool(runDirectory: runDirectory.standardizedFileURL,
                                        workerCommand: command + ["--threads", String(min(16, options.cpusPerTask))],
                                        options: options)

@@ -15,11 +15,17 @@ struct WorkerCommand: ParsableCommand {
         abstract: "Evaluate queued candidates of a search run started with --executor workers|external|slurm.",
         discussion: """
             tinyforge worker --store runs/a [--max-jobs N] [--idle-exit SECONDS] [--threads T] [--heartbeat SECONDS] [--stats FILE]
+            tinyforge worker --store postgres://USER@HOST:PORT/DB?run=NAME [--run NAME] [--store-password-file F] ...
+            (the password from PGPASSWORD or the file, never the URL; the worker never takes the controller's run lock)
             Exits cleanly (status 0, one line saying why) after N jobs, when idle for SECONDS, or when the run is
             finished or unknown; SIGTERM gives the current job back to the queue. TINYFORGE_WORKER_LABEL is recorded.
             """)
 
-    @Option(help: "The run directory (the controller's --run).") var store: String
+    @Option(help: "The run directory (the controller's --run), or the PostgreSQL run postgres://USER@HOST:PORT/DB?run=NAME.") var store: String
+    @Option(name: .customLong("run"), help: "PostgreSQL: the run's NAME (instead of ?run=NAME in the URL).") var runName: String?
+    @Option(help: ArgumentHelp("PostgreSQL: file whose first line is the password (else PGPASSWORD; never stored or printed).", valueName: "file"))
+    var storePasswordFile: String?
+    @Option(help: "PostgreSQL: where evaluations write their files on this host (default tinyforge-runs/NAME).") var output: String?
     @Option(help: "Exit after this many jobs.") var maxJobs: Int?
     @Option(help: "Exit after this many seconds without a job to claim.") var idleExit: Double?
     @Option(help: "Training threads of each evaluation (passed to evaluate-candidate as --threads).") var threads: Int?
@@ -39,7 +45,11 @@ struct WorkerCommand: ParsableCommand {
             let (worker, label) = try makeWorker(stop: stop)
             let exit = try runBlocking { try await worker.run() }
             print("worker #\(exit.workerID)\(label): exiting: \(exit.reason) (\(exit.completed) evaluation(s) completed, \(exit.refused) refused)")
-        } catch let e as ExitCode { throw e } catch { throw fail(error) }
+        } catch let e as ExitCode { throw e } catch let e as PostgresStoreError {
+            // A worker for a run that does not exist (deleted, or the array outlived it) has nothing to do: a clean exit.
+            guard case .unknownRun = e else { throw fail(e) }
+            print("worker: exiting: \(e)")
+        } catch { throw fail(error) }
     }
 
     /// Opens the queue, checks version and dataset against the run, builds the worker.
@@ -48,12 +58,11 @@ struct WorkerCommand: ParsableCommand {
         if let n = maxJobs, n < 1 { throw SearchError("--max-jobs", "\(n) must be at least 1") }
         if let s = idleExit, !(s >= 0) { throw SearchError("--idle-exit", "\(s) must be ≥ 0 seconds") }
         guard heartbeat > 0 else { throw SearchError("--heartbeat", "\(heartbeat) must be positive") }
-        if store.lowercased().hasPrefix("postgres") {
-            throw SearchError("--store", "PostgreSQL stores are not supported by this build yet (SQLite only); pass the run directory of a search started with --executor workers|external")
-        }
-        let dir = URL(fileURLWithPath: store)
-        let queue = try SQLiteWorkQueue.open(runDirectory: dir)
-        let config = try RunStore.openReadOnly(directory: dir).config()
+        let location = try storeLocation()
+        let queue = try RunStore.workerQueue(at: location)
+        let config = try RunStore.openReadOnly(at: location).config()
+        let dir = location.localDirectory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         guard config.usesQueue else {
             throw SearchError("--store", "\(store) is a run of the local executor (tinyforge search evaluates its candidates itself); workers serve runs started with --executor workers, external or slurm")
         }
@@ -73,6 +82,26 @@ struct WorkerCommand: ParsableCommand {
         worker.onEvent = { line in print(line); fflush(stdout) }
         if let stats { worker.stats = try QueueWorkerStats(file: URL(fileURLWithPath: stats)) }
         return (worker, info.label.map { " (\($0))" } ?? "")
+    }
+
+    /// `--store` (+ `--run`, `--store-password-file`, `--output` for PostgreSQL) as a location.
+    func storeLocation() throws -> StoreLocation {
+        guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
+            if let flag = runName != nil ? "--run" : storePasswordFile != nil ? "--store-password-file" : output != nil ? "--output" : nil {
+                throw SearchError(flag, "applies to a PostgreSQL --store URL; a run directory is the run itself")
+            }
+            return .directory(URL(fileURLWithPath: store))
+        }
+        var text = store
+        if let run = runName {
+            if text.contains("?") {
+                let named = try PostgresStoreURL.parse(text).run
+                guard named == run else { throw SearchError("--run", "\(run) differs from ?run=\(named) in --store; give the run name once") }
+            } else {
+                text += "?run=" + (run.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? run)
+            }
+        }
+        return try StoreLocation.parse(text, password: try StorePassword.resolve(file: storePasswordFile), localDirectory: output)
     }
 
     /// The run's evaluator; a default `X evaluate-candidate` command becomes this binary's own

@@ -38,12 +38,12 @@ final class PostgresStoreTests: XCTestCase {
         let versions: [String] = try store.fetch { c in
             try c.fetchAll("SELECT version, name FROM tinyforge_migrations ORDER BY version", []).map { "\(try $0["version"] as Int) \(try $0["name"] as String)" }
         }
-        XCTAssertEqual(versions, ["1 v1", "2 v2-explanations", "3 v3-finished", "4 v4-repair-slots"])
-        XCTAssertTrue(store.hasTable("finished") && store.hasTable("explanations"))
+        XCTAssertEqual(versions, ["1 v1", "2 v2-explanations", "3 v3-finished", "4 v4-repair-slots", "5 v5-queue"])
+        XCTAssertTrue(store.hasTable("finished") && store.hasTable("explanations") && store.hasTable("jobs") && store.hasTable("workers"))
         store.close()
         // Opening again applies nothing new.
         let again = try RunStore.open(at: .postgres(url))
-        XCTAssertEqual(try again.fetch { try $0.fetchValue("SELECT COUNT(*) FROM tinyforge_migrations") as Int? }, 4)
+        XCTAssertEqual(try again.fetch { try $0.fetchValue("SELECT COUNT(*) FROM tinyforge_migrations") as Int? }, 5)
         try again.db.write { try $0.execute("INSERT INTO tinyforge_migrations(version, name, applied_at) VALUES (99, 'v99-future', 'x')", []) }
         again.close()
         for open in [{ try RunStore.open(at: .postgres(url)) }, { try RunStore.openReadOnly(at: .postgres(url)) }] {

@@ -58,9 +58,9 @@ for N in $WORKERS; do
     D="$OUT/$BACKEND-$N"; rm -rf "$D"; mkdir -p "$D/stats" "$D/logs"
     TRIALS=$((N * ROUNDS))
     if [ "$BACKEND" = postgres ]; then
-        STORE="$PGURL?run=coord-$N-$(date +%s)"; WHERE=(--store "$STORE")
+        STORE="$PGURL?run=coord-$N-$(date +%s)"; WHERE=(--store "$STORE"); WOUT=(--output "$D/out")
     else
-        STORE="$D/run"; WHERE=(--run "$STORE")
+        STORE="$D/run"; WHERE=(--run "$STORE"); WOUT=()
     fi
     echo "== $BACKEND N=$N: $TRIALS trials × ${SLEEP_MS} ms, batch $((2 * N)), store $STORE"
     (
@@ -72,7 +72,7 @@ for N in $WORKERS; do
         PIDS=()
         for i in $(seq "$N"); do
             TINYFORGE_WORKER_LABEL="coord:$i" "$BIN" worker --store "$STORE" --threads 1 --heartbeat "$HEARTBEAT" \
-                --idle-exit 60 --stats "$D/stats/w$i.jsonl" >"$D/logs/w$i.log" 2>&1 &
+                --idle-exit 60 --stats "$D/stats/w$i.jsonl" "${WOUT[@]}" >"$D/logs/w$i.log" 2>&1 &
             PIDS+=($!)
         done
         RC=0; wait "$SEARCH" || RC=$?
