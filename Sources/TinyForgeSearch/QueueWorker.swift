@@ -49,12 +49,15 @@ public final class QueueWorker: @unchecked Sendable {
     let stop: StopFlag
     /// One line per job (claimed, completed, refused), for the worker's log.
     public var onEvent: (@Sendable (String) -> Void)?
+    /// Per-job timings (`--stats FILE`); nil = no clock reads, nothing written.
+    public var stats: QueueWorkerStats?
 
     public init(queue: WorkQueue, evaluator: Evaluator, info: WorkerInfo, options: QueueWorkerOptions, stop: StopFlag = StopFlag()) {
         self.queue = queue; self.evaluator = evaluator; self.info = info; self.options = options; self.stop = stop
     }
 
     public func run() async throws -> QueueWorkerExit {
+        let started = Date()
         let id = try queue.registerWorker(info, now: Date())
         var exit = QueueWorkerExit(workerID: id, reason: "", completed: 0, refused: 0)
         do {
@@ -64,19 +67,40 @@ public final class QueueWorker: @unchecked Sendable {
             throw error
         }
         try queue.stopWorker(id, reason: exit.reason, now: Date())
+        stats?.record(QueueWorkerTotals(worker: id, lifetimeSeconds: Date().timeIntervalSince(started), jobs: exit.completed + exit.refused,
+                                        evaluateSeconds: evaluateTotal, coordinationSeconds: coordinationTotal, reason: exit.reason))
         return exit
+    }
+
+    /// Sums over the jobs of `stats` (only kept when stats are on).
+    var evaluateTotal = 0.0, coordinationTotal = 0.0
+
+    /// `body`, its duration added to `seconds` when stats are on (no clock read otherwise).
+    func timed<T>(_ seconds: inout Double, _ body: () throws -> T) rethrows -> T {
+        stats == nil ? try body() : try QueueWorkerStats.time(&seconds, body)
+    }
+
+    /// Writes the job's timing line and adds it to the totals.
+    func report(_ t: QueueJobTiming) {
+        guard let stats else { return }
+        evaluateTotal += t.evaluateSeconds; coordinationTotal += t.coordinationSeconds
+        stats.record(t)
     }
 
     /// Claims and evaluates until a stop condition; returns why it stopped.
     func loop(_ id: Int64, _ exit: inout QueueWorkerExit) async throws -> String {
         var idleSince = Date(), lastBeat = Date()
+        var t = QueueJobTiming(), waitFrom = stats == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         while true {
             if stop.isSet { return "stopped by SIGTERM" }
             if let n = options.maxJobs, exit.completed + exit.refused >= n { return "done \(n) job(s) (--max-jobs)" }
-            guard let status = try queue.runStatus() else { return "the run is unknown (no run row)" }
+            let stepFrom = stats == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            t.statusSeconds = 0; t.reclaimSeconds = 0; t.claimCallSeconds = 0
+            guard let status = try timed(&t.statusSeconds, { try queue.runStatus() }) else { return "the run is unknown (no run row)" }
             if ["done", "stalled", "failed"].contains(status) { return "the run is \(status)" }
-            _ = try queue.reclaimStale(grace: options.leaseGraceSeconds, maxAttempts: options.maxAttempts, now: Date())
-            guard let job = try queue.claim(worker: id, now: Date()) else {
+            _ = try timed(&t.reclaimSeconds) { try queue.reclaimStale(grace: options.leaseGraceSeconds, maxAttempts: options.maxAttempts, now: Date()) }
+            guard let job = try timed(&t.claimCallSeconds, { try queue.claim(worker: id, now: Date()) }) else {
+                t.emptyPolls += 1
                 if let s = options.idleExitSeconds, Date().timeIntervalSince(idleSince) >= s { return "idle for \(Int(s)) s (--idle-exit)" }
                 if Date().timeIntervalSince(lastBeat) >= options.heartbeatSeconds {
                     try queue.heartbeat(worker: id, job: nil, now: Date()); lastBeat = Date()
@@ -84,12 +108,22 @@ public final class QueueWorker: @unchecked Sendable {
                 try await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
                 continue
             }
+            if stats != nil {
+                t.worker = id; t.job = job.jobID; t.claimedAt = Date().timeIntervalSince1970
+                t.waitSeconds = Double(stepFrom - waitFrom) / 1e9
+            }
             onEvent?("claimed job \(job.jobID): candidate #\(job.evaluation.candidateID) rung \(job.evaluation.rung) (attempt \(job.attempts + 1))")
-            guard let result = try await evaluate(job, worker: id) else {
+            let evalFrom = stats == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            guard let result = try await evaluate(job, worker: id, timing: &t) else {
                 try queue.release(job: job.jobID, worker: id, now: Date())
                 return "stopped by SIGTERM (job \(job.jobID) given back)"
             }
-            switch try queue.complete(job: job.jobID, worker: id, result: result, now: Date()) {
+            if stats != nil { t.pickupSeconds = Double(DispatchTime.now().uptimeNanoseconds - evalFrom) / 1e9 - t.evaluateSeconds }
+            let outcome = try timed(&t.completeSeconds) { try queue.complete(job: job.jobID, worker: id, result: result, now: Date()) }
+            t.accepted = outcome == .accepted
+            report(t)
+            t = QueueJobTiming(); waitFrom = stats == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            switch outcome {
             case .accepted:
                 exit.completed += 1
                 onEvent?("completed job \(job.jobID): " + (result.failureReason.map { "failed: \($0)" } ?? "score \(result.valAccuracy ?? 0)"))
@@ -102,17 +136,24 @@ public final class QueueWorker: @unchecked Sendable {
     }
 
     /// Runs the evaluation while heartbeating every `heartbeatSeconds`; nil when asked to stop first.
-    func evaluate(_ job: ClaimedJob, worker: Int64) async throws -> EvaluationResult? {
+    func evaluate(_ job: ClaimedJob, worker: Int64, timing: inout QueueJobTiming) async throws -> EvaluationResult? {
         let box = ResultSlot()
         let evaluator = self.evaluator, evaluation = job.evaluation
-        let task = Task { box.put(await evaluator.evaluate(evaluation)) }
+        let task = Task {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r = await evaluator.evaluate(evaluation)
+            box.put(r, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
         var lastBeat = Date()
         let tick = min(0.1, options.heartbeatSeconds)
         while true {
-            if let r = box.value { return r }
+            if let r = box.value { timing.evaluateSeconds = box.seconds; return r }
             if stop.isSet { task.cancel(); return nil }
             if Date().timeIntervalSince(lastBeat) >= options.heartbeatSeconds {
-                if try !queue.heartbeat(worker: worker, job: job.jobID, now: Date()) {
+                var rtt = 0.0
+                let held = try timed(&rtt) { try queue.heartbeat(worker: worker, job: job.jobID, now: Date()) }
+                if stats != nil { timing.addHeartbeat(rtt) }
+                if !held {
                     onEvent?("job \(job.jobID): lease lost while evaluating (reclaimed); finishing anyway, the result will be refused")
                 }
                 lastBeat = Date()
@@ -126,6 +167,9 @@ public final class QueueWorker: @unchecked Sendable {
 final class ResultSlot: @unchecked Sendable {
     private let lock = NSLock()
     private var result: EvaluationResult?
-    func put(_ r: EvaluationResult) { lock.lock(); result = r; lock.unlock() }
+    private var duration = 0.0
+    func put(_ r: EvaluationResult, seconds: Double) { lock.lock(); result = r; duration = seconds; lock.unlock() }
     var value: EvaluationResult? { lock.lock(); defer { lock.unlock() }; return result }
+    /// How long the evaluator itself took (without the heartbeat loop's polling).
+    var seconds: Double { lock.lock(); defer { lock.unlock() }; return duration }
 }

@@ -43,6 +43,10 @@ public struct SearchSummary: Sendable {
     /// were configured with in total (Σ count_r · epochs_r), the budget halving spends.
     public var evaluationsPerRung: [Int] = []
     public var epochsSpent: Int = 0
+    /// Queue executors only: iterations of the in-flight loop, and those that enqueued new
+    /// candidates (the controller's proposal rate per step, for the coordination benchmark).
+    public var loopSteps: Int = 0
+    public var proposalSteps: Int = 0
     /// Rung-0 evaluations: candidates trained (what `trials` counts).
     public var trained: Int { evaluationsPerRung.first ?? evaluations }
     public var controllerSecondsPerTrial: Double {

@@ -30,6 +30,7 @@ final class InFlightLoop {
         try start()
         defer { pool?.stop(settle: 0) }
         while true {
+            session.s.loopSteps += 1
             let finished = try collect()
             if try !record(finished) { return session.summary("interrupted") }
             try reclaim()
@@ -105,6 +106,7 @@ final class InFlightLoop {
         let accepted = try session.record(outcomes)
         if let stopped = try session.endIteration(proposals, outcomes: outcomes, accepted: accepted.count) { return stopped }
         try enqueue(accepted)
+        if !accepted.isEmpty { session.s.proposalSteps += 1 }
         return nil
     }
 

@@ -103,6 +103,11 @@ struct SearchCommand: ParsableCommand {
                       + " per trial (propose " + String(format: "%.2f", summary.proposeSeconds) + " s, validate "
                       + String(format: "%.2f", summary.validateSeconds) + " s, store " + String(format: "%.2f", summary.storeSeconds)
                       + " s, archive+HV " + String(format: "%.2f", summary.archiveSeconds) + " s; wall " + String(format: "%.1f", summary.wallSeconds) + " s)")
+                if config.usesQueue, summary.loopSteps > 0 {
+                    let work = summary.proposeSeconds + summary.validateSeconds + summary.storeSeconds + summary.archiveSeconds
+                    print("queue controller: \(summary.loopSteps) loop steps, \(summary.proposalSteps) of them enqueued new candidates, "
+                          + String(format: "%.2f ms of work per step", work * 1000 / Double(summary.loopSteps)))
+                }
                 print("wrote \(store.directory.appendingPathComponent("pareto.json").path) and candidates.csv")
             }
             if let why = summary.stopReason {

@@ -14,7 +14,7 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Evaluate queued candidates of a search run started with --executor workers|external|slurm.",
         discussion: """
-            tinyforge worker --store runs/a [--max-jobs N] [--idle-exit SECONDS] [--threads T] [--heartbeat SECONDS]
+            tinyforge worker --store runs/a [--max-jobs N] [--idle-exit SECONDS] [--threads T] [--heartbeat SECONDS] [--stats FILE]
             tinyforge worker --store postgres://USER@HOST:PORT/DB?run=NAME [--run NAME] [--store-password-file F] ...
             (the password from PGPASSWORD or the file, never the URL; the worker never takes the controller's run lock)
             Exits cleanly (status 0, one line saying why) after N jobs, when idle for SECONDS, or when the run is
@@ -30,6 +30,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Exit after this many seconds without a job to claim.") var idleExit: Double?
     @Option(help: "Training threads of each evaluation (passed to evaluate-candidate as --threads).") var threads: Int?
     @Option(help: "Seconds between heartbeats; must be well below the run's lease grace.") var heartbeat: Double = 10
+    @Option(help: "Write per-job queue timings (claim, heartbeat, complete round trips; wait; evaluation) as JSON lines to FILE.")
+    var stats: String?
 
     func run() throws {
         if case let .parentGone(expected, actual) = WorkerParent.arm() {
@@ -78,6 +80,7 @@ struct WorkerCommand: ParsableCommand {
         let info = WorkerInfo.current(version: RunIdentity.currentVersion)
         let worker = QueueWorker(queue: queue, evaluator: evaluator(config, runDirectory: dir), info: info, options: options, stop: stop)
         worker.onEvent = { line in print(line); fflush(stdout) }
+        if let stats { worker.stats = try QueueWorkerStats(file: URL(fileURLWithPath: stats)) }
         return (worker, info.label.map { " (\($0))" } ?? "")
     }
 
