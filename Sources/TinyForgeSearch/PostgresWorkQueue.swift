@@ -148,32 +148,32 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
 
     public func complete(job: Int64, worker: Int64, result: EvaluationResult, now: Date) throws -> CompletionOutcome {
         let json = WorkerMetrics(result: result).jsonValue().canonicalText()
-        return try finish(job: job, worker: worker, status: "done", resultJSON: json, reason: result.failureReason, now: now)
+        return try finish(job: job, worker: worker, status: .done, resultJSON: json, reason: result.failureReason, now: now)
     }
 
     public func fail(job: Int64, worker: Int64, reason: String, now: Date) throws -> CompletionOutcome {
-        try finish(job: job, worker: worker, status: "failed", resultJSON: nil, reason: reason, now: now)
+        try finish(job: job, worker: worker, status: .failed, resultJSON: nil, reason: reason, now: now)
     }
 
     /// The single path to a final state from a worker: only while it holds the lease. After a
     /// COMMIT without answer the row says what happened: final with this worker still as
     /// lease owner means the completion landed (a reclaim clears the owner); else it is made again.
-    func finish(job: Int64, worker: Int64, status: String, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
+    func finish(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
         do { return try finishOnce(job: job, worker: worker, status: status, resultJSON: resultJSON, reason: reason, now: now) }
         catch let e as PostgresStoreError where e.isCommitUnknown {
             let row = try db.read { try $0.fetchOne("SELECT status, lease_owner FROM jobs WHERE id = ?", [job]) }
-            if let row, try row["status"] as String == status, try row["lease_owner"] as Int64? == worker { return .accepted }
+            if let row, try row["status"] as String == status.rawValue, try row["lease_owner"] as Int64? == worker { return .accepted }
             return try finishOnce(job: job, worker: worker, status: status, resultJSON: resultJSON, reason: reason, now: now)
         }
     }
 
-    func finishOnce(job: Int64, worker: Int64, status: String, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
+    func finishOnce(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
         let t = now.timeIntervalSince1970
         return try db.write { c in
             let updated = try c.fetchAll("""
                 UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?, finished_seq = nextval('jobs_finished_seq')
                 WHERE id = ? AND status = 'claimed' AND lease_owner = ? RETURNING id
-                """, [status, resultJSON, reason, t, job, worker])
+                """, [status.rawValue, resultJSON, reason, t, job, worker])
             if updated.count == 1 {
                 try c.execute("UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", [t, worker])
                 return .accepted
@@ -189,9 +189,9 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
     static func leaseLost(_ c: StoreConnection, job: Int64, worker: Int64) throws -> String {
         guard let r = try c.fetchOne("SELECT status, lease_owner FROM jobs WHERE id = ?", [job]) else { return "no such job" }
         let status: String = try r["status"], owner: Int64? = try r["lease_owner"]
-        switch status {
-        case "claimed": return "the lease was reclaimed and the job is now held by worker #\(owner ?? 0)"
-        case "queued": return "the lease was reclaimed (missed heartbeats) and the job is queued again"
+        switch JobStatus(rawValue: status) {
+        case .claimed: return "the lease was reclaimed and the job is now held by worker #\(owner ?? 0)"
+        case .queued: return "the lease was reclaimed (missed heartbeats) and the job is queued again"
         default: return "the job is already \(status)"
         }
     }

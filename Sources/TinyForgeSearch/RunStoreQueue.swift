@@ -153,22 +153,22 @@ public final class SQLiteWorkQueue: WorkQueue, @unchecked Sendable {
 
     public func complete(job: Int64, worker: Int64, result: EvaluationResult, now: Date) throws -> CompletionOutcome {
         let json = WorkerMetrics(result: result).jsonValue().canonicalText()
-        return try finish(job: job, worker: worker, status: "done", resultJSON: json, reason: result.failureReason, now: now)
+        return try finish(job: job, worker: worker, status: .done, resultJSON: json, reason: result.failureReason, now: now)
     }
 
     public func fail(job: Int64, worker: Int64, reason: String, now: Date) throws -> CompletionOutcome {
-        try finish(job: job, worker: worker, status: "failed", resultJSON: nil, reason: reason, now: now)
+        try finish(job: job, worker: worker, status: .failed, resultJSON: nil, reason: reason, now: now)
     }
 
     /// The single path to a final state from a worker: only while it holds the lease.
-    func finish(job: Int64, worker: Int64, status: String, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
+    func finish(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
         try immediate { db in
             let t = now.timeIntervalSince1970
             try db.execute(sql: """
                 UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?,
                   finished_seq = (SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM jobs WHERE run_id = ?)
                 WHERE id = ? AND status = 'claimed' AND lease_owner = ?
-                """, arguments: [status, resultJSON, reason, t, runID, job, worker])
+                """, arguments: [status.rawValue, resultJSON, reason, t, runID, job, worker])
             if db.changesCount == 1 {
                 try db.execute(sql: "UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", arguments: [t, worker])
                 return .accepted
@@ -186,9 +186,9 @@ public final class SQLiteWorkQueue: WorkQueue, @unchecked Sendable {
             return "no such job"
         }
         let status: String = r["status"], owner: Int64? = r["lease_owner"]
-        switch status {
-        case "claimed": return "the lease was reclaimed and the job is now held by worker #\(owner ?? 0)"
-        case "queued": return "the lease was reclaimed (missed heartbeats) and the job is queued again"
+        switch JobStatus(rawValue: status) {
+        case .claimed: return "the lease was reclaimed and the job is now held by worker #\(owner ?? 0)"
+        case .queued: return "the lease was reclaimed (missed heartbeats) and the job is queued again"
         default: return "the job is already \(status)"
         }
     }

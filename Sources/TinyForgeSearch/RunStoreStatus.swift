@@ -15,6 +15,12 @@ public enum CandidateStatus: String, Sendable, CaseIterable {
     public static let pending: [CandidateStatus] = [.proposed, .evaluating]
 }
 
+/// `jobs.status` (the work queue, schema v5): queued → claimed → done | failed, or back to queued
+/// when a lease is released or reclaimed.
+public enum JobStatus: String, Sendable, CaseIterable {
+    case queued, claimed, done, failed
+}
+
 /// `evaluations.status` (`EvaluationResult.Status.name`).
 public enum EvaluationStatus: String, Sendable, CaseIterable {
     case ok, diverged, failed

@@ -9,14 +9,6 @@ extension RunStore {
         }
     }
 
-    /// The untyped form kept for callers that still pass text; refuses a status the store does not know.
-    public func setStatus(_ status: String) throws {
-        guard let s = RunStatus(rawValue: status) else {
-            throw SearchError("run status", "`\(status)` is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        try setStatus(s)
-    }
-
     public func log(_ message: String, level: String = "info") throws {
         try db.write { try $0.execute("INSERT INTO events(run_id, level, message) VALUES (?,?,?)", [runID, level, message]) }
     }

@@ -41,12 +41,12 @@ final class InFlightLoop {
             case let .note(line): try session.event(line)
             case let .failed(dead):
                 try session.event(dead, level: "error")
-                try session.store.setStatus("failed")
+                try session.store.setStatus(.failed)
                 throw SearchError("--executor \(config.executor ?? "workers")", dead)
             }
             if finished.isEmpty { try await Task.sleep(nanoseconds: UInt64(session.controller.queuePollSeconds * 1e9)) }
         }
-        try session.store.setStatus("done")
+        try session.store.setStatus(.done)
         if let failed = pool?.stop(settle: 2) { try session.event(failed, level: "warning") }   // idle workers see `done` within a poll and exit with that reason
         return session.summary("done")
     }

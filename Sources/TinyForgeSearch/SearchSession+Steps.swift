@@ -26,7 +26,7 @@ extension SearchSession {
             iteration += 1
             if proposerFailures >= 5 {
                 _ = summary("failed")
-                try store.setStatus("failed")
+                try store.setStatus(.failed)
                 throw SearchError("proposer \(proposer.name)", "failed 5 iterations in a row; last error: \(error)")
             }
             return nil
@@ -98,7 +98,7 @@ extension SearchSession {
         try event(why, level: "error")
         var r = summary("stalled")
         r.stopReason = why
-        try store.setStatus("stalled")
+        try store.setStatus(.stalled)
         return r
     }
 

@@ -71,7 +71,7 @@ final class SearchSession {
     }
 
     func run() async throws -> SearchSummary {
-        try store.setStatus("running")
+        try store.setStatus(.running)
         for m in controller.evaluator.reapLeftovers() { try event(m, level: "warning") }
         tally()
         if config.usesQueue {
@@ -109,7 +109,7 @@ final class SearchSession {
             try event("successive halving done: \(s.trained) candidates trained in \(s.evaluations) evaluations (per rung "
                       + s.evaluationsPerRung.map(String.init).joined(separator: "/") + "), \(s.epochsSpent) training epochs")
         }
-        try store.setStatus("done")
+        try store.setStatus(.done)
         return summary("done")
     }
 }

@@ -35,6 +35,7 @@ final class RunStoreStatusTests: XCTestCase {
         }
         XCTAssertTrue(sql["candidates"]!.contains("CHECK (status IN (\(sqlList(CandidateStatus.allCases))))"), sql["candidates"]!)
         XCTAssertTrue(sql["finished"]!.contains("CHECK (status IN (\(sqlList(FinishedRecord.Status.allCases))))"), sql["finished"]!)
+        XCTAssertTrue(sql["jobs"]!.contains("CHECK (status IN (\(sqlList(JobStatus.allCases))))"), sql["jobs"]!)
         XCTAssertEqual(EvaluationResult.Status.failed(reason: "x").stored.rawValue, EvaluationResult.Status.failed(reason: "x").name)
         XCTAssertEqual(EvaluationResult.Status.ok.stored.rawValue, EvaluationResult.Status.ok.name)
         XCTAssertEqual(EvaluationResult.Status.diverged.stored.rawValue, EvaluationResult.Status.diverged.name)

@@ -70,7 +70,7 @@ final class RunStoreReadOnlyTests: XCTestCase {
         XCTAssertTrue(store.isReadOnly)
         let report = try RunReport(store: store)
         XCTAssertEqual(report.state.evaluationCount, 6)
-        XCTAssertThrowsError(try store.setStatus("tampered"))
+        XCTAssertThrowsError(try store.setStatus(.failed))
         XCTAssertEqual(files(dir).filter { !$0.key.hasSuffix("-wal") && !$0.key.hasSuffix("-shm") }, before)
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent(RunStore.fileName)), bytes)
     }
