@@ -62,6 +62,9 @@ def controller(path):
     m = re.search(r"trained (\d+) candidates", text)
     if m:
         out["trained"] = int(m.group(1))
+    elif re.findall(r"trial (\d+)/\d+ .* elapsed (\d+)s", text):   # no final summary: the controller was stopped
+        n, secs = re.findall(r"trial (\d+)/\d+ .* elapsed (\d+)s", text)[-1]
+        out.update(recorded=int(n), elapsed_s=int(secs), stopped=True)
     return out
 
 
@@ -97,6 +100,9 @@ def summarise(d, backend, workers, sleep_ms, heartbeat):
     if "work_s" in ctl and ctl.get("trained"):
         s["controller_capacity_per_s"] = ctl["trained"] / ctl["work_s"] if ctl["work_s"] else float("inf")
         s["controller_achieved_per_s"] = ctl["trained"] / ctl["wall_s"]
+    elif ctl.get("stopped"):
+        s["controller_achieved_per_s"] = ctl["recorded"] / ctl["elapsed_s"]
+    s["controller_stuck"] = os.path.exists(os.path.join(d, "controller-stuck.txt"))
     if os.path.exists(os.path.join(d, "cpu.txt")):
         s["cpu"] = cpu(os.path.join(d, "cpu.txt"))
     if os.path.exists(os.path.join(d, "times.txt")):
@@ -125,6 +131,7 @@ def table(paths, target_workers=1000, eval_s=600.0, target_heartbeat=10.0):
               f"| {s['heartbeat_p50_ms']:.1f} / {s['heartbeat_p99_ms']:.1f} "
               f"| {s.get('controller_achieved_per_s', float('nan')):.1f} ({s.get('controller_capacity_per_s', float('nan')):.0f}), "
               f"{ctl.get('ms_per_step', float('nan')):.2f} "
+              f"{' (stopped: a result was never read)' if s.get('controller_stuck') else ''} "
               f"| {s['idle_share'] * 100:.1f} % | {c.get('busy_share', float('nan')) * 100:.0f} %, {c.get('load_max', float('nan')):.1f} |")
     for backend in sorted({s["backend"] for s in ss}):
         b = [s for s in ss if s["backend"] == backend]
