@@ -4,17 +4,18 @@
 # (`--threads 1 --stats FILE`) against one store; coord_summary.py turns the workers' per-job
 # timings, the controller's summary and the CPU samples into one table row per N.
 #
-#   bench/scale/coord.sh [--backend sqlite|postgres] [--workers "32 64 128"] [--sleep-ms 2000]
-#                        [--rounds 15] [--heartbeat 1] [--bin .build/release/tinyforge] [--out /tmp/coord]
+#   bench/scale/coord.sh [--backend sqlite|postgres] [--workers "32 64 128"] [--sleep-ms 5000]
+#                        [--rounds 6] [--heartbeat 1] [--bin .build/release/tinyforge] [--out /tmp/coord]
 #
 # --rounds: evaluations per worker (trials = N × rounds; --batch 2N keeps a backlog queued, so
 # a worker never waits for the controller unless the controller falls behind). postgres starts
-# a private server (scripts/postgres.sh start --port 55434 --dir /tmp/pg-coord, max_connections
-# raised to 400 for 128 workers + the controller); each N gets its own run (`?run=coord-N-TS`).
+# a private server (scripts/postgres.sh start --port 55436 --dir /tmp/pg-coord; 55434 is the
+# pgq slice's test server), max_connections raised to 400 for 128 workers + the controller;
+# each N gets its own run (`?run=coord-N-TS`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BACKEND=sqlite; WORKERS="32 64 128"; SLEEP_MS=2000; ROUNDS=15; HEARTBEAT=1
-BIN=.build/release/tinyforge; OUT=/tmp/coord; PGPORT=55434; PGDIR=/tmp/pg-coord
+BACKEND=sqlite; WORKERS="32 64 128"; SLEEP_MS=5000; ROUNDS=6; HEARTBEAT=1
+BIN=.build/release/tinyforge; OUT=/tmp/coord; PGPORT=55436; PGDIR=/tmp/pg-coord
 while [ $# -gt 0 ]; do
     case "$1" in
         --backend) BACKEND="$2"; shift 2 ;;
@@ -58,7 +59,7 @@ for N in $WORKERS; do
     D="$OUT/$BACKEND-$N"; rm -rf "$D"; mkdir -p "$D/stats" "$D/logs"
     TRIALS=$((N * ROUNDS))
     if [ "$BACKEND" = postgres ]; then
-        STORE="$PGURL?run=coord-$N-$(date +%s)"; WHERE=(--store "$STORE"); WOUT=(--output "$D/out")
+        STORE="$PGURL?run=coord-$N-$(date +%s)"; WHERE=(--store "$STORE" --run "$D/run"); WOUT=(--output "$D/out")
     else
         STORE="$D/run"; WHERE=(--run "$STORE"); WOUT=()
     fi
@@ -72,14 +73,20 @@ for N in $WORKERS; do
         PIDS=()
         for i in $(seq "$N"); do
             TINYFORGE_WORKER_LABEL="coord:$i" "$BIN" worker --store "$STORE" --threads 1 --heartbeat "$HEARTBEAT" \
-                --idle-exit 60 --stats "$D/stats/w$i.jsonl" "${WOUT[@]}" >"$D/logs/w$i.log" 2>&1 &
+                --idle-exit 15 --stats "$D/stats/w$i.jsonl" "${WOUT[@]}" >"$D/logs/w$i.log" 2>&1 &
             PIDS+=($!)
         done
-        RC=0; wait "$SEARCH" || RC=$?
         for p in "${PIDS[@]}"; do wait "$p" || echo "worker pid $p exited $?" >>"$D/worker-failures.txt"; done
+        # Every worker has exited (run done, or idle for --idle-exit): a controller still waiting
+        # 10 s later waits for results it will never read; stop it and say so.
+        for _ in $(seq 100); do kill -0 "$SEARCH" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$SEARCH" 2>/dev/null; then
+            kill "$SEARCH"; echo "controller still waiting after every worker exited; stopped" >"$D/controller-stuck.txt"
+        fi
+        RC=0; wait "$SEARCH" || RC=$?
+        echo "$RC" >"$D/search.rc"
         touch "$D/cpu.txt.stop"; wait
         times >"$D/times.txt"   # user/sys CPU of this subshell's children: controller + workers
-        exit $RC
     )
     python3 bench/scale/coord_summary.py --backend "$BACKEND" --workers "$N" --sleep-ms "$SLEEP_MS" --heartbeat "$HEARTBEAT" "$D" | tee "$D/summary.json"
 done

@@ -8,7 +8,8 @@ Definitions (per job, from `tinyforge worker --stats`):
   complete = the completion statement; heartbeat = one lease refresh (mean per job)
   coordination per evaluation = claim + complete + heartbeats (heartbeats overlap the
   evaluation but load the database, so they are counted in full)
-  idle share = 1 - sum(evaluator time) / sum(worker lifetime), start-up and tail included
+  idle share = 1 - sum(evaluator time) / sum(worker lifetime), start-up and tail included;
+  idle_share_window = the same between the first claim and the last completion (the table's)
 """
 import argparse, glob, json, math, os, re, sys
 
@@ -62,6 +63,9 @@ def controller(path):
     m = re.search(r"trained (\d+) candidates", text)
     if m:
         out["trained"] = int(m.group(1))
+    elif re.findall(r"trial (\d+)/\d+ .* elapsed (\d+)s", text):   # no final summary: the controller was stopped
+        n, secs = re.findall(r"trial (\d+)/\d+ .* elapsed (\d+)s", text)[-1]
+        out.update(recorded=int(n), elapsed_s=int(secs), stopped=True)
     return out
 
 
@@ -94,9 +98,15 @@ def summarise(d, backend, workers, sleep_ms, heartbeat):
         "idle_share": 1 - sum(e["evaluate_s"] for e in exits) / sum(e["lifetime_s"] for e in exits) if exits else float("nan"),
         "controller": ctl,
     }
+    # Idle share between the first claim and the last completion (start-up and tail excluded).
+    end = max(j["claimed_at"] + j["evaluate_s"] + j["pickup_s"] + j["complete_s"] for j in jobs)
+    s["idle_share_window"] = 1 - sum(j["evaluate_s"] for j in jobs) / (workers * (end - t[0])) if workers else float("nan")
     if "work_s" in ctl and ctl.get("trained"):
         s["controller_capacity_per_s"] = ctl["trained"] / ctl["work_s"] if ctl["work_s"] else float("inf")
         s["controller_achieved_per_s"] = ctl["trained"] / ctl["wall_s"]
+    elif ctl.get("stopped"):
+        s["controller_achieved_per_s"] = ctl["recorded"] / ctl["elapsed_s"]
+    s["controller_stuck"] = os.path.exists(os.path.join(d, "controller-stuck.txt"))
     if os.path.exists(os.path.join(d, "cpu.txt")):
         s["cpu"] = cpu(os.path.join(d, "cpu.txt"))
     if os.path.exists(os.path.join(d, "times.txt")):
@@ -116,7 +126,7 @@ def fit_power(ns, ys):
 def table(paths, target_workers=1000, eval_s=600.0, target_heartbeat=10.0):
     ss = sorted((json.load(open(p)) for p in paths), key=lambda s: (s["backend"], s["workers"]))
     print("| backend | workers | jobs | claims/s | claim p50 / p99 (ms) | complete p50 / p99 (ms) | heartbeat p50 / p99 (ms) "
-          "| controller: trials/s achieved (capacity), ms/step | idle share | CPU busy, max load |")
+          "| controller: trials/s achieved (capacity), ms/step | idle share (window) | CPU busy, max load |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for s in ss:
         c, ctl = s.get("cpu") or {}, s["controller"]
@@ -125,7 +135,8 @@ def table(paths, target_workers=1000, eval_s=600.0, target_heartbeat=10.0):
               f"| {s['heartbeat_p50_ms']:.1f} / {s['heartbeat_p99_ms']:.1f} "
               f"| {s.get('controller_achieved_per_s', float('nan')):.1f} ({s.get('controller_capacity_per_s', float('nan')):.0f}), "
               f"{ctl.get('ms_per_step', float('nan')):.2f} "
-              f"| {s['idle_share'] * 100:.1f} % | {c.get('busy_share', float('nan')) * 100:.0f} %, {c.get('load_max', float('nan')):.1f} |")
+              f"{' (stopped: a result was never read)' if s.get('controller_stuck') else ''} "
+              f"| {s['idle_share_window'] * 100:.1f} % | {c.get('busy_share', float('nan')) * 100:.0f} %, {c.get('load_max', float('nan')):.1f} |")
     for backend in sorted({s["backend"] for s in ss}):
         b = [s for s in ss if s["backend"] == backend]
         if len(b) < 2:
