@@ -69,7 +69,7 @@ build() {
     mkdir -p "$lib" "$BIN"
     local stale=""  # once one module is recompiled, every later one is too (they may import it)
     for m in TinyForgeSpec TinyForgeHardware TinyForgeEngine TinyForgeData TinyForgeExplain TinyForgeLLM TinyForgeDeploy \
-             TinyForgeTraining TinyForgeSearch; do
+             TinyForgeTraining TinyForgeLaunch TinyForgeSearch; do
         if [ -z "$stale" ] && [ -f "$lib/$m.o" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$lib/$m.o")" ]; then
             continue
         fi

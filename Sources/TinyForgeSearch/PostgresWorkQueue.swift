@@ -170,6 +170,7 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
     func finishOnce(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
         let t = now.timeIntervalSince1970
         return try db.write { c in
+            try Self.lockFinishOrder(c, runID: runID)
             let updated = try c.fetchAll("""
                 UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?, finished_seq = nextval('jobs_finished_seq')
                 WHERE id = ? AND status = 'claimed' AND lease_owner = ? RETURNING id
@@ -183,6 +184,20 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
                           [runID, "worker #\(worker): result of job \(job) refused: \(why)"])
             return .refused(reason: why)
         }
+    }
+
+    /// Second key class of the transaction-level lock that orders a run's final states: "TFsq".
+    static let finishOrderClass: Int32 = 0x5446_7371
+
+    /// Makes `finished_seq` follow commit order. `nextval` alone does not: a completion that
+    /// draws 10 and commits after the one that drew 11 would fall behind a controller cursor
+    /// already at 11, and that result would never be recorded (seen with 64 and 128 workers).
+    /// Every transaction that gives a job of this run a `finished_seq` first takes this lock
+    /// (held until its commit), so they draw and commit one after another; claims and
+    /// heartbeats never take it. A distinct key class from the run lock (`lockClass`), which
+    /// the controller's session holds for the whole run.
+    static func lockFinishOrder(_ c: StoreConnection, runID: Int64) throws {
+        _ = try c.fetchAll("SELECT pg_advisory_xact_lock(\(finishOrderClass), ?::int4)", [Int(truncatingIfNeeded: Int32(truncatingIfNeeded: runID))])
     }
 
     /// Why `worker` no longer holds `job`'s lease, in words.
@@ -209,6 +224,7 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
     public func reclaimStale(grace: Double, maxAttempts: Int, now: Date) throws -> [ReclaimedJob] {
         let t = now.timeIntervalSince1970
         return try db.write { c in
+            try Self.lockFinishOrder(c, runID: runID)   // before the row locks: the order completions take them too
             let rows = try c.fetchAll("""
                 SELECT id, candidate_id, lease_owner, attempts, heartbeat_at FROM jobs
                 WHERE run_id = ? AND status = 'claimed' AND heartbeat_at < ? ORDER BY id FOR UPDATE
