@@ -77,9 +77,10 @@ for N in $WORKERS; do
             PIDS+=($!)
         done
         for p in "${PIDS[@]}"; do wait "$p" || echo "worker pid $p exited $?" >>"$D/worker-failures.txt"; done
-        # Every worker has exited (run done, or idle for --idle-exit): a controller still waiting
-        # 10 s later waits for results it will never read; stop it and say so.
-        for _ in $(seq 100); do kill -0 "$SEARCH" 2>/dev/null || break; sleep 0.1; done
+        # Every worker has exited (run done, or idle for --idle-exit): a controller still running
+        # 120 s later waits for results it will never read; stop it and say so. (10 s was too
+        # short: a debug controller can spend longer on its final report after the run is done.)
+        for _ in $(seq 1200); do kill -0 "$SEARCH" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$SEARCH" 2>/dev/null; then
             kill "$SEARCH"; echo "controller still waiting after every worker exited; stopped" >"$D/controller-stuck.txt"
         fi
