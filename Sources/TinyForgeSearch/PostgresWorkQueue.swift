@@ -223,6 +223,16 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
     /// meanwhile no longer matches (`status = 'claimed'` is re-checked), and is skipped.
     public func reclaimStale(grace: Double, maxAttempts: Int, now: Date) throws -> [ReclaimedJob] {
         let t = now.timeIntervalSince1970
+        // Every claim sweeps first, so the common case (no stale lease) must not take the run's
+        // finish-order lock: a read-only probe on the (run_id, status) index answers it. Without
+        // it, N workers' sweeps queue on that lock behind the completions holding it
+        // (bench/RESULTS-scale.md, "Coordination cost at equal offered load").
+        let stale = try db.read { c in
+            try c.fetchAll("""
+                SELECT 1 AS one FROM jobs WHERE run_id = ? AND status = 'claimed' AND heartbeat_at < ? LIMIT 1
+                """, [runID, t - grace])
+        }
+        guard !stale.isEmpty else { return [] }
         return try db.write { c in
             try Self.lockFinishOrder(c, runID: runID)   // before the row locks: the order completions take them too
             let rows = try c.fetchAll("""

@@ -18,8 +18,12 @@ public struct QueueWorkerOptions: Sendable {
     public var idleExitSeconds: Double?
     /// Heartbeat period while a job runs (and while idle).
     public var heartbeatSeconds: Double = 10
-    /// How often an idle worker looks for a job.
+    /// How soon an idle worker looks for a job again after its first empty poll; each further
+    /// empty poll doubles the wait up to `maxPollSeconds` (±25 % jitter), and a claim resets it.
+    /// A fixed 0.5 s made 256 idle workers poll ~1,500 statements/s, which starved the
+    /// controller's first batch insert for over a minute (bench/RESULTS-scale.md).
     public var pollSeconds: Double = 0.5
+    public var maxPollSeconds: Double = 5
     /// The run's lease grace and attempt limit (stored in its config): a worker reclaims stale
     /// leases before it claims, so jobs of a dead worker move on even while the controller is down.
     public var leaseGraceSeconds: Double = SearchConfig.defaultLeaseGraceSeconds
@@ -105,7 +109,9 @@ public final class QueueWorker: @unchecked Sendable {
                 if Date().timeIntervalSince(lastBeat) >= options.heartbeatSeconds {
                     try queue.heartbeat(worker: id, job: nil, now: Date()); lastBeat = Date()
                 }
-                try await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                var wait = Self.idleWait(emptyPolls: t.emptyPolls, options)
+                if let s = options.idleExitSeconds { wait = min(wait, max(0.05, s - Date().timeIntervalSince(idleSince))) }
+                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
                 continue
             }
             if stats != nil {
@@ -133,6 +139,13 @@ public final class QueueWorker: @unchecked Sendable {
             }
             idleSince = Date(); lastBeat = Date()
         }
+    }
+
+    /// The sleep after the `emptyPolls`-th empty poll in a row: exponential backoff from
+    /// `pollSeconds` to `maxPollSeconds`, jittered ±25 % so workers started together drift apart.
+    static func idleWait(emptyPolls: Int, _ o: QueueWorkerOptions, jitter: Double = Double.random(in: 0.75...1.25)) -> Double {
+        let base = o.pollSeconds * pow(2, Double(min(max(emptyPolls - 1, 0), 16)))
+        return min(base, max(o.maxPollSeconds, o.pollSeconds)) * jitter
     }
 
     /// Runs the evaluation while heartbeating every `heartbeatSeconds`; nil when asked to stop first.

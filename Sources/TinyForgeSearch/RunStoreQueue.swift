@@ -203,8 +203,15 @@ public final class SQLiteWorkQueue: WorkQueue, @unchecked Sendable {
     }
 
     public func reclaimStale(grace: Double, maxAttempts: Int, now: Date) throws -> [ReclaimedJob] {
-        try immediate { db in
-            let t = now.timeIntervalSince1970
+        let t = now.timeIntervalSince1970
+        // Every claim sweeps first: a read answers the common case (no stale lease) without
+        // taking SQLite's write lock (BEGIN IMMEDIATE), which completions and claims wait on.
+        let stale = try db.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE run_id = ? AND status = 'claimed' AND heartbeat_at < ?)",
+                              arguments: [runID, t - grace]) ?? false
+        }
+        guard stale else { return [] }
+        return try immediate { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, candidate_id, lease_owner, attempts, heartbeat_at FROM jobs
                 WHERE run_id = ? AND status = 'claimed' AND heartbeat_at < ? ORDER BY id

@@ -19,7 +19,7 @@ final class QueueSearchTests: XCTestCase {
                      stop: StopFlag = StopFlag()) throws -> Task<QueueWorkerExit, Error> {
         let q = try SQLiteWorkQueue.open(runDirectory: dir)
         var o = options
-        o.pollSeconds = 0.02; o.heartbeatSeconds = 0.5; o.leaseGraceSeconds = 5
+        o.pollSeconds = 0.02; o.maxPollSeconds = 0.2; o.heartbeatSeconds = 0.5; o.leaseGraceSeconds = 5
         let w = QueueWorker(queue: q, evaluator: evaluator, info: WorkerInfo(host: "test", pid: 1, version: "v", label: nil), options: o, stop: stop)
         return Task { try await w.run() }
     }

@@ -23,7 +23,7 @@ final class QueueWorkerStatsTests: XCTestCase {
         let run = Task { try await controller.run() }
 
         var o = QueueWorkerOptions()
-        o.pollSeconds = 0.02; o.heartbeatSeconds = 0.03; o.leaseGraceSeconds = 5
+        o.pollSeconds = 0.02; o.maxPollSeconds = 0.2; o.heartbeatSeconds = 0.03; o.leaseGraceSeconds = 5
         let worker = QueueWorker(queue: try SQLiteWorkQueue.open(runDirectory: dir), evaluator: SyntheticEvaluator(delayMilliseconds: 100),
                                  info: WorkerInfo(host: "test", pid: 1, version: "v", label: nil), options: o)
         let file = dir.appendingPathComponent("stats.jsonl")

@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BACKEND=sqlite; WORKERS="32 64 128"; SLEEP_MS=5000; ROUNDS=6; HEARTBEAT=1
 BIN=.build/release/tinyforge; OUT=/tmp/coord; PGPORT=55436; PGDIR=/tmp/pg-coord
+IDLE_EXIT=60   # a worker waits this long for the first job: a loaded controller can take > 15 s for its first batch of 2N
 while [ $# -gt 0 ]; do
     case "$1" in
         --backend) BACKEND="$2"; shift 2 ;;
@@ -73,7 +74,7 @@ for N in $WORKERS; do
         PIDS=()
         for i in $(seq "$N"); do
             TINYFORGE_WORKER_LABEL="coord:$i" "$BIN" worker --store "$STORE" --threads 1 --heartbeat "$HEARTBEAT" \
-                --idle-exit 15 --stats "$D/stats/w$i.jsonl" "${WOUT[@]}" >"$D/logs/w$i.log" 2>&1 &
+                --idle-exit "$IDLE_EXIT" --stats "$D/stats/w$i.jsonl" "${WOUT[@]}" >"$D/logs/w$i.log" 2>&1 &
             PIDS+=($!)
         done
         for p in "${PIDS[@]}"; do wait "$p" || echo "worker pid $p exited $?" >>"$D/worker-failures.txt"; done
