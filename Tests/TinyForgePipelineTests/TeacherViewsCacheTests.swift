@@ -65,8 +65,13 @@ final class TeacherViewsCacheTests: XCTestCase {
         for other in [try views(3), try views(2, seed: 1), try views(2, AugmentConfig(cropPadding: 1, horizontalFlip: true))] {
             let r = try Teacher.open(dir.path).logits(splits: s, student: id, fallback: norm, views: other)
             XCTAssertEqual(r.source, .computed, "\(TeacherLogitsViews(other)) must not hit the cache of 2 views")
-            XCTAssertNotEqual(Array(r.logits.prefix(base.logits.count)), base.logits)
+            XCTAssertEqual(r.logits.count, other.count * s.train.count * 4)
+            if other.count == 2 { XCTAssertNotEqual(r.logits, base.logits, "other views, other logits") }
         }
+        // Views are nested: view k of image i does not depend on K, so 3 views extend 2.
+        let three = try Teacher.open(dir.path).logits(splits: s, student: id, fallback: norm, views: try views(3))
+        XCTAssertEqual(three.source, .cache)
+        XCTAssertEqual(Array(three.logits.prefix(base.logits.count)), base.logits)
         let jsons = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
         XCTAssertEqual(jsons.count, 4, "four settings, four caches side by side: \(jsons)")
         XCTAssertEqual(try Teacher.open(dir.path).logits(splits: s, student: id, fallback: norm, views: try views(2)).logits, base.logits)
