@@ -8,6 +8,9 @@ public struct Batch: Sendable {
     public var labels: [Int32]
     /// Index of each image in the iterated dataset (distillation looks up teacher logits by it).
     public var indices: [Int]
+    /// With fixed augmented views (`BatchIterator.views`): the view each image shows, so
+    /// distillation reads the teacher's row of that view; empty without views.
+    public var views: [Int32] = []
     public var count: Int
     public let height: Int, width: Int, channels: Int
 
@@ -44,6 +47,9 @@ public struct BatchIterator: IteratorProtocol, Sequence {
     public let augment: Bool
     public let dropLast: Bool
     public let threads: Int
+    /// Fixed augmented views: each image shows one of its K views (chosen per epoch and
+    /// position from `seed`) instead of a free random draw; nil = free draws as always.
+    public let views: AugmentViews?
     /// Dataset indices used (all, or the fixed subset), ascending.
     public let indices: [Int]
     public private(set) var epoch = 0
@@ -55,7 +61,7 @@ public struct BatchIterator: IteratorProtocol, Sequence {
 
     public init(dataset: Dataset, preprocessor: Preprocessor, batchSize: Int, seed: UInt64,
                 shuffle: Bool = true, augment: Bool = false, subsetFraction: Double = 1,
-                dropLast: Bool = false, threads: Int = 1) throws {
+                dropLast: Bool = false, threads: Int = 1, views: AugmentViews? = nil) throws {
         guard batchSize > 0 else { throw DataError.invalidOption(option: "batchSize", reason: "must be positive, got \(batchSize)") }
         guard subsetFraction > 0 && subsetFraction <= 1 else {
             throw DataError.invalidOption(option: "subsetFraction", reason: "\(subsetFraction) is outside (0, 1]")
@@ -68,6 +74,17 @@ public struct BatchIterator: IteratorProtocol, Sequence {
             throw DataError.invalidOption(
                 option: "preprocessor", reason: "built for \(preprocessor.inputHeight)x\(preprocessor.inputWidth)x\(preprocessor.inputChannels) but \(dataset.name) is \(dataset.height)x\(dataset.width)x\(dataset.channels)")
         }
+        if let v = views {
+            guard augment, v.config == preprocessor.augment else {
+                throw DataError.invalidOption(
+                    option: "views", reason: "views of \(v.config) need augmentation on with the same config, but the iterator's is \(augment ? "\(preprocessor.augment)" : "off")")
+            }
+            guard v.height == preprocessor.outputHeight, v.width == preprocessor.outputWidth else {
+                throw DataError.invalidOption(
+                    option: "views", reason: "views drawn at \(v.height)x\(v.width) but the network input is \(preprocessor.outputHeight)x\(preprocessor.outputWidth)")
+            }
+        }
+        self.views = views
         self.dataset = dataset
         self.preprocessor = preprocessor
         self.batchSize = batchSize
@@ -129,6 +146,13 @@ public struct BatchIterator: IteratorProtocol, Sequence {
             for i in 0..<n { lab[i] = ds.labels[order[start + i]] }
         }
         for i in 0..<n { batch.indices[i] = order[start + i] }
+        if let v = views {
+            if batch.views.count < batchSize { batch.views = [Int32](repeating: 0, count: batchSize) }
+            for i in 0..<n { batch.views[i] = Int32(Self.viewChoice(seed: seed, epoch: epoch, position: start + i, count: v.count)) }
+        } else if !batch.views.isEmpty {
+            batch.views = []
+        }
+        let (viewOf, viewSet) = (batch.views, self.views)
         let scratchSize = preprocessor.scratchSize
         batch.images.withUnsafeMutableBufferPointer { img in
           scratch.withUnsafeMutableBufferPointer { tmp in
@@ -137,7 +161,9 @@ public struct BatchIterator: IteratorProtocol, Sequence {
                 for i in range {
                     let p = start + i
                     var draw = AugmentDraw()
-                    if augment {
+                    if let v = viewSet {
+                        draw = v.draw(view: Int(viewOf[i]), image: order[p])
+                    } else if augment {
                         var rng = SeededGenerator(seed: seed ^ 0xA06E_0000_0000_0000, stream: UInt64(epoch) << 32 | UInt64(p))
                         draw = pre.draw(rng: &rng)
                     }
@@ -156,5 +182,12 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         batch.count = n
         position += n
         return true
+    }
+
+    /// The view shown by the image at `position` of `epoch`: uniform in 0..<count from its own
+    /// stream of the iterator seed, so the student's seed changes which views it meets.
+    static func viewChoice(seed: UInt64, epoch: Int, position: Int, count: Int) -> Int {
+        var rng = SeededGenerator(seed: seed ^ 0x71E0_0000_0000_0000, stream: UInt64(epoch) << 32 | UInt64(position))
+        return Int(rng.next() % UInt64(count))
     }
 }

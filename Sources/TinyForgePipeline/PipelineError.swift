@@ -10,6 +10,10 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case samples(Int)
     /// `--patch` on an export TFLM runs: only the TinyForge C library executes patch plans.
     case patchNeedsC(format: String)
+    /// `--kd-views` outside 0...max, or > 0 without a teacher, without augmentation, or with a
+    /// raw .npy (whose logits are of the clean images); `--kd-view-seed` without views; a run
+    /// whose members have several input resolutions (views are drawn at one).
+    case kdViews(String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "--top: \(k) must be at least 1 (the number of front members to finish)"
         case .samples(let n):
             return "--samples must be ≥ 1, got \(n)"
+        case .kdViews(let reason):
+            return "--kd-views: \(reason)"
         case .patchNeedsC(let f):
             return "--patch with --format \(f): only the TinyForge C library runs patch plans (TFLM and LiteRT run layer by layer); use --format c or drop --patch"
         }

@@ -39,11 +39,15 @@ public struct Teacher {
     public enum Source: String, Sendable { case cache, computed }
 
     /// Raw logits of every training-split image (split order), averaged over the members: from
-    /// the cache when one matches this split and these checkpoints, else computed and cached.
+    /// the cache when one matches this split, these checkpoints and `views`, else computed and
+    /// cached. With `views` the logits are K×N×C: view k of image i is row k·N + i (the student's
+    /// fixed augmented views; nil = the clean images, N×C).
     /// `fallback`: the normalisation of checkpoints that do not record theirs.
-    public func logits(splits: DatasetSplits, student: SplitIdentity, fallback: Normalization) throws -> (logits: [Float], source: Source) {
+    public func logits(splits: DatasetSplits, student: SplitIdentity, fallback: Normalization,
+                       views: AugmentViews? = nil) throws -> (logits: [Float], source: Source) {
         let hash = try TeacherLogitsCache.hash(files: checkpoints)
-        if let hit = try TeacherLogitsCache.lookup(directory: directory, split: student, teacherHash: hash) {
+        let key = TeacherLogitsViews(views)
+        if let hit = try TeacherLogitsCache.lookup(directory: directory, split: student, teacherHash: hash, views: key) {
             return (hit, .cache)
         }
         var members: [[Float]] = []
@@ -54,11 +58,15 @@ public struct Teacher {
             }
             try Self.checkTrainingSplit(contents.metadata, file: file.path, student: student)
             let norm = try contents.metadata["normalization"].map { try Normalization(metadataText: $0, file: file.path) } ?? fallback
-            members.append(try Trainer.logits(net, on: splits.train, normalization: norm))
+            if let v = views {
+                members.append(try Trainer.logits(net, on: splits.train, normalization: norm, views: v))
+            } else {
+                members.append(try Trainer.logits(net, on: splits.train, normalization: norm))
+            }
         }
         let avg = try TeacherLogitsCache.average(members)
         try TeacherLogitsCache.store(avg, classes: student.classes, directory: directory, split: student, teacherHash: hash,
-                                     checkpoints: checkpoints.map(\.lastPathComponent))
+                                     checkpoints: checkpoints.map(\.lastPathComponent), views: key)
         return (avg, .computed)
     }
 

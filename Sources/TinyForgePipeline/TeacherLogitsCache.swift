@@ -6,30 +6,58 @@ import TinyForgeSpec
 /// training split costs minutes, and `finish`, `train --teacher` and the demo all need the same
 /// rows. A cache is `logits-<fingerprint16>.npy` (float32, one row of raw — temperature-free —
 /// logits per training-split image, in split order) beside `logits-<fingerprint16>.json`
-/// (the manifest below), in the teacher's directory.
+/// (the manifest below), in the teacher's directory. Logits of K augmented views are
+/// `logits-<fingerprint16>-views<K>-seed<S>-<augmentation>.{npy,json}`, shape K×N×C.
 public struct TeacherLogitsManifest: Codable, Equatable, Sendable {
-    public static let currentFormat = "tinyforge-teacher-logits-v1"
+    /// v2 adds `views` and `view_seed`; v1 manifests (no views) are read as clean logits.
+    public static let currentFormat = "tinyforge-teacher-logits-v2"
+    public static let readableFormats = ["tinyforge-teacher-logits-v1", currentFormat]
     public var format = Self.currentFormat
     /// SHA-256 over the teacher checkpoint file(s): a retrained teacher makes the cache stale.
     public var teacherHash: String
     /// The checkpoint files the logits came from (an ensemble averages several).
     public var teacherCheckpoints: [String]
     public var split: SplitIdentity
-    /// "none": the clean training images (the student's augmentation is not applied).
+    /// "none": the clean training images; else the augmentation of the views (`--augment` text).
     public var augmentation: String
+    /// K augmented views per image (0 = the clean images) and the seed that drew them.
+    public var views: Int
+    public var viewSeed: UInt64
+    /// N, the training-split images (the .npy is N×C, or K×N×C with views).
     public var rows: Int
     public var classes: Int
     public var logitsFile: String
 
-    public init(teacherHash: String, teacherCheckpoints: [String], split: SplitIdentity, augmentation: String = "none",
+    public init(teacherHash: String, teacherCheckpoints: [String], split: SplitIdentity, views: TeacherLogitsViews = .clean,
                 rows: Int, classes: Int, logitsFile: String) {
         self.teacherHash = teacherHash; self.teacherCheckpoints = teacherCheckpoints; self.split = split
-        self.augmentation = augmentation; self.rows = rows; self.classes = classes; self.logitsFile = logitsFile
+        augmentation = views.augmentation; self.views = views.count; viewSeed = views.seed
+        self.rows = rows; self.classes = classes; self.logitsFile = logitsFile
+    }
+
+    /// The views setting the logits are of.
+    public var viewSetting: TeacherLogitsViews { TeacherLogitsViews(augmentation: augmentation, count: views, seed: viewSeed) }
+    /// The .npy shape: N×C, or K×N×C with views.
+    public var logitsShape: [Int] { views == 0 ? [rows, classes] : [views, rows, classes] }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        teacherHash = try c.decode(String.self, forKey: .teacherHash)
+        teacherCheckpoints = try c.decode([String].self, forKey: .teacherCheckpoints)
+        split = try c.decode(SplitIdentity.self, forKey: .split)
+        augmentation = try c.decode(String.self, forKey: .augmentation)
+        // v1 predates views: its logits are of the clean images.
+        views = try c.decodeIfPresent(Int.self, forKey: .views) ?? 0
+        viewSeed = try c.decodeIfPresent(UInt64.self, forKey: .viewSeed) ?? 0
+        rows = try c.decode(Int.self, forKey: .rows)
+        classes = try c.decode(Int.self, forKey: .classes)
+        logitsFile = try c.decode(String.self, forKey: .logitsFile)
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, teacherHash = "teacher_hash", teacherCheckpoints = "teacher_checkpoints", split, augmentation, rows, classes
-        case logitsFile = "logits_file"
+        case format, teacherHash = "teacher_hash", teacherCheckpoints = "teacher_checkpoints", split, augmentation, views
+        case viewSeed = "view_seed", rows, classes, logitsFile = "logits_file"
     }
 }
 
@@ -43,6 +71,9 @@ public enum TeacherCacheError: Error, Equatable, CustomStringConvertible {
     case badManifest(file: String, reason: String)
     case logitsShape(file: String, expected: [Int], found: [Int])
     case ensemble(reason: String)
+    /// The logits are of other pictures (clean vs augmented views, another augmentation, K or
+    /// view seed) than the student distils against.
+    case viewsMismatch(file: String, cache: TeacherLogitsViews, student: TeacherLogitsViews)
 
     public var description: String {
         switch self {
@@ -56,49 +87,64 @@ public enum TeacherCacheError: Error, Equatable, CustomStringConvertible {
             return "\(file): logits of shape \(found), expected \(expected) (rows × classes of the manifest); delete the cache to recompute"
         case let .ensemble(reason):
             return "teacher ensemble: \(reason)"
+        case let .viewsMismatch(file, cache, student):
+            return "\(file): these teacher logits are of [\(cache)] but the student distils against [\(student)]; train the student with the cache's setting (\(cache.flags)), or pass the teacher itself (--teacher DIR) so logits of this setting are computed and cached beside these"
         }
     }
 }
 
 public enum TeacherLogitsCache {
-    /// File stem of the cache for a split: its fingerprint's first 16 hex digits.
-    public static func stem(for split: SplitIdentity) -> String { "logits-\(split.fingerprint.prefix(16))" }
-
-    /// The cached logits for `split` from the teacher hashed `teacherHash` in `directory`, or
-    /// nil (no cache for this split, or one from an older teacher: a miss, to recompute).
-    public static func lookup(directory: URL, split: SplitIdentity, teacherHash: String) throws -> [Float]? {
-        let url = directory.appendingPathComponent(stem(for: split) + ".json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let m = try readManifest(url)
-        guard m.teacherHash == teacherHash else { return nil }
-        return try load(manifest: url, student: split)
+    /// File stem of the cache for a split and views setting: the split fingerprint's first 16
+    /// hex digits (clean logits: nothing more, the name caches had before views existed).
+    public static func stem(for split: SplitIdentity, views: TeacherLogitsViews = .clean) -> String {
+        "logits-\(split.fingerprint.prefix(16))" + views.stemSuffix
     }
 
-    /// The logits a manifest points to, refused when made on another split than `student`'s.
-    public static func load(manifest url: URL, student: SplitIdentity) throws -> [Float] {
+    /// The cached logits for `split` and `views` from the teacher hashed `teacherHash` in
+    /// `directory`, or nil (no cache for this split and setting, or one from an older teacher:
+    /// a miss, to recompute). Another views setting lives under another name: never mixed.
+    public static func lookup(directory: URL, split: SplitIdentity, teacherHash: String,
+                              views: TeacherLogitsViews = .clean) throws -> [Float]? {
+        let url = directory.appendingPathComponent(stem(for: split, views: views) + ".json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let m = try readManifest(url)
+        guard m.teacherHash == teacherHash, m.viewSetting == views else { return nil }
+        return try load(manifest: url, student: split, views: views)
+    }
+
+    /// The logits a manifest points to, refused when made on another split than `student`'s
+    /// or of other pictures than `views` (N×C, or K×N×C view-major).
+    public static func load(manifest url: URL, student: SplitIdentity, views: TeacherLogitsViews = .clean) throws -> [Float] {
         let m = try readManifest(url)
         guard m.split.fingerprint == student.fingerprint else {
             throw TeacherCacheError.splitMismatch(file: url.path, cache: m.split, student: student)
         }
+        guard m.viewSetting == views else {
+            throw TeacherCacheError.viewsMismatch(file: url.path, cache: m.viewSetting, student: views)
+        }
         let npy = url.deletingLastPathComponent().appendingPathComponent(m.logitsFile)
         let a = try NPY.read(path: npy.path)
-        guard a.shape == [m.rows, m.classes], m.rows == student.trainCount else {
-            throw TeacherCacheError.logitsShape(file: npy.path, expected: [student.trainCount, m.classes], found: a.shape)
+        guard a.shape == m.logitsShape, m.rows == student.trainCount else {
+            var expected = m.logitsShape
+            expected[expected.count - 2] = student.trainCount
+            throw TeacherCacheError.logitsShape(file: npy.path, expected: expected, found: a.shape)
         }
         return try NPY.float32Values(a, file: npy.path)
     }
 
-    /// Writes `logits` (rows × classes, split order) and their manifest; returns the manifest URL.
+    /// Writes `logits` (N×C, or K×N×C view-major with views; split order) and their manifest;
+    /// returns the manifest URL.
     @discardableResult
     public static func store(_ logits: [Float], classes: Int, directory: URL, split: SplitIdentity, teacherHash: String,
-                             checkpoints: [String]) throws -> URL {
-        guard classes > 0, logits.count == split.trainCount * classes else {
-            throw TeacherCacheError.logitsShape(file: directory.path, expected: [split.trainCount, classes], found: [logits.count])
+                             checkpoints: [String], views: TeacherLogitsViews = .clean) throws -> URL {
+        let shape = views.isClean ? [split.trainCount, classes] : [views.count, split.trainCount, classes]
+        guard classes > 0, views.count >= 0, logits.count == shape.reduce(1, *) else {
+            throw TeacherCacheError.logitsShape(file: directory.path, expected: shape, found: [logits.count])
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let s = stem(for: split)
-        try NPY.writeFloat32(logits, shape: [split.trainCount, classes], to: directory.appendingPathComponent(s + ".npy"))
-        let m = TeacherLogitsManifest(teacherHash: teacherHash, teacherCheckpoints: checkpoints, split: split,
+        let s = stem(for: split, views: views)
+        try NPY.writeFloat32(logits, shape: shape, to: directory.appendingPathComponent(s + ".npy"))
+        let m = TeacherLogitsManifest(teacherHash: teacherHash, teacherCheckpoints: checkpoints, split: split, views: views,
                                       rows: split.trainCount, classes: classes, logitsFile: s + ".npy")
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -110,8 +156,11 @@ public enum TeacherLogitsCache {
 
     public static func readManifest(_ url: URL) throws -> TeacherLogitsManifest {
         let m: TeacherLogitsManifest = try decodeManifest(url)
-        guard m.format == TeacherLogitsManifest.currentFormat else {
-            throw TeacherCacheError.badManifest(file: url.path, reason: "format \"\(m.format)\", expected \"\(TeacherLogitsManifest.currentFormat)\"")
+        guard TeacherLogitsManifest.readableFormats.contains(m.format) else {
+            throw TeacherCacheError.badManifest(file: url.path, reason: "format \"\(m.format)\", expected one of \(TeacherLogitsManifest.readableFormats)")
+        }
+        guard m.views >= 0, m.views <= AugmentViews.maxCount, (m.views == 0) == (m.augmentation == "none") else {
+            throw TeacherCacheError.badManifest(file: url.path, reason: "views \(m.views) with augmentation \"\(m.augmentation)\" (views must be 0...\(AugmentViews.maxCount), 0 exactly when the augmentation is none)")
         }
         return m
     }

@@ -17,7 +17,18 @@ public struct TrainConfig: Sendable, Equatable, Codable {
     public var seed: UInt64 = 1
     public var threads = 2
     public var distillation: DistillationConfig?
+    /// Distil against the teacher's logits of K fixed augmented views of each image (of
+    /// `augment`, at the network input) instead of the clean images; nil = clean. Used only
+    /// when distilling. Optional so configs without it encode exactly as before.
+    public var kdViews: KDViewsConfig?
     public init() {}
+}
+
+/// K fixed augmented views per training image and the seed that draws them (`AugmentViews`).
+public struct KDViewsConfig: Sendable, Equatable, Codable {
+    public var count: Int
+    public var seed: UInt64
+    public init(count: Int, seed: UInt64 = 0) { self.count = count; self.seed = seed }
 }
 
 /// α·CE + (1−α)·T²·KL with α moved linearly from `alphaStart` to `alphaEnd` over training.
@@ -93,15 +104,18 @@ public enum Trainer {
         guard train.classCount <= spec.numClasses else {
             throw TrainingError.invalidOption("num_classes", "the dataset has \(train.classCount) classes but the network outputs \(spec.numClasses); set num_classes ≥ \(train.classCount)")
         }
+        let views = try config.distillation == nil ? nil : studentViews(config, spec: spec)
         if config.distillation != nil {
-            guard let t = teacherLogits, t.count == train.count * spec.numClasses else {
-                throw TrainingError.invalidOption("teacher logits", "need \(train.count) rows × \(spec.numClasses) classes for the training split, got \(teacherLogits?.count ?? 0) values")
+            let k = views?.count ?? 1, expected = k * train.count * spec.numClasses
+            guard let t = teacherLogits, t.count == expected else {
+                let need = views == nil ? "\(train.count) rows × \(spec.numClasses) classes" : "\(k) views × \(train.count) rows × \(spec.numClasses) classes"
+                throw TrainingError.invalidOption("teacher logits", "need \(need) = \(expected) values for the training split, got \(teacherLogits?.count ?? 0)")
             }
         }
         let pre = try preprocessor(for: spec, data: train, normalization: normalization, augment: config.augment)
         var it = try BatchIterator(dataset: train, preprocessor: pre, batchSize: config.batchSize, seed: config.seed,
                                    shuffle: true, augment: !config.augment.isIdentity,
-                                   subsetFraction: config.subsetFraction, dropLast: true)
+                                   subsetFraction: config.subsetFraction, dropLast: true, views: views)
         let steps = it.batchesPerEpoch
         guard steps > 0 else {
             throw TrainingError.invalidOption("batch size", "\(config.batchSize) is larger than the \(it.sampleCount) training images")
@@ -127,7 +141,7 @@ public enum Trainer {
                 net.zeroGrad()
                 let logits = net.forward(input, training: true)
                 let (loss, grad) = try lossAndGradient(logits, labels: labels, batch: batch, config: config, progress: prog,
-                                                       teacherLogits: teacherLogits, teacherBatch: &teacherBatch)
+                                                       teacherLogits: teacherLogits, teacherRows: train.count, teacherBatch: &teacherBatch)
                 guard loss.isFinite else {
                     return TrainResult(status: .diverged, message: TrainingError.diverged(epoch: e, step: step, loss: loss).description,
                                        epochs: epochs, seconds: Date().timeIntervalSince(start), finalValAccuracy: nil, finalValLoss: nil)
@@ -165,16 +179,18 @@ public enum Trainer {
 
     /// The batch's loss and its gradient w.r.t. the logits: the distillation loss against the
     /// teacher's rows for these images when distilling, else label-smoothed cross-entropy.
-    /// `teacherBatch` is the caller's reused buffer for the gathered teacher rows.
+    /// `teacherBatch` is the caller's reused buffer for the gathered teacher rows. With views,
+    /// `teacherLogits` is K×N×C (N = `teacherRows`) and image i of view k reads row k·N + i.
     static func lossAndGradient(_ logits: Tensor, labels: [Int], batch: Batch, config: TrainConfig, progress prog: Double,
-                                teacherLogits: [Float]?, teacherBatch: inout [Float]) throws -> (Float, Tensor) {
+                                teacherLogits: [Float]?, teacherRows: Int, teacherBatch: inout [Float]) throws -> (Float, Tensor) {
         guard let d = config.distillation, let t = teacherLogits else {
             let r = try SoftmaxCrossEntropy.compute(logits: logits, labels: labels, smoothing: config.labelSmoothing)
             return (r.loss, r.dlogits)
         }
         let classes = logits.shape[1]
         for i in 0..<batch.count {
-            let src = batch.indices[i] * classes
+            let row = batch.views.isEmpty ? batch.indices[i] : Int(batch.views[i]) * teacherRows + batch.indices[i]
+            let src = row * classes
             for j in 0..<classes { teacherBatch[i * classes + j] = t[src + j] }
         }
         let r = try Distillation.loss(student: logits, teacher: teacherBatch, labels: labels,

@@ -72,10 +72,18 @@ struct FinishCommand: ParsableCommand {
                                             classes: config.task.numClasses, memory: MemoryLimit.resolve(maxMemory: nil))
         let norm = Normalization.compute(from: splits.train)
         var teacher: FinishTeacher?
+        var views: AugmentViews?
+        if teacherOptions.kdViews != 0 || teacherOptions.kdViewSeed != nil {
+            let side = try KDViewsOption.side(resolutions: try config.space().resolutions)
+            views = try teacherOptions.views(augment: train.augment, height: side, width: side)
+        }
         if let logits = try teacherOptions.logits(numClasses: config.task.numClasses, splits: splits, norm: norm, dataset: source,
-                                                         valFraction: vf) {
+                                                         valFraction: vf, views: views) {
             train.distillation = try teacherOptions.distillationConfig()
-            teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!)
+            train.kdViews = KDViewsOption.config(views)
+            let which = TeacherLogitsViews(views)
+            teacher = FinishTeacher(logits: logits, description: teacherOptions.teacherDescription!
+                                    + (which.isClean ? "" : " (\(which.description))"))
         }
         let request = FinishRequest(top: top, rule: rule, splits: splits, normalization: norm, dataset: source,
                                     valFraction: vf, splitSeed: seed, config: train, teacher: teacher,

@@ -42,10 +42,12 @@ struct TrainCommand: ParsableCommand {
                 print("fine-tuning from \(path)")
             }
             var logits: [Float]?
+            let views = try teacherOptions.views(augment: config.augment, height: spec.input.height, width: spec.input.width)
             if let l = try teacherOptions.logits(numClasses: spec.numClasses, splits: splits, norm: norm, dataset: data.dataset,
-                                                 valFraction: data.valFraction) {
+                                                 valFraction: data.valFraction, views: views) {
                 logits = l
                 config.distillation = try teacherOptions.distillationConfig()
+                config.kdViews = KDViewsOption.config(views)
             }
             print("training \(spec.name ?? "network") [\(spec.shortHash)]: \(net.parameterCount) params, \(Units.formatCount(plan.macs)) MACs on \(splits.train.count) train / \(splits.val.count) val images")
             let printer = TrainProgressPrinter()

@@ -126,6 +126,15 @@ struct TeacherOptions: ParsableArguments {
     @Option(help: "Distillation recipe: \(DistillationPreset.allCases.map(\.rawValue).joined(separator: ", ")) (paper: alpha 0.4→0.8, temperature 10). Instead of --alpha/--temperature.") var kdPreset: String?
     @Option(help: "Distillation α (weight of the label loss), constant or START:END (default 0.5).") var alpha: String?
     @Option(help: "Distillation temperature (default 4).") var temperature: Float?
+    @Option(help: "Distil against the teacher's logits of K fixed augmented views of each image (the student's --augment, view seed 0 by default; --kd-view-seed); 0 = clean images.") var kdViews: Int = 0
+    @Option(help: "Seed that draws the --kd-views views (default 0).") var kdViewSeed: UInt64?
+
+    /// The views the student distils against (nil: clean logits), checked before any teacher
+    /// inference; `height`×`width` is the student's network input.
+    func views(augment: AugmentConfig, height: Int, width: Int) throws -> AugmentViews? {
+        try KDViewsOption.views(count: kdViews, seed: kdViewSeed, augment: augment, hasTeacher: teacher != nil || teacherLogits != nil,
+                                rawNPY: teacherLogits.map { !$0.hasSuffix(".json") } ?? false, height: height, width: width)
+    }
 
     /// What the teacher is, for reports; nil without one.
     var teacherDescription: String? {
@@ -154,7 +163,9 @@ struct TeacherOptions: ParsableArguments {
     /// Teacher logits for every image of the training split, in split order; nil without a
     /// teacher. A teacher directory or checkpoint answers from its cache when it has one for
     /// this split (else computes and caches); `valFraction` completes the split's identity.
-    func logits(numClasses: Int, splits: DatasetSplits, norm: Normalization, dataset: String, valFraction: Double) throws -> [Float]? {
+    /// With `views`: the K×N×C logits of those views (`views(augment:height:width:)`).
+    func logits(numClasses: Int, splits: DatasetSplits, norm: Normalization, dataset: String, valFraction: Double,
+                views: AugmentViews? = nil) throws -> [Float]? {
         if teacher != nil && teacherLogits != nil {
             throw ValidationError("--teacher and --teacher-logits: give one teacher, not both")
         }
@@ -163,16 +174,21 @@ struct TeacherOptions: ParsableArguments {
         let student = SplitIdentity(splits: splits, dataset: dataset, valFraction: valFraction)
         if let path = teacher {
             let t = try Teacher.open(path)
-            let (l, source) = try t.logits(splits: splits, student: student, fallback: norm)
-            print("teacher logits: \(source == .cache ? "from the cache" : "computed and cached") in \(t.directory.path) (\(t.description); split \(student.fingerprint.prefix(16)))")
+            let (l, source) = try t.logits(splits: splits, student: student, fallback: norm, views: views)
+            let which = TeacherLogitsViews(views)
+            print("teacher logits: \(source == .cache ? "from the cache" : "computed and cached") (\(which.isClean ? "clean images" : "\(which.count) augmented views, \(which.augmentation)")) in \(t.directory.path) (\(t.description); split \(student.fingerprint.prefix(16)))")
             return l
         }
         guard let path = teacherLogits else { return nil }
         if path.hasSuffix(".json") {
-            let l = try TeacherLogitsCache.load(manifest: URL(fileURLWithPath: path), student: student)
-            guard l.count == splits.train.count * numClasses else {
-                throw TeacherCacheError.logitsShape(file: path, expected: [splits.train.count, numClasses], found: [splits.train.count, l.count / max(splits.train.count, 1)])
+            let which = TeacherLogitsViews(views)
+            let l = try TeacherLogitsCache.load(manifest: URL(fileURLWithPath: path), student: student, views: which)
+            let k = max(1, which.count)
+            guard l.count == k * splits.train.count * numClasses else {
+                let expected = which.isClean ? [splits.train.count, numClasses] : [k, splits.train.count, numClasses]
+                throw TeacherCacheError.logitsShape(file: path, expected: expected, found: [l.count])
             }
+            print("teacher logits: from \(path) (\(which.isClean ? "clean images" : "\(which.count) augmented views, \(which.augmentation)"))")
             return l
         }
         let a = try NPY.read(path: path)
