@@ -34,6 +34,12 @@ struct PendingTimeout: Error, CustomStringConvertible {
     var description: String { "\(what) did not end within \(seconds) s" }
 }
 
+/// A test's set-up went wrong (not what the test checks): says what.
+struct SetupFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A write transaction held open before its COMMIT on another thread: `body` runs the
 /// statements, then calls `hold(value)` inside its transaction, which parks until `commit()`.
 /// That is the worst moment for the commit-order race: the completion has drawn its

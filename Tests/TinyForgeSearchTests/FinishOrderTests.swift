@@ -26,7 +26,7 @@ final class FinishOrderPostgresTests: XCTestCase {
         let c = WorkQueueContract(backend: try .postgres(), test: self)
         let (store, q, ids) = try await c.makeQueue(n)
         try q.enqueue(ids.map { QueueJobRequest(candidateID: $0, rung: 0, settings: c.settings) }, now: c.t0)
-        guard case .postgres(let url) = store.location else { throw PendingTimeout(what: "not a PostgreSQL store", seconds: 0) }
+        guard case .postgres(let url) = store.location else { throw SetupFailure("\(store.location) is not a PostgreSQL store") }
         let jobs: [Int64] = try store.fetch { c in
             try c.fetchAll("SELECT id FROM jobs WHERE run_id = ? ORDER BY id", [store.runID]).map { try $0["id"] as Int64 }
         }
@@ -46,7 +46,7 @@ final class FinishOrderPostgresTests: XCTestCase {
         return try HeldTransaction { hold in
             try queue.db.write { c in
                 let outcome = try queue.finish(in: c, job: job, worker: worker, status: .done, resultJSON: json, reason: nil, now: now)
-                guard outcome == .accepted else { throw PendingTimeout(what: "held completion refused: \(outcome)", seconds: 0) }
+                guard outcome == .accepted else { throw SetupFailure("the held completion was refused: \(outcome)") }
                 hold(try c.fetchValue("SELECT finished_seq FROM jobs WHERE id = ?", [job]) ?? -1)
             }
         }
@@ -139,7 +139,7 @@ final class FinishOrderSQLiteTests: XCTestCase {
         let held = try HeldTransaction<Int64> { hold in
             try q1.immediate { db in
                 let outcome = try q1.finish(in: db, job: a.jobID, worker: w1, status: .done, resultJSON: json, reason: nil, now: c.t0 + 1)
-                guard outcome == .accepted else { throw PendingTimeout(what: "held completion refused: \(outcome)", seconds: 0) }
+                guard outcome == .accepted else { throw SetupFailure("the held completion was refused: \(outcome)") }
                 hold(try Int64.fetchOne(db, sql: "SELECT finished_seq FROM jobs WHERE id = ?", arguments: [a.jobID]) ?? -1)
             }
         }
@@ -147,7 +147,7 @@ final class FinishOrderSQLiteTests: XCTestCase {
         let (jobB, resultB, timeB) = (b.jobID, c.ok(0.8), c.t0 + 2)
         let second = Pending { try q2.complete(job: jobB, worker: w2, result: resultB, now: timeB) }
 
-        Thread.sleep(forTimeInterval: 0.3)   // SQLite shows no lock waits: the second writer must still be blocked
+        try await Task.sleep(nanoseconds: 300_000_000)   // SQLite shows no lock waits: the second writer must still be blocked
         XCTAssertFalse(second.isDone, "job \(b.jobID)'s completion committed while job \(a.jobID)'s transaction was open")
         var cursor = ResultCursor()
         try cursor.read(controller)
