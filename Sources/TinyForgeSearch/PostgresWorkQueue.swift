@@ -168,22 +168,28 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
     }
 
     func finishOnce(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
+        try db.write { c in try finish(in: c, job: job, worker: worker, status: status, resultJSON: resultJSON, reason: reason, now: now) }
+    }
+
+    /// A completion's statements inside the caller's transaction `c`, up to but not including
+    /// its COMMIT. `finishOnce` is the only production caller; the regression tests of the
+    /// commit-order race (`FinishOrderTests`) call it to hold a completion open at the worst moment.
+    func finish(in c: StoreConnection, job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?,
+                now: Date) throws -> CompletionOutcome {
         let t = now.timeIntervalSince1970
-        return try db.write { c in
-            try Self.lockFinishOrder(c, runID: runID)
-            let updated = try c.fetchAll("""
-                UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?, finished_seq = nextval('jobs_finished_seq')
-                WHERE id = ? AND status = 'claimed' AND lease_owner = ? RETURNING id
-                """, [status.rawValue, resultJSON, reason, t, job, worker])
-            if updated.count == 1 {
-                try c.execute("UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", [t, worker])
-                return .accepted
-            }
-            let why = try Self.leaseLost(c, job: job, worker: worker)
-            try c.execute("INSERT INTO events(run_id, level, message) VALUES (?, 'warning', ?)",
-                          [runID, "worker #\(worker): result of job \(job) refused: \(why)"])
-            return .refused(reason: why)
+        try Self.lockFinishOrder(c, runID: runID)
+        let updated = try c.fetchAll("""
+            UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?, finished_seq = nextval('jobs_finished_seq')
+            WHERE id = ? AND status = 'claimed' AND lease_owner = ? RETURNING id
+            """, [status.rawValue, resultJSON, reason, t, job, worker])
+        if updated.count == 1 {
+            try c.execute("UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", [t, worker])
+            return .accepted
         }
+        let why = try Self.leaseLost(c, job: job, worker: worker)
+        try c.execute("INSERT INTO events(run_id, level, message) VALUES (?, 'warning', ?)",
+                      [runID, "worker #\(worker): result of job \(job) refused: \(why)"])
+        return .refused(reason: why)
     }
 
     /// Second key class of the transaction-level lock that orders a run's final states: "TFsq".

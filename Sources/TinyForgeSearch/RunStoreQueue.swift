@@ -162,22 +162,29 @@ public final class SQLiteWorkQueue: WorkQueue, @unchecked Sendable {
 
     /// The single path to a final state from a worker: only while it holds the lease.
     func finish(job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?, now: Date) throws -> CompletionOutcome {
-        try immediate { db in
-            let t = now.timeIntervalSince1970
-            try db.execute(sql: """
-                UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?,
-                  finished_seq = (SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM jobs WHERE run_id = ?)
-                WHERE id = ? AND status = 'claimed' AND lease_owner = ?
-                """, arguments: [status.rawValue, resultJSON, reason, t, runID, job, worker])
-            if db.changesCount == 1 {
-                try db.execute(sql: "UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", arguments: [t, worker])
-                return .accepted
-            }
-            let why = try Self.leaseLost(db, job: job, worker: worker)
-            try db.execute(sql: "INSERT INTO events(run_id, level, message) VALUES (?, 'warning', ?)",
-                           arguments: [runID, "worker #\(worker): result of job \(job) refused: \(why)"])
-            return .refused(reason: why)
+        try immediate { db in try finish(in: db, job: job, worker: worker, status: status, resultJSON: resultJSON, reason: reason, now: now) }
+    }
+
+    /// A completion's statements inside the caller's `BEGIN IMMEDIATE` transaction, up to but
+    /// not including its COMMIT. The write lock taken by `immediate` is what makes
+    /// `finished_seq` (MAX + 1) follow commit order; the tests of that order (`FinishOrderTests`)
+    /// call this to hold a completion open while another one and a cursor read run.
+    func finish(in db: Database, job: Int64, worker: Int64, status: JobStatus, resultJSON: String?, reason: String?,
+                now: Date) throws -> CompletionOutcome {
+        let t = now.timeIntervalSince1970
+        try db.execute(sql: """
+            UPDATE jobs SET status = ?, result_json = ?, reason = ?, finished_at = ?,
+              finished_seq = (SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM jobs WHERE run_id = ?)
+            WHERE id = ? AND status = 'claimed' AND lease_owner = ?
+            """, arguments: [status.rawValue, resultJSON, reason, t, runID, job, worker])
+        if db.changesCount == 1 {
+            try db.execute(sql: "UPDATE workers SET evaluations = evaluations + 1, heartbeat_at = ? WHERE id = ?", arguments: [t, worker])
+            return .accepted
         }
+        let why = try Self.leaseLost(db, job: job, worker: worker)
+        try db.execute(sql: "INSERT INTO events(run_id, level, message) VALUES (?, 'warning', ?)",
+                       arguments: [runID, "worker #\(worker): result of job \(job) refused: \(why)"])
+        return .refused(reason: why)
     }
 
     /// Why `worker` no longer holds `job`'s lease, in words.

@@ -177,7 +177,10 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
                 }
                 let delay = reconnectDelays[attempt - 1]
                 log("run store \(url): connection lost (\(Self.reason(error))); reconnecting in \(delay) s (attempt \(attempt) of \(reconnectDelays.count))")
-                if let old = connection { old.close().whenComplete { _ in } } // a dead session may never confirm
+                // A dead session may never confirm, so the close is not awaited; the callback keeps
+                // `old` alive until its channel is closed (postgres-nio asserts, in debug builds,
+                // when a connection is deinitialised while its channel is still active).
+                if let old = connection { old.close().whenComplete { _ in withExtendedLifetime(old) {} } }
                 connection = nil
                 Thread.sleep(forTimeInterval: delay)
             }
