@@ -25,6 +25,7 @@ def sd(v):
 
 print(f"| student | seeds | without KD | with KD ({kd_mode}) | gain (points) | int8 with KD |")
 print("|---|---|---|---|---|---|")
+pairs = []
 for s in sorted({k[0] for k in runs}):
     seeds = sorted(x for (st, mo, x) in runs if st == s and mo == "plain" and (s, kd_mode, x) in runs)
     if not seeds:
@@ -32,7 +33,11 @@ for s in sorted({k[0] for k in runs}):
     plain = [runs[(s, "plain", x)][0] for x in seeds]
     kd = [runs[(s, kd_mode, x)][0] for x in seeds]
     gain = [b - a for a, b in zip(plain, kd)]
+    pairs += gain
     int8 = [runs[(s, kd_mode, x)][1] for x in seeds if runs[(s, kd_mode, x)][1] is not None]
     print(f"| {s} | {','.join(seeds)} | {statistics.mean(plain):.2f} ± {sd(plain)} | {statistics.mean(kd):.2f} ± {sd(kd)} | "
           f"{statistics.mean(gain):+.2f} ± {sd(gain)} (per seed {', '.join(f'{g:+.2f}' for g in gain)}) | "
           + (f"{statistics.mean(int8):.2f}" if int8 else "–") + " |")
+if len(pairs) > 1:
+    print(f"\nall {len(pairs)} pairs: mean gain {statistics.mean(pairs):+.2f} ± {statistics.stdev(pairs):.2f} points "
+          f"(standard error {statistics.stdev(pairs) / len(pairs) ** 0.5:.2f})")
