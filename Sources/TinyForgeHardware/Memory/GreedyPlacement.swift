@@ -87,16 +87,7 @@ extension PlanningProblem {
                     arena = top
                     if arena >= abandonAt { return nil }
                 }
-                // Insert after every listed buffer with offset ≤ position (upper bound).
-                var lo = 0, hi = listed
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if off[list[mid]] <= position { lo = mid + 1 } else { hi = mid }
-                }
-                var j = listed
-                while j > lo { list[j] = list[j - 1]; j -= 1 }
-                list[lo] = b
-                listed += 1
+                Self.insertByOffset(b, at: position, into: list, count: &listed, offsets: off)
             }
             return arena
         }}}}}
@@ -146,17 +137,26 @@ extension PlanningProblem {
                 if position < 0 { return nil }
                 off[b] = position
                 arena = max(arena, position + s)
-                var lo = 0, hi = listed
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if off[list[mid]] <= position { lo = mid + 1 } else { hi = mid }
-                }
-                var j = listed
-                while j > lo { list[j] = list[j - 1]; j -= 1 }
-                list[lo] = b
-                listed += 1
+                Self.insertByOffset(b, at: position, into: list, count: &listed, offsets: off)
             }
             return arena
         }}}}}
+    }
+
+    /// Adds buffer `b` (placed at `position`) to the offset-sorted `list` of `count` buffers,
+    /// after every listed buffer with offset ≤ position (upper bound), so equal offsets keep
+    /// their placement order — both placement walks depend on that order.
+    @inline(__always)
+    static func insertByOffset(_ b: Int, at position: Int, into list: UnsafeMutableBufferPointer<Int>, count: inout Int,
+                               offsets off: UnsafeMutableBufferPointer<Int>) {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if off[list[mid]] <= position { lo = mid + 1 } else { hi = mid }
+        }
+        var j = count
+        while j > lo { list[j] = list[j - 1]; j -= 1 }
+        list[lo] = b
+        count += 1
     }
 }
