@@ -38,7 +38,7 @@ public struct TeacherLogitsManifest: Codable, Equatable, Sendable {
     /// The views setting the logits are of.
     public var viewSetting: TeacherLogitsViews { TeacherLogitsViews(augmentation: augmentation, count: views, seed: viewSeed) }
     /// The .npy shape: N×C, or K×N×C with views.
-    public var logitsShape: [Int] { views == 0 ? [rows, classes] : [views, rows, classes] }
+    public var logitsShape: [Int] { viewSetting.logitsShape(rows: rows, classes: classes) }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -137,7 +137,7 @@ public enum TeacherLogitsCache {
     @discardableResult
     public static func store(_ logits: [Float], classes: Int, directory: URL, split: SplitIdentity, teacherHash: String,
                              checkpoints: [String], views: TeacherLogitsViews = .clean) throws -> URL {
-        let shape = views.isClean ? [split.trainCount, classes] : [views.count, split.trainCount, classes]
+        let shape = views.logitsShape(rows: split.trainCount, classes: classes)
         guard classes > 0, views.count >= 0, logits.count == shape.reduce(1, *) else {
             throw TeacherCacheError.logitsShape(file: directory.path, expected: shape, found: [logits.count])
         }

@@ -24,6 +24,14 @@ public struct TeacherLogitsViews: Codable, Equatable, Sendable, CustomStringConv
 
     public var isClean: Bool { count == 0 }
 
+    /// The logits' shape for `rows` images: N×C for clean logits, K×N×C (view-major) with views.
+    public func logitsShape(rows: Int, classes: Int) -> [Int] {
+        isClean ? [rows, classes] : [count, rows, classes]
+    }
+
+    /// What the logits are of, for progress lines: "clean images" / "4 augmented views, crop=2,flip".
+    public var label: String { isClean ? "clean images" : "\(count) augmented views, \(augmentation)" }
+
     public var description: String {
         isClean ? "clean images" : "\(count) augmented view\(count == 1 ? "" : "s"), \(augmentation), view seed \(seed)"
     }

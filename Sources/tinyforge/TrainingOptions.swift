@@ -176,19 +176,18 @@ struct TeacherOptions: ParsableArguments {
             let t = try Teacher.open(path)
             let (l, source) = try t.logits(splits: splits, student: student, fallback: norm, views: views)
             let which = TeacherLogitsViews(views)
-            print("teacher logits: \(source == .cache ? "from the cache" : "computed and cached") (\(which.isClean ? "clean images" : "\(which.count) augmented views, \(which.augmentation)")) in \(t.directory.path) (\(t.description); split \(student.fingerprint.prefix(16)))")
+            print("teacher logits: \(source == .cache ? "from the cache" : "computed and cached") (\(which.label)) in \(t.directory.path) (\(t.description); split \(student.fingerprint.prefix(16)))")
             return l
         }
         guard let path = teacherLogits else { return nil }
         if path.hasSuffix(".json") {
             let which = TeacherLogitsViews(views)
             let l = try TeacherLogitsCache.load(manifest: URL(fileURLWithPath: path), student: student, views: which)
-            let k = max(1, which.count)
-            guard l.count == k * splits.train.count * numClasses else {
-                let expected = which.isClean ? [splits.train.count, numClasses] : [k, splits.train.count, numClasses]
+            let expected = which.logitsShape(rows: splits.train.count, classes: numClasses)
+            guard l.count == expected.reduce(1, *) else {
                 throw TeacherCacheError.logitsShape(file: path, expected: expected, found: [l.count])
             }
-            print("teacher logits: from \(path) (\(which.isClean ? "clean images" : "\(which.count) augmented views, \(which.augmentation)"))")
+            print("teacher logits: from \(path) (\(which.label))")
             return l
         }
         let a = try NPY.read(path: path)
