@@ -232,7 +232,7 @@ public final class PostgresWorkQueue: WorkQueue, @unchecked Sendable {
         // Every claim sweeps first, so the common case (no stale lease) must not take the run's
         // finish-order lock: a read-only probe on the (run_id, status) index answers it. Without
         // it, N workers' sweeps queue on that lock behind the completions holding it
-        // (bench/RESULTS-scale.md, "Coordination cost at equal offered load").
+        // (bench/RESULTS-scale.md, "Equal offered load, more processes").
         let stale = try db.read { c in
             try c.fetchAll("""
                 SELECT 1 AS one FROM jobs WHERE run_id = ? AND status = 'claimed' AND heartbeat_at < ? LIMIT 1
