@@ -160,6 +160,8 @@ then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: halving pareto.json / 
 # Hardening (issue 12, parts 2-3): usage errors exit 2 from every command; strict JSON; sizes
 # and memory checked before allocating; checkpoint integrity; labels outside the classes.
 check "train bad flag exits 2" 2 "--epochs must be ≥ 1" "$TF" train examples/fmnist-small.json --epochs 0
+check "train bad label smoothing" 2 "--label-smoothing must be in [0, 1)" "$TF" train examples/fmnist-small.json --label-smoothing 1
+check "teacher bad label smoothing" 2 "--label-smoothing must be in [0, 1)" "$TF" teacher --dataset "$FDS" --label-smoothing=-0.1 --out "$tmp/tls"
 check "train unknown option exits 2" 2 "Unknown option '--epochz'" "$TF" train examples/fmnist-small.json --epochz 3
 check "evaluate bad split exits 2" 2 '--split: "tset" is not one of val, test' "$TF" evaluate "$tmp/fteacher/model.safetensors" --dataset "$FDS" --split tset
 echo '{"input": {"height": 32}, "num_classes": 10, "num_classes": "ten", "stages": [{"block": "conv", "out_channels": 8}]}' > "$tmp/dup.json"

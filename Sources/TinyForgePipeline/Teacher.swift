@@ -104,9 +104,14 @@ public struct TeacherDescriptor: Codable, Equatable, Sendable {
     public var params: Int
     public var macs: Int
     public var seconds: Double
+    /// The label smoothing the members trained with (nil in teachers written before it was
+    /// recorded, which all used 0.1). It shapes the logits a student distils from: smoothing
+    /// shrinks the spread between the wrong classes that distillation reads.
+    public var labelSmoothing: Double?
 
     enum CodingKeys: String, CodingKey {
         case format, preset, members, memberValAccuracy = "member_val_accuracy", valAccuracy = "val_accuracy", split, params, macs, seconds
+        case labelSmoothing = "label_smoothing"
     }
 
     public static func read(_ url: URL) throws -> TeacherDescriptor {

@@ -54,9 +54,10 @@ public struct TeacherTraining {
             valLogits.append(try Trainer.logits(net, on: splits.val, normalization: normalization))
         }
         let ensembleAccuracy = Self.accuracy(try TeacherLogitsCache.average(valLogits), labels: splits.val.labels, classes: spec.numClasses)
-        let d = TeacherDescriptor(preset: preset, members: files, memberValAccuracy: accuracies, valAccuracy: ensembleAccuracy,
+        var d = TeacherDescriptor(preset: preset, members: files, memberValAccuracy: accuracies, valAccuracy: ensembleAccuracy,
                                   split: split, params: params, macs: LayerPlan(spec: spec).macs,
                                   seconds: Date().timeIntervalSince(start))
+        d.labelSmoothing = (Double(config.labelSmoothing) * 1e6).rounded() / 1e6
         let teacher = Teacher(checkpoints: files.map { directory.appendingPathComponent($0) }, directory: directory, description: preset)
         _ = try teacher.logits(splits: splits, student: split, fallback: normalization)
         let enc = JSONEncoder()

@@ -32,6 +32,7 @@ struct TeacherCommand: ParsableCommand {
     @Option(help: "Warm-up epochs.") var warmup: Double = 1
     @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
     @Option(help: "Augmentation (as `train --augment`; default: crop with padding, flip, cutout scaled to the image).") var augment: String?
+    @Option(help: "Label smoothing of the teacher's own training (0 keeps its logits' inter-class spread, which distillation reads).") var labelSmoothing: Float = 0.1
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Threads.") var threads: Int = 2
     @Option(help: "Output directory.") var out: String
@@ -78,6 +79,6 @@ struct TeacherCommand: ParsableCommand {
     func recipe(imageSide: Int) throws -> RecipeOptions {
         try RecipeOptions.parse(["--epochs", "\(epochs)", "--batch", "\(batch)", "--lr", "\(lr)", "--schedule", "cosine",
                                  "--warmup", "\(warmup)", "--weight-decay", "\(weightDecay)", "--augment", augmentText(imageSide: imageSide),
-                                 "--seed", "\(seed)", "--threads", "\(threads)", "--label-smoothing", "0.1", "--optimizer", "sgd"])
+                                 "--seed", "\(seed)", "--threads", "\(threads)", "--label-smoothing=\(labelSmoothing)", "--optimizer", "sgd"])
     }
 }

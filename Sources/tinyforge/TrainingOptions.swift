@@ -52,6 +52,9 @@ struct RecipeOptions: ParsableArguments {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be > 0, got \(lr)") }
         guard subset > 0 && subset <= 1 else { throw ValidationError("--subset must be in (0, 1], got \(subset)") }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be in 1...16, got \(threads)") }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw ValidationError("--label-smoothing must be in [0, 1) (0 = one-hot targets), got \(labelSmoothing)")
+        }
         c.epochs = epochs; c.batchSize = batch; c.subsetFraction = subset; c.seed = seed; c.threads = threads
         c.labelSmoothing = labelSmoothing
         c.schedule.baseLR = lr; c.schedule.warmupEpochs = warmup; c.schedule.stepEpochs = stepEpochs

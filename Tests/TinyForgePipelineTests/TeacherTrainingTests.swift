@@ -65,9 +65,11 @@ final class TeacherTrainingTests: XCTestCase {
         let norm = Normalization.compute(from: s.train)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tinyforge-teacher-train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        var cfg = TrainConfig(); cfg.epochs = 1; cfg.batchSize = 20; cfg.schedule.baseLR = 0.05; cfg.threads = 1
+        var cfg = TrainConfig(); cfg.epochs = 1; cfg.batchSize = 20; cfg.schedule.baseLR = 0.05; cfg.threads = 1; cfg.labelSmoothing = 0
         let spec = TeacherPreset.largeCNN.spec(input: InputShape(height: 12, width: 12, channels: 1), classes: 4, width: 0.25)
         let d2 = try TeacherTraining(spec: spec, preset: "large-cnn", config: cfg, members: 2).run(splits: s, split: id, normalization: norm, directory: dir)
+        XCTAssertEqual(try TeacherDescriptor.read(dir.appendingPathComponent(TeacherDescriptor.fileName)).labelSmoothing, 0,
+                       "teacher.json records the smoothing its members trained with")
         XCTAssertEqual(d2.members, ["member-1.safetensors", "member-2.safetensors"])
         XCTAssertEqual(d2.memberValAccuracy.count, 2)
         let c1 = try Checkpoint.read(dir.appendingPathComponent("member-1.safetensors").path)
