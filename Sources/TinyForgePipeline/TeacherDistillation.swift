@@ -110,7 +110,9 @@ public enum TeacherDistillation {
         let teacherSpec = widened(r.chosen, factor: r.widthFactor)
         let teacher = try Network(spec: teacherSpec, seed: r.seed &+ 1)
         log("notice: no cached teacher for \(split.dataset) (split \(split.fingerprint.prefix(16))) under \(r.teachersRoot.path); training a small one: the chosen network at \(r.widthFactor)× width, \(teacher.parameterCount) params, \(Units.formatCount(LayerPlan(spec: teacherSpec).macs)) MACs. A strong teacher gains more: tinyforge teacher --dataset \(split.dataset) --out \(r.teachersRoot.path)/<name>")
-        var tr = r.recipe; tr.epochs = r.teacherEpochs
+        // No label smoothing for a teacher: it shrinks the logit spread between the wrong classes
+        // that the student distils from (as `tinyforge teacher`'s default; bench/RESULTS-distill.md).
+        var tr = r.recipe; tr.epochs = r.teacherEpochs; tr.labelSmoothing = 0
         let tres = try Trainer.train(teacher, train: r.splits.train, val: r.splits.val, normalization: r.normalization, config: tr,
                                      progress: progress)
         let logits = try Trainer.logits(teacher, on: r.splits.train, normalization: r.normalization)
