@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 11 equal-budget protocol on Fashion-MNIST: 5 seeds x 40 trained candidates per setting, the
 # same proxy for all (1 epoch on 5 % of the training split, batch 64, lr 0.1, scored on validation).
-# Usage: bench/search/protocol.sh classic|llmrandom|evollm|best OUTDIR
+# Usage: bench/search/protocol.sh classic|llmrandom|evollm|best|evoscreen OUTDIR
 # The LLM settings need a server: scripts/llm-server.sh start 8090 (PORT=8090 by default).
 # Re-running resumes (compare resumes each run from its run store). Two streams (one per LLM server)
 # can share a setting: SEEDS=1 FIRST_SEED=5 PORT=8091 runs only seed 5; a seed that the other stream
@@ -19,5 +19,6 @@ case "$1" in
   llmrandom) TINYFORGE_LLM_URL=$URL "$TF" compare "${COMMON[@]}" --proposers llm+random --out "$OUT/llmrandom" ;;
   evollm)    TINYFORGE_LLM_URL=$URL "$TF" compare "${COMMON[@]}" --proposers evolution+llm --out "$OUT/evollm" ;;
   best)      TINYFORGE_LLM_URL=$URL "$TF" compare "${COMMON[@]}" --proposers evolution+llm --screen 2 --out "$OUT/best" ;;
-  *) echo "unknown setting $1 (classic, llmrandom, evollm, best)"; exit 2 ;;
+  evoscreen) "$TF" compare "${COMMON[@]}" --proposers evolution --screen 2 --out "$OUT/evoscreen" ;;   # best's control without the LLM
+  *) echo "unknown setting $1 (classic, llmrandom, evollm, best, evoscreen)"; exit 2 ;;
 esac
