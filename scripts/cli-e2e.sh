@@ -83,6 +83,10 @@ check "teacher: trains and caches" 0 "logits cached in" "$TF" teacher --dataset 
   --batch 16 --ensemble 2 --out "$tmp/tteacher"
 check "teacher: train reads the cache" 0 "teacher logits: from the cache" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
   --epochs 1 --batch 16 --teacher "$tmp/tteacher" --kd-preset paper --out "$tmp/tkd"
+check "teacher: tuned preset" 0 "teacher logits: from the cache" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --epochs 1 --batch 16 --teacher "$tmp/tteacher" --kd-preset tuned --out "$tmp/tkdt"
+check "teacher: preset and alpha" 2 "--kd-preset tuned sets alpha and temperature" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
+  --epochs 1 --teacher "$tmp/tteacher" --kd-preset tuned --alpha 0.3 --out "$tmp/tkdt2"
 check "teacher: fine-tune from the student" 0 "fine-tuning from" "$TF" train examples/fmnist-small.json --dataset "$FDS" \
   --epochs 1 --batch 16 --teacher "$tmp/tteacher" --init-from "$tmp/tkd/model.safetensors" --out "$tmp/tkd2"
 check "teacher: other split refused" 2 "the teacher was trained on" "$TF" train examples/fmnist-small.json --dataset "$FDS" \

@@ -3,12 +3,20 @@ public enum DistillationPreset: String, CaseIterable, Sendable {
     /// The paper's recipe: α (weight of the label loss) moved linearly from 0.4 to 0.8 over
     /// training, temperature 10 — the soft targets dominate early and the labels late.
     case paper
+    /// The best setting measured here (bench/RESULTS-distill.md, Fashion-MNIST, a teacher
+    /// trained without label smoothing): α 0.5, temperature 4, and no label smoothing in the
+    /// student's label loss — stacked on the soft targets, smoothing cost the smallest student.
+    case tuned
 
     public var config: DistillationConfig {
         switch self {
         case .paper: return DistillationConfig(alphaStart: 0.4, alphaEnd: 0.8, temperature: 10)
+        case .tuned: return DistillationConfig(alphaStart: 0.5, alphaEnd: 0.5, temperature: 4, labelSmoothing: 0)
         }
     }
+
+    /// One line per preset for help texts.
+    public static let summary = "paper: alpha 0.4→0.8, temperature 10; tuned: alpha 0.5, temperature 4, no label smoothing while distilling"
 
     /// Parses a `--kd-preset` value, naming the accepted ones when it is not one of them.
     public static func parse(_ text: String) throws -> DistillationPreset {

@@ -36,8 +36,11 @@ public struct DistillationConfig: Sendable, Equatable, Codable {
     public var alphaStart: Float = 0.5
     public var alphaEnd: Float = 0.5
     public var temperature: Float = 4
-    public init(alphaStart: Float = 0.5, alphaEnd: Float = 0.5, temperature: Float = 4) {
-        self.alphaStart = alphaStart; self.alphaEnd = alphaEnd; self.temperature = temperature
+    /// Label smoothing of the label loss while distilling; nil = the run's `labelSmoothing`.
+    /// The `tuned` preset sets 0: the teacher's soft targets take the place of uniform smoothing.
+    public var labelSmoothing: Float?
+    public init(alphaStart: Float = 0.5, alphaEnd: Float = 0.5, temperature: Float = 4, labelSmoothing: Float? = nil) {
+        self.alphaStart = alphaStart; self.alphaEnd = alphaEnd; self.temperature = temperature; self.labelSmoothing = labelSmoothing
     }
     public func alpha(progress: Double, total: Int) -> Float {
         alphaStart + (alphaEnd - alphaStart) * Float(min(max(progress / Double(max(total, 1)), 0), 1))
@@ -195,7 +198,7 @@ public enum Trainer {
         }
         let r = try Distillation.loss(student: logits, teacher: teacherBatch, labels: labels,
                                       alpha: d.alpha(progress: prog, total: config.epochs),
-                                      temperature: d.temperature, smoothing: config.labelSmoothing)
+                                      temperature: d.temperature, smoothing: d.labelSmoothing ?? config.labelSmoothing)
         return (r.loss, r.grad)
     }
 

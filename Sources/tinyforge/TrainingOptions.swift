@@ -126,7 +126,7 @@ func writeJSON(_ value: JSONValue, to path: String) throws {
 struct TeacherOptions: ParsableArguments {
     @Option(help: "Distil from this teacher: a directory written by `tinyforge teacher`, or a TinyForge checkpoint. Its training-split logits are cached beside it (computed once per split, reused after).") var teacher: String?
     @Option(help: "Distil from logits in a .npy file (float32, one row per image of the full training set, one column per class; e.g. from scripts/teacher_logits.py), or a cached-logits manifest logits-*.json written by `tinyforge teacher`.") var teacherLogits: String?
-    @Option(help: "Distillation recipe: \(DistillationPreset.allCases.map(\.rawValue).joined(separator: ", ")) (paper: alpha 0.4→0.8, temperature 10). Instead of --alpha/--temperature.") var kdPreset: String?
+    @Option(help: "Distillation recipe: \(DistillationPreset.allCases.map(\.rawValue).joined(separator: ", ")) (\(DistillationPreset.summary)). Instead of --alpha/--temperature.") var kdPreset: String?
     @Option(help: "Distillation α (weight of the label loss), constant or START:END (default 0.5).") var alpha: String?
     @Option(help: "Distillation temperature (default 4).") var temperature: Float?
     @Option(help: "Distil against the teacher's logits of K fixed augmented views of each image (the student's --augment, view seed 0 by default; --kd-view-seed); 0 = clean images.") var kdViews: Int = 0

@@ -51,6 +51,9 @@ final class TeacherTrainingTests: XCTestCase {
         XCTAssertEqual(c.alpha(progress: 0, total: 10), 0.4, accuracy: 1e-6)
         XCTAssertEqual(c.alpha(progress: 5, total: 10), 0.6, accuracy: 1e-6)
         XCTAssertEqual(c.alpha(progress: 10, total: 10), 0.8, accuracy: 1e-6)
+        XCTAssertNil(c.labelSmoothing, "paper keeps the run's label smoothing")
+        let t = try DistillationPreset.parse("tuned").config
+        XCTAssertEqual(t, DistillationConfig(alphaStart: 0.5, alphaEnd: 0.5, temperature: 4, labelSmoothing: 0))
         XCTAssertThrowsError(try DistillationPreset.parse("hinton")) { e in
             XCTAssertTrue("\(e)".contains("--kd-preset") && "\(e)".contains("paper"), "\(e)")
         }

@@ -83,6 +83,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try Distillation.loss(student: s, teacher: [1, 2], labels: labels, alpha: 0.5, temperature: 2, smoothing: 0))
     }
 
+    /// A distillation recipe's own label smoothing (the `tuned` preset's 0) replaces the run's in
+    /// the label loss; without one the run's applies.
+    func testDistillationRecipeSmoothingReplacesTheRunsInTheLabelLoss() throws {
+        var rng = SeededGenerator(seed: 5)
+        let s = Tensor(shape: [3, 4]); for i in 0..<s.count { s[i] = rng.nextGaussian() }
+        let teacher = (0..<12).map { _ in rng.nextGaussian() * 3 }
+        let labels = [1, 3, 0]
+        var b = Batch(capacity: 3, height: 1, width: 1, channels: 1)
+        b.indices = [0, 1, 2]; b.count = 3
+        var buf = [Float](repeating: 0, count: 12)
+        var cfg = TrainConfig(); cfg.labelSmoothing = 0.1
+        func loss(_ d: DistillationConfig) throws -> Float {
+            cfg.distillation = d
+            return try Trainer.lossAndGradient(s, labels: labels, batch: b, config: cfg, progress: 0, teacherLogits: teacher,
+                                               teacherRows: 3, teacherBatch: &buf).0
+        }
+        let expect = { (sm: Float) in try Distillation.loss(student: s, teacher: teacher, labels: labels, alpha: 0.5, temperature: 4, smoothing: sm).loss }
+        XCTAssertEqual(try loss(DistillationPreset.tuned.config), try expect(0), accuracy: 1e-6)
+        XCTAssertEqual(try loss(DistillationConfig()), try expect(0.1), accuracy: 1e-6)
+        XCTAssertNotEqual(try expect(0), try expect(0.1), "the two smoothings must differ, or the test could not tell them apart")
+    }
+
     /// Distilling from a trained teacher runs end to end (teacher logits by sample index).
     func testDistillationTrainingRuns() throws {
         let d = try data(256)
