@@ -11,6 +11,17 @@ final class RunStoreSQLiteTests: XCTestCase {
     func testPendingCandidates() async throws { try await contract.pendingCandidates() }
     func testFinishedAndExplanations() async throws { try await contract.finishedAndExplanations() }
     func testSecondWriterRefused() throws { try contract.secondWriterRefused() }
+
+    /// Two candidates of one batch that finished in the other order compare equal; an index that
+    /// moved to another batch does not.
+    func testEvalIndexComparedWithinItsIteration() {
+        let header = ["id", "iteration", "eval_index"]
+        let a = [header, ["#0", "0", "1"], ["#1", "0", "2"], ["#2", "1", "3"], ["#3", "1", "4"], ["#4", "1", ""]]
+        let swapped = [header, ["#0", "0", "2"], ["#1", "0", "1"], ["#2", "1", "4"], ["#3", "1", "3"], ["#4", "1", ""]]
+        let moved = [header, ["#0", "0", "1"], ["#1", "0", "3"], ["#2", "1", "2"], ["#3", "1", "4"], ["#4", "1", ""]]
+        XCTAssertEqual(RunStoreContract.evalIndicesSortedPerIteration(swapped), a)
+        XCTAssertNotEqual(RunStoreContract.evalIndicesSortedPerIteration(moved), RunStoreContract.evalIndicesSortedPerIteration(a))
+    }
 }
 
 /// `RunStoreContract` on PostgreSQL (skipped, loudly, without `TINYFORGE_TEST_PG_URL`).

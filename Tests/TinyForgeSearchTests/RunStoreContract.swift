@@ -38,8 +38,9 @@ struct RunStoreContract {
         XCTAssertTrue(files.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "\(files)")
     }
 
-    /// candidates.csv with the wall-clock `seconds` column blanked (the only field that differs
-    /// between two runs of the same seeded search), fields split respecting CSV quotes.
+    /// candidates.csv with the wall-clock `seconds` column blanked and `eval_index` sorted within
+    /// each iteration (the fields that differ between two runs of the same seeded search), fields
+    /// split respecting CSV quotes.
     static func csvWithoutTimes(_ store: RunStore) throws -> [[String]] {
         let text = try RunReport.candidatesCSV(store: store)
         var rows: [[String]] = [], field = "", row: [String] = [], quoted = false
@@ -55,12 +56,30 @@ struct RunStoreContract {
         let ids = rows.dropFirst().compactMap { Int64($0[0]) }.sorted()
         let rank = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         guard let seconds = rows.first?.firstIndex(of: "seconds") else { return rows }
-        return rows.map { r in
+        let normalized = rows.map { r in
             var r = r
             if r.count > seconds { r[seconds] = "" }
             if let id = Int64(r[0]), let k = rank[id] { r[0] = "#\(k)" }
             return r
         }
+        return Self.evalIndicesSortedPerIteration(normalized)
+    }
+
+    /// `eval_index` is the order in which evaluations completed; with 2 workers two candidates of
+    /// one batch can finish in either order (a loaded machine swaps them). The batch and the set of
+    /// indices it used are fixed by the seed, so each iteration's indices are compared sorted, in
+    /// row order: a candidate evaluated in another batch, or an index missing, still differs.
+    static func evalIndicesSortedPerIteration(_ rows: [[String]]) -> [[String]] {
+        guard let header = rows.first, let it = header.firstIndex(of: "iteration"),
+              let ev = header.firstIndex(of: "eval_index") else { return rows }
+        var out = rows
+        let body = Array(rows.indices.dropFirst())
+        for iteration in Set(body.map { rows[$0][it] }) {
+            let members = body.filter { rows[$0][it] == iteration && !rows[$0][ev].isEmpty }
+            let sorted = members.map { rows[$0][ev] }.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+            for (row, index) in zip(members, sorted) { out[row][ev] = index }
+        }
+        return out
     }
 
     /// Crashes mid-batch three times, then resumes from a freshly opened store: the run ends
