@@ -15,8 +15,18 @@ public enum DistillationPreset: String, CaseIterable, Sendable {
         }
     }
 
-    /// One line per preset for help texts.
-    public static let summary = "paper: alpha 0.4→0.8, temperature 10; tuned: alpha 0.5, temperature 4, no label smoothing while distilling"
+    /// The preset's recipe in words, derived from `config` so help texts cannot drift from it.
+    public var summary: String {
+        let c = config
+        func n(_ v: Float) -> String { v == v.rounded() ? "\(Int(v))" : "\(v)" }
+        var s = "\(rawValue): alpha \(n(c.alphaStart))" + (c.alphaEnd == c.alphaStart ? "" : "→\(n(c.alphaEnd))")
+            + ", temperature \(n(c.temperature))"
+        if let ls = c.labelSmoothing { s += ls == 0 ? ", no label smoothing while distilling" : ", label smoothing \(n(ls)) while distilling" }
+        return s
+    }
+
+    /// Every preset's summary, for help texts.
+    public static var summary: String { allCases.map(\.summary).joined(separator: "; ") }
 
     /// Parses a `--kd-preset` value, naming the accepted ones when it is not one of them.
     public static func parse(_ text: String) throws -> DistillationPreset {

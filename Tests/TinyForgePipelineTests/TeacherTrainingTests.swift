@@ -54,6 +54,8 @@ final class TeacherTrainingTests: XCTestCase {
         XCTAssertNil(c.labelSmoothing, "paper keeps the run's label smoothing")
         let t = try DistillationPreset.parse("tuned").config
         XCTAssertEqual(t, DistillationConfig(alphaStart: 0.5, alphaEnd: 0.5, temperature: 4, labelSmoothing: 0))
+        XCTAssertEqual(DistillationPreset.summary,
+                       "paper: alpha 0.4→0.8, temperature 10; tuned: alpha 0.5, temperature 4, no label smoothing while distilling")
         XCTAssertThrowsError(try DistillationPreset.parse("hinton")) { e in
             XCTAssertTrue("\(e)".contains("--kd-preset") && "\(e)".contains("paper"), "\(e)")
         }
